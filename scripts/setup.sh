@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what btcsniff needs on a fresh Debian machine: libpcap's runtime
+# (no -dev package needed, see build.rs). Idempotent; needs root only when
+# something is missing.
+set -euo pipefail
+missing=()
+ldconfig -p | grep -q 'libpcap\.so\.' || missing+=(libpcap0.8)
+command -v ip >/dev/null || missing+=(iproute2)
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: need root to install ${missing[*]} (apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,11 @@
+//! btcsniff: a passive Bitcoin P2P analyzer and an active probe.
+//!
+//! Data flows one way: packet -> flow + direction -> reassembled bytes ->
+//! frames -> messages and findings -> one event stream -> sink.
+
+pub mod capture;
+pub mod flow;
+pub mod net;
+pub mod output;
+pub mod p2p;
+pub mod probe;

@@ -1,0 +1,3 @@
+//! Encoders for the messages the probe sends, with header and checksum.
+//!
+//! TODO(framing helper).

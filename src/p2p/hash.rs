@@ -1,0 +1,102 @@
+//! sha256d and 32-byte hashes shown in display order.
+
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// sha256(sha256(data)), the hash behind checksums, txids and block hashes.
+pub fn sha256d(data: &[u8]) -> [u8; 32] {
+    let first = Sha256::digest(data);
+    Sha256::digest(first).into()
+}
+
+/// sha256d over several slices, as if concatenated (txid of a segwit tx
+/// skips the marker, flag and witnesses without copying the rest).
+pub fn sha256d_parts(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    Sha256::digest(h.finalize()).into()
+}
+
+/// The first four bytes of sha256d(payload): the v1 header checksum.
+pub fn checksum(payload: &[u8]) -> [u8; 4] {
+    let h = sha256d(payload);
+    [h[0], h[1], h[2], h[3]]
+}
+
+/// A 32-byte hash as sent on the wire (internal byte order). People read
+/// txids and block hashes reversed ("display order"); `Display`, `to_hex`
+/// and JSON use display order.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Hash256(pub [u8; 32]);
+
+impl Hash256 {
+    pub fn from_wire(bytes: [u8; 32]) -> Hash256 {
+        Hash256(bytes)
+    }
+
+    /// Parses display-order hex (as users type txids and block hashes).
+    pub fn from_display_hex(s: &str) -> Option<Hash256> {
+        let mut bytes: [u8; 32] = hex::decode(s).ok()?.try_into().ok()?;
+        bytes.reverse();
+        Some(Hash256(bytes))
+    }
+
+    pub fn to_hex(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for Hash256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 64];
+        for (i, b) in self.0.iter().rev().enumerate() {
+            out[2 * i] = DIGITS[usize::from(b >> 4)];
+            out[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+        }
+        // The buffer holds only ASCII hex digits.
+        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
+    }
+}
+
+impl fmt::Debug for Hash256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Hash256({self})")
+    }
+}
+
+impl Serialize for Hash256 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// serde helper: byte slices as lowercase hex strings
+/// (`#[serde(serialize_with = "crate::p2p::hash::as_hex")]`).
+pub fn as_hex<S: Serializer, T: AsRef<[u8]>>(bytes: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode(bytes.as_ref()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_payload_checksum() {
+        // Every empty-payload message (verack, getaddr, ...) carries 5df6e0e2.
+        assert_eq!(checksum(&[]), [0x5d, 0xf6, 0xe0, 0xe2]);
+    }
+
+    #[test]
+    fn display_order_round_trip() {
+        let s = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f";
+        let h = Hash256::from_display_hex(s).unwrap();
+        assert_eq!(h.0[31], 0x00);
+        assert_eq!(h.0[0], 0x6f);
+        assert_eq!(h.to_string(), s);
+        assert!(Hash256::from_display_hex("00").is_none());
+    }
+}

@@ -1,0 +1,3 @@
+//! Typed messages: one variant per command.
+//!
+//! TODO(messages helper).

@@ -1,0 +1,17 @@
+//! The Bitcoin v1 P2P codec: networks, framing, typed messages, encoders.
+//! No I/O happens here: bytes in, frames and messages out.
+
+pub mod encode;
+pub mod frame;
+pub mod hash;
+pub mod message;
+pub mod network;
+pub mod reader;
+
+pub use hash::{Hash256, sha256d};
+pub use network::Network;
+pub use reader::{Anomaly, DecodeError, Reader};
+
+/// Core's MAX_PROTOCOL_MESSAGE_LENGTH (net.h): a longer length field makes
+/// Core disconnect the peer.
+pub const MAX_PROTOCOL_MESSAGE_LENGTH: u32 = 4_000_000;
