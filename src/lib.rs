@@ -3,7 +3,9 @@
 //! Data flows one way: packet -> flow + direction -> reassembled bytes ->
 //! frames -> messages and findings -> one event stream -> sink.
 
+pub mod analyzer;
 pub mod capture;
+pub mod cli;
 pub mod flow;
 pub mod net;
 pub mod output;

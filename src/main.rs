@@ -1,4 +1,6 @@
-fn main() {
-    // Linking check for libpcap until the CLI lands.
-    let _ = pcap::Device::list();
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    btcsniff::cli::run(btcsniff::cli::Cli::parse())
 }

@@ -1,1 +1,51 @@
-//! TODO
+//! Presentation: one event stream, two sinks (annotated text, JSON Lines).
+//! Sinks never parse: they render what the analyzer and probe decided.
+
+pub mod escape;
+pub mod event;
+pub mod json;
+pub mod stats;
+pub mod summary;
+pub mod text;
+pub mod time;
+
+pub use event::{Event, Finding, FlowRecord, Meta};
+pub use stats::Stats;
+
+use std::io;
+
+/// Where events go. Implemented by the text and JSON Lines writers.
+pub trait Sink {
+    fn event(&mut self, event: &Event<'_, '_>) -> io::Result<()>;
+    /// Flushes buffered output (called per event in live mode, at the end
+    /// otherwise).
+    fn flush(&mut self) -> io::Result<()>;
+}
+
+/// The output format chosen with `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Options shared by both sinks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SinkOptions {
+    /// `-v`: the full decoded field tree below each text line.
+    pub verbose: bool,
+    /// Flush after every event (live capture, probe, JSON to a pipe).
+    pub flush_each: bool,
+}
+
+/// Builds the sink for `format` writing to `out`.
+pub fn make_sink<'w, W: io::Write + 'w>(
+    format: Format,
+    out: W,
+    options: SinkOptions,
+) -> Box<dyn Sink + 'w> {
+    match format {
+        Format::Text => Box::new(text::TextSink::new(out, options)),
+        Format::Json => Box::new(json::JsonSink::new(out, options)),
+    }
+}

@@ -1,0 +1,419 @@
+//! Per-flow state of the analyzer and the handler the flow table calls.
+
+use super::AnalyzerConfig;
+use super::classify::{self, Class, FirstBytes, V1_PREFIX_LEN};
+use crate::capture::Timestamp;
+use crate::flow::{Direction, EndReason, FlowHandler, FlowInfo, StreamEvent};
+use crate::output::event::{PerDirection, Transport};
+use crate::output::{Event, Finding, FlowRecord, Meta, Sink, Stats};
+use crate::p2p::frame::{Checksum, Frame, FrameDecoder, FrameEvent, FramingFinding};
+use crate::p2p::message::{self, DecodeContext, Message};
+use crate::p2p::network::BITCOIN_PORTS;
+use std::io;
+
+/// Findings held back while a flow is not yet known to be Bitcoin (so that
+/// non-Bitcoin traffic stays silent); beyond this many they are counted.
+const MAX_PENDING_FINDINGS: usize = 16;
+
+/// Commands that belong between version and verack (PROTOCOL.md): Core
+/// disconnects a peer that sends wtxidrelay after its verack.
+const PRE_VERACK_COMMANDS: [&str; 3] = ["wtxidrelay", "sendaddrv2", "sendtxrcncl"];
+
+/// One direction's framing decoder and first bytes.
+#[derive(Default)]
+struct DirState {
+    decoder: FrameDecoder,
+    /// The first bytes of this direction, for the v1/v2 decision.
+    prefix: [u8; V1_PREFIX_LEN],
+    prefix_len: usize,
+    first: Option<FirstBytes>,
+}
+
+/// Everything about a flow but its decoders (kept apart so that a frame
+/// borrowed from a decoder can be handled while this is updated).
+struct FlowMeta {
+    class: Class,
+    on_bitcoin_port: bool,
+    /// Bytes seen while undecided (mid-stream joins).
+    scanned: u64,
+    network: Option<&'static str>,
+    pending: Vec<(Direction, Finding)>,
+    /// Protocol version each direction's sender announced.
+    version: [Option<i32>; 2],
+    verack_sent: [bool; 2],
+    messages: [u64; 2],
+}
+
+pub struct FlowState {
+    dirs: [DirState; 2],
+    meta: FlowMeta,
+}
+
+pub struct Handler<'s> {
+    pub sink: &'s mut dyn Sink,
+    pub stats: Stats,
+    pub now: Timestamp,
+    config: AnalyzerConfig,
+    error: Option<io::Error>,
+    shown: u64,
+}
+
+fn dir_index(dir: Direction) -> usize {
+    match dir {
+        Direction::ClientToServer => 0,
+        Direction::ServerToClient => 1,
+    }
+}
+
+fn event_meta(info: &FlowInfo, dir: Direction, ts: Timestamp) -> Meta {
+    let (src, dst) = match dir {
+        Direction::ClientToServer => (info.client, info.server),
+        Direction::ServerToClient => (info.server, info.client),
+    };
+    Meta {
+        ts,
+        flow: info.id,
+        src,
+        dst,
+    }
+}
+
+fn framing_finding(f: FramingFinding) -> Finding {
+    match f {
+        FramingFinding::SkippedBytes { offset, bytes } => Finding::SkippedBytes { offset, bytes },
+        FramingFinding::OversizeLength {
+            offset,
+            command,
+            length,
+            limit,
+        } => Finding::OversizeLength {
+            offset,
+            command: String::from_utf8_lossy(command.as_bytes()).into_owned(),
+            length,
+            limit,
+        },
+        FramingFinding::Truncated {
+            offset,
+            have,
+            needed,
+        } => Finding::Truncated {
+            offset,
+            have,
+            needed,
+        },
+        FramingFinding::UnknownMagicAdopted { offset, magic } => Finding::UnknownMagic {
+            offset,
+            magic: hex::encode(magic),
+        },
+    }
+}
+
+impl<'s> Handler<'s> {
+    pub fn new(config: AnalyzerConfig, sink: &'s mut dyn Sink) -> Self {
+        Handler {
+            sink,
+            stats: Stats::default(),
+            now: Timestamp::default(),
+            config,
+            error: None,
+            shown: 0,
+        }
+    }
+
+    pub fn take_error(&mut self) -> io::Result<()> {
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    pub fn done(&self) -> bool {
+        self.config.max_messages.is_some_and(|max| self.shown >= max)
+    }
+
+    fn emit(&mut self, event: Event<'_, '_>) {
+        if self.error.is_some() || self.done() {
+            return;
+        }
+        if let Err(e) = self.sink.event(&event) {
+            self.error = Some(e);
+        }
+    }
+
+    fn is_bitcoin_port(&self, port: u16) -> bool {
+        BITCOIN_PORTS.contains(&port) || self.config.extra_ports.contains(&port)
+    }
+
+    fn wants(&self, command: &str) -> bool {
+        match &self.config.commands {
+            None => true,
+            Some(list) => list.iter().any(|c| c == command),
+        }
+    }
+
+    fn finding(&mut self, info: &FlowInfo, dir: Direction, finding: Finding) {
+        self.stats.count_finding(finding.kind());
+        if let Finding::Gap { bytes } = finding {
+            self.stats.gaps += 1;
+            self.stats.gap_bytes += bytes;
+        }
+        let meta = event_meta(info, dir, self.now);
+        self.emit(Event::Finding {
+            meta: &meta,
+            finding: &finding,
+        });
+    }
+
+    fn record(&self, info: &FlowInfo, meta: &FlowMeta, event: &'static str) -> FlowRecord {
+        let transport = match meta.class {
+            Class::V2 => Transport::V2,
+            _ => Transport::V1,
+        };
+        FlowRecord {
+            event,
+            ts: Some(self.now),
+            flow: info.id,
+            client: info.client,
+            server: info.server,
+            transport,
+            syn_seen: info.syn_seen,
+            network: meta.network,
+            reason: None,
+            packets: PerDirection {
+                c2s: info.packets[0],
+                s2c: info.packets[1],
+            },
+            bytes: PerDirection {
+                c2s: info.bytes[0],
+                s2c: info.bytes[1],
+            },
+            messages: PerDirection {
+                c2s: meta.messages[0],
+                s2c: meta.messages[1],
+            },
+        }
+    }
+
+    /// Fixes the flow's class and announces it (with held-back findings).
+    /// The caller frees the decoders of a flow classified `Ignored` or `V2`.
+    fn classify(&mut self, info: &FlowInfo, meta: &mut FlowMeta, class: Class) {
+        meta.class = class;
+        let transport = match class {
+            Class::V1 => Transport::V1,
+            Class::V2 => Transport::V2,
+            Class::Ignored => {
+                meta.pending = Vec::new();
+                return;
+            }
+            Class::Undecided => return,
+        };
+        self.stats.count_flow_start(transport);
+        let record = self.record(info, meta, "start");
+        self.emit(Event::Flow(&record));
+        for (dir, finding) in std::mem::take(&mut meta.pending) {
+            self.finding(info, dir, finding);
+        }
+    }
+
+    fn hold_or_report(&mut self, info: &FlowInfo, meta: &mut FlowMeta, dir: Direction, f: Finding) {
+        if meta.class == Class::V1 {
+            self.finding(info, dir, f);
+        } else if meta.pending.len() < MAX_PENDING_FINDINGS {
+            meta.pending.push((dir, f));
+        }
+    }
+
+    /// Start captured: decide from this direction's first bytes.
+    fn check_first_bytes(&mut self, info: &FlowInfo, state: &mut FlowState, dir: Direction, bytes: &[u8]) {
+        let d = &mut state.dirs[dir_index(dir)];
+        if d.first.is_some_and(|f| f != FirstBytes::NeedMore) {
+            return;
+        }
+        let take = (V1_PREFIX_LEN - d.prefix_len).min(bytes.len());
+        if let (Some(dst), Some(src)) = (
+            d.prefix.get_mut(d.prefix_len..d.prefix_len + take),
+            bytes.get(..take),
+        ) {
+            dst.copy_from_slice(src);
+            d.prefix_len += take;
+        }
+        let verdict = classify::first_bytes(d.prefix.get(..d.prefix_len).unwrap_or(&[]));
+        d.first = Some(verdict);
+        let class = match verdict {
+            FirstBytes::V1 => Class::V1,
+            FirstBytes::NotV1 if state.meta.on_bitcoin_port => Class::V2,
+            FirstBytes::NotV1 => Class::Ignored,
+            FirstBytes::NeedMore => return,
+        };
+        self.classify(info, &mut state.meta, class);
+    }
+
+    fn data(&mut self, info: &FlowInfo, state: &mut FlowState, dir: Direction, bytes: &[u8]) {
+        if info.syn_seen && state.meta.class == Class::Undecided {
+            self.check_first_bytes(info, state, dir, bytes);
+        }
+        if matches!(state.meta.class, Class::V2 | Class::Ignored) {
+            // Nothing more is decoded: free what the decoders buffered.
+            state.dirs = Default::default();
+            return;
+        }
+        if state.meta.class == Class::Undecided {
+            state.meta.scanned = state.meta.scanned.saturating_add(bytes.len() as u64);
+        }
+        let i = dir_index(dir);
+        state.dirs[i].decoder.push(bytes);
+        while let Some(event) = state.dirs[i].decoder.next_event() {
+            match event {
+                FrameEvent::Finding(f) => {
+                    self.hold_or_report(info, &mut state.meta, dir, framing_finding(f))
+                }
+                FrameEvent::Frame(frame) => {
+                    if state.meta.class == Class::Undecided {
+                        state.meta.network = Some(frame.network.name());
+                        self.classify(info, &mut state.meta, Class::V1);
+                    }
+                    self.message(info, &mut state.meta, dir, &frame);
+                }
+            }
+            if self.error.is_some() {
+                return;
+            }
+        }
+        if state.meta.class == Class::Undecided && !info.syn_seen {
+            let meta = &mut state.meta;
+            if meta.on_bitcoin_port && meta.scanned >= classify::MIDSTREAM_V2_WINDOW {
+                self.classify(info, meta, Class::V2);
+                state.dirs = Default::default();
+            } else if !meta.on_bitcoin_port && meta.scanned >= classify::MAX_SCAN_BYTES {
+                self.classify(info, meta, Class::Ignored);
+                state.dirs = Default::default();
+            }
+        }
+    }
+
+    /// One framed message: count it, decode it if shown (or if it is a
+    /// `version`, whose protocol version shapes later decoding), emit it.
+    fn message(&mut self, info: &FlowInfo, meta: &mut FlowMeta, dir: Direction, frame: &Frame<'_>) {
+        let i = dir_index(dir);
+        meta.messages[i] += 1;
+        if meta.network.is_none() {
+            meta.network = Some(frame.network.name());
+        }
+        let command = String::from_utf8_lossy(frame.command.as_bytes());
+        self.stats.count_message(&command, u64::from(frame.length));
+        match frame.checksum {
+            Checksum::Valid => {}
+            Checksum::Invalid { .. } => self.stats.checksum_invalid += 1,
+            Checksum::Absent => self.stats.checksum_absent += 1,
+        }
+        let wanted = self.wants(&command);
+        if !wanted && command != "version" && command != "verack" {
+            return;
+        }
+        let order_finding = self.handshake_order(meta, i, &command);
+        let peer_version = match meta.version {
+            [Some(a), Some(b)] => Some(a.min(b)),
+            [a, b] => a.or(b),
+        };
+        let ctx = DecodeContext {
+            peer_version,
+            full_detail: self.config.verbose,
+        };
+        let decoded = message::decode(&frame.command, frame.payload, &ctx);
+        if let Ok(Message::Version(v)) = &decoded.message {
+            meta.version[i] = Some(v.version);
+        }
+        if !wanted {
+            return;
+        }
+        let m = event_meta(info, dir, self.now);
+        self.emit(Event::Message {
+            meta: &m,
+            frame,
+            message: &decoded.message,
+        });
+        for anomaly in &decoded.anomalies {
+            self.finding(info, dir, Finding::from_anomaly(&command, anomaly));
+        }
+        if let Err(e) = &decoded.message {
+            self.stats.decode_errors += 1;
+            let finding = Finding::DecodeError {
+                command: command.to_string(),
+                error: e.to_string(),
+            };
+            self.finding(info, dir, finding);
+        }
+        if let Some(f) = order_finding {
+            self.finding(info, dir, f);
+        }
+        self.shown += 1;
+    }
+
+    /// Notes a handshake-only message sent after the sender's own verack.
+    fn handshake_order(&self, meta: &mut FlowMeta, i: usize, command: &str) -> Option<Finding> {
+        if command == "verack" {
+            meta.verack_sent[i] = true;
+            return None;
+        }
+        if meta.verack_sent[i] && PRE_VERACK_COMMANDS.contains(&command) {
+            return Some(Finding::HandshakeOrder {
+                command: command.to_string(),
+                detail: "sent after the sender's verack; belongs between version and verack"
+                    .to_string(),
+            });
+        }
+        None
+    }
+}
+
+impl FlowHandler<FlowState> for Handler<'_> {
+    fn new_flow(&mut self, info: &FlowInfo) -> FlowState {
+        FlowState {
+            dirs: Default::default(),
+            meta: FlowMeta {
+                class: Class::Undecided,
+                on_bitcoin_port: self.is_bitcoin_port(info.server.port())
+                    || self.is_bitcoin_port(info.client.port()),
+                scanned: 0,
+                network: None,
+                pending: Vec::new(),
+                version: [None; 2],
+                verack_sent: [false; 2],
+                messages: [0; 2],
+            },
+        }
+    }
+
+    fn event(&mut self, info: &FlowInfo, state: &mut FlowState, event: StreamEvent<'_>) {
+        match event {
+            StreamEvent::Data { dir, bytes } => self.data(info, state, dir, bytes),
+            StreamEvent::Gap { dir, bytes } => {
+                if matches!(state.meta.class, Class::V1 | Class::Undecided) {
+                    state.dirs[dir_index(dir)].decoder.gap(bytes);
+                    self.hold_or_report(info, &mut state.meta, dir, Finding::Gap { bytes });
+                }
+            }
+        }
+    }
+
+    fn end(&mut self, info: &FlowInfo, mut state: FlowState, reason: EndReason) {
+        let meta = &mut state.meta;
+        if meta.class == Class::Undecided && meta.on_bitcoin_port && info.bytes.iter().any(|&b| b > 0) {
+            self.classify(info, meta, Class::V2);
+        }
+        if !matches!(meta.class, Class::V1 | Class::V2) {
+            return;
+        }
+        if meta.class == Class::V1 {
+            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                if let Some(f) = state.dirs[dir_index(dir)].decoder.finish() {
+                    self.finding(info, dir, framing_finding(f));
+                }
+            }
+        }
+        let mut record = self.record(info, &state.meta, "end");
+        record.reason = Some(reason.name());
+        self.stats.record_flow_end(&record);
+        self.emit(Event::Flow(&record));
+    }
+}

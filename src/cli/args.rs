@@ -1,0 +1,111 @@
+//! Flags, with their help next to them.
+
+use crate::analyzer::AnalyzerConfig;
+use crate::flow::FlowLimits;
+use crate::output::{Format, SinkOptions};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const ABOUT: &str = "See the Bitcoin P2P network: decode every message of capture files or \
+live interfaces, validate every checksum, print annotated text or JSON Lines.";
+
+const READ_EXAMPLES: &str = "\
+Examples:
+  btcsniff read capture.pcap
+  btcsniff read day1.pcapng day2.pcapng --stats
+  btcsniff read capture.pcap --format json | jq -r 'select(.command==\"tx\") | .payload.txid'
+  btcsniff read capture.pcap --command version,verack -v
+  btcsniff read capture.pcap --port 28444";
+
+#[derive(Debug, Parser)]
+#[command(name = "btcsniff", version, about = ABOUT)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read capture files (pcap, pcapng) and print every Bitcoin message.
+    #[command(after_help = READ_EXAMPLES)]
+    Read(ReadArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Capture files (pcap or pcapng), read in order as one capture.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// How events are shown.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format: annotated text, or JSON Lines (one object per line).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Show the full decoded field tree below each message (text), and
+    /// compute every optional hash (wtxids of block transactions).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Show only these commands (comma-separated, repeatable), e.g. inv,tx.
+    #[arg(long = "command", value_name = "CMD", value_delimiter = ',')]
+    pub commands: Vec<String>,
+    /// End with a summary: per command, per flow, anomalies.
+    #[arg(long)]
+    pub stats: bool,
+    /// Stop after this many messages shown.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
+}
+
+/// How traffic is found and bounded.
+#[derive(Debug, Clone, Args)]
+pub struct AnalysisArgs {
+    /// Treat this TCP port as Bitcoin too (repeatable): a flow on it that
+    /// is not v1 is reported as BIP324 v2. Default ports: 8333, 18333,
+    /// 48333, 38333, 18444.
+    #[arg(long = "port", value_name = "PORT")]
+    pub ports: Vec<u16>,
+    /// Most TCP flows tracked at once; the least recently active is evicted
+    /// beyond it.
+    #[arg(long, value_name = "N", default_value_t = FlowLimits::default().max_flows)]
+    pub max_flows: usize,
+    /// Most out-of-order bytes buffered per flow direction; beyond it the
+    /// missing bytes are reported as a gap.
+    #[arg(long, value_name = "BYTES", default_value_t = FlowLimits::default().max_buffered_bytes)]
+    pub max_buffer: usize,
+    /// Seconds of capture time after which an idle flow is ended.
+    #[arg(long, value_name = "SECONDS", default_value_t = FlowLimits::default().idle_timeout_secs)]
+    pub idle_timeout: u64,
+}
+
+impl OutputArgs {
+    pub fn sink_options(&self, flush_each: bool) -> SinkOptions {
+        SinkOptions {
+            verbose: self.verbose,
+            flush_each,
+        }
+    }
+}
+
+impl AnalysisArgs {
+    pub fn config(&self, output: &OutputArgs) -> AnalyzerConfig {
+        AnalyzerConfig {
+            limits: FlowLimits {
+                max_flows: self.max_flows,
+                max_buffered_bytes: self.max_buffer,
+                idle_timeout_secs: self.idle_timeout,
+                ..FlowLimits::default()
+            },
+            extra_ports: self.ports.clone(),
+            commands: (!output.commands.is_empty()).then(|| output.commands.clone()),
+            verbose: output.verbose,
+            max_messages: output.count,
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! `btcsniff read FILE...`
+
+use super::args::ReadArgs;
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::analyzer::{Analyzer, Progress};
+use crate::capture::FileReader;
+use crate::output::{Event, make_sink};
+use anyhow::Context;
+
+pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
+    let stdout = std::io::stdout().lock();
+    let options = args.output.sink_options(super::stdout_is_interactive());
+    let mut sink = make_sink(args.output.format, stdout, options);
+    let config = args.analysis.config(&args.output);
+    let mut analyzer = Analyzer::new(config, sink.as_mut());
+    let mut failed = Vec::new();
+    'files: for path in &args.files {
+        let mut reader = match FileReader::open(path) {
+            Ok(r) => r,
+            Err(e) => {
+                failed.push(format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
+        loop {
+            match reader.next_packet() {
+                Ok(Some(packet)) => {
+                    let progress = analyzer
+                        .packet(&packet)
+                        .context("writing output")?;
+                    if progress == Progress::Done {
+                        break 'files;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    failed.push(format!("{}: {e}", path.display()));
+                    break;
+                }
+            }
+        }
+    }
+    let stats = analyzer.finish().context("writing output")?;
+    if args.output.stats {
+        sink.event(&Event::Stats(&stats)).context("writing output")?;
+    }
+    sink.flush().context("writing output")?;
+    drop(sink);
+    for message in &failed {
+        eprintln!("btcsniff: {message}");
+    }
+    Ok(if failed.is_empty() { EXIT_OK } else { EXIT_ERROR })
+}

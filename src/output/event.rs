@@ -1,0 +1,161 @@
+//! The events every source (file, live capture, probe) emits, in the order
+//! they happened.
+
+use super::stats::Stats;
+use crate::capture::Timestamp;
+use crate::p2p::frame::Frame;
+use crate::p2p::message::Message;
+use crate::p2p::{Anomaly, DecodeError};
+use serde::Serialize;
+use std::net::SocketAddr;
+
+/// Where and when: attached to messages and findings.
+#[derive(Debug, Clone, Copy)]
+pub struct Meta {
+    pub ts: Timestamp,
+    pub flow: u64,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+}
+
+/// An anomaly in the traffic, with the values involved. Anomalies are data:
+/// they never stop processing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Finding {
+    /// Bytes of the TCP stream that were never captured.
+    Gap { bytes: u64 },
+    /// Bytes skipped while looking for the next message header.
+    SkippedBytes { offset: u64, bytes: u64 },
+    /// A header claiming more than Core's MAX_PROTOCOL_MESSAGE_LENGTH.
+    OversizeLength {
+        offset: u64,
+        command: String,
+        length: u32,
+        limit: u32,
+    },
+    /// The stream ended inside a message.
+    Truncated { offset: u64, have: u64, needed: u64 },
+    /// An unknown magic that framed a message with a valid checksum.
+    UnknownMagic { offset: u64, magic: String },
+    /// A payload that failed to decode (its raw bytes are in the message).
+    DecodeError { command: String, error: String },
+    /// A CompactSize not in shortest form.
+    NonCanonicalCompactSize {
+        command: String,
+        offset: usize,
+        value: u64,
+    },
+    /// A count above Core's limit for that field.
+    CountOverLimit {
+        command: String,
+        field: &'static str,
+        count: u64,
+        limit: u64,
+    },
+    /// Bytes after a fully decoded payload.
+    TrailingBytes { command: String, bytes: usize },
+    /// A message out of its place in the handshake (e.g. wtxidrelay after
+    /// verack, which makes Core disconnect).
+    HandshakeOrder { command: String, detail: String },
+}
+
+impl Finding {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Finding::Gap { .. } => "gap",
+            Finding::SkippedBytes { .. } => "skipped_bytes",
+            Finding::OversizeLength { .. } => "oversize_length",
+            Finding::Truncated { .. } => "truncated",
+            Finding::UnknownMagic { .. } => "unknown_magic",
+            Finding::DecodeError { .. } => "decode_error",
+            Finding::NonCanonicalCompactSize { .. } => "non_canonical_compact_size",
+            Finding::CountOverLimit { .. } => "count_over_limit",
+            Finding::TrailingBytes { .. } => "trailing_bytes",
+            Finding::HandshakeOrder { .. } => "handshake_order",
+        }
+    }
+
+    /// The finding for a payload anomaly of message `command`.
+    pub fn from_anomaly(command: &str, anomaly: &Anomaly) -> Finding {
+        let command = command.to_string();
+        match *anomaly {
+            Anomaly::NonCanonicalCompactSize { offset, value } => {
+                Finding::NonCanonicalCompactSize {
+                    command,
+                    offset,
+                    value,
+                }
+            }
+            Anomaly::CountOverLimit {
+                field,
+                count,
+                limit,
+            } => Finding::CountOverLimit {
+                command,
+                field,
+                count,
+                limit,
+            },
+            Anomaly::TrailingBytes { bytes } => Finding::TrailingBytes { command, bytes },
+        }
+    }
+}
+
+/// BIP324 v2 (encrypted) or classic v1 transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    V1,
+    V2,
+}
+
+/// A flow's classification (`start`) or its end (`end`), with counters.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowRecord {
+    pub event: &'static str,
+    #[serde(skip)]
+    pub ts: Option<Timestamp>,
+    pub flow: u64,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub transport: Transport,
+    /// Whether the connection's start (SYN) was captured.
+    pub syn_seen: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    pub packets: PerDirection,
+    pub bytes: PerDirection,
+    pub messages: PerDirection,
+}
+
+/// Counters for client-to-server and server-to-client.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct PerDirection {
+    pub c2s: u64,
+    pub s2c: u64,
+}
+
+/// One event of the stream a sink renders.
+pub enum Event<'e, 'a> {
+    Message {
+        meta: &'e Meta,
+        frame: &'e Frame<'a>,
+        message: &'e Result<Message<'a>, DecodeError>,
+    },
+    Finding {
+        meta: &'e Meta,
+        finding: &'e Finding,
+    },
+    Flow(&'e FlowRecord),
+    /// A line of information from the source itself (probe progress,
+    /// results), not from the traffic.
+    Note {
+        ts: Timestamp,
+        source: &'static str,
+        text: &'e str,
+    },
+    Stats(&'e Stats),
+}

@@ -1,0 +1,97 @@
+//! The `--stats` summary: per command, per flow, anomalies.
+
+use super::event::{FlowRecord, Transport};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Most flows listed one by one in the summary; beyond that they are only
+/// counted (a capture of a million flows must not grow the summary without
+/// bound).
+pub const MAX_LISTED_FLOWS: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct CommandStats {
+    pub count: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowStats {
+    pub flow: u64,
+    pub client: String,
+    pub server: String,
+    pub transport: Transport,
+    pub messages: u64,
+    pub bytes: u64,
+}
+
+/// libpcap's counters for a live capture.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct CaptureCounters {
+    pub received: u64,
+    pub dropped: u64,
+    pub if_dropped: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub packets: u64,
+    /// Packets that were not TCP over IP (or could not be parsed as such).
+    pub packets_skipped: u64,
+    pub messages: u64,
+    pub message_bytes: u64,
+    pub checksum_invalid: u64,
+    pub checksum_absent: u64,
+    pub decode_errors: u64,
+    pub gaps: u64,
+    pub gap_bytes: u64,
+    pub flows_v1: u64,
+    pub flows_v2: u64,
+    pub by_command: BTreeMap<String, CommandStats>,
+    pub findings: BTreeMap<&'static str, u64>,
+    pub flows: Vec<FlowStats>,
+    pub flows_not_listed: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<CaptureCounters>,
+}
+
+impl Stats {
+    pub fn count_message(&mut self, command: &str, bytes: u64) {
+        self.messages += 1;
+        self.message_bytes += bytes;
+        // Look up first: a String is allocated once per distinct command.
+        if let Some(c) = self.by_command.get_mut(command) {
+            c.count += 1;
+            c.bytes += bytes;
+        } else {
+            self.by_command
+                .insert(command.to_string(), CommandStats { count: 1, bytes });
+        }
+    }
+
+    pub fn count_finding(&mut self, kind: &'static str) {
+        *self.findings.entry(kind).or_default() += 1;
+    }
+
+    pub fn count_flow_start(&mut self, transport: Transport) {
+        match transport {
+            Transport::V1 => self.flows_v1 += 1,
+            Transport::V2 => self.flows_v2 += 1,
+        }
+    }
+
+    pub fn record_flow_end(&mut self, flow: &FlowRecord) {
+        if self.flows.len() >= MAX_LISTED_FLOWS {
+            self.flows_not_listed += 1;
+            return;
+        }
+        self.flows.push(FlowStats {
+            flow: flow.flow,
+            client: crate::output::json::endpoint(flow.client),
+            server: crate::output::json::endpoint(flow.server),
+            transport: flow.transport,
+            messages: flow.messages.c2s + flow.messages.s2c,
+            bytes: flow.bytes.c2s + flow.bytes.s2c,
+        });
+    }
+}

@@ -1,0 +1,59 @@
+//! Capture timestamps as UTC calendar time, without a date crate.
+
+use crate::capture::Timestamp;
+use std::fmt::Write;
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+/// Howard Hinnant's civil-from-days algorithm, written out here.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `2011-03-28 12:34:56.123456` (UTC, microseconds).
+pub fn format_utc(ts: Timestamp, out: &mut String) {
+    let days = ts.secs.div_euclid(86_400);
+    let secs_of_day = ts.secs.rem_euclid(86_400);
+    let (y, mo, d) = civil_from_days(days);
+    let _ = write!(
+        out,
+        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}.{:06}",
+        secs_of_day / 3600,
+        secs_of_day / 60 % 60,
+        secs_of_day % 60,
+        ts.nanos / 1000
+    );
+}
+
+/// Unix seconds with microsecond precision, as JSON number text.
+pub fn format_unix(ts: Timestamp, out: &mut String) {
+    let _ = write!(out, "{}.{:06}", ts.secs, ts.nanos / 1000);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(secs: i64, nanos: u32) -> String {
+        let mut s = String::new();
+        format_utc(Timestamp { secs, nanos }, &mut s);
+        s
+    }
+
+    #[test]
+    fn known_dates() {
+        assert_eq!(utc(0, 0), "1970-01-01 00:00:00.000000");
+        // 2011-03-28 14:05:06 UTC
+        assert_eq!(utc(1_301_321_106, 7_000), "2011-03-28 14:05:06.000007");
+        // leap day 2024-02-29 23:59:59
+        assert_eq!(utc(1_709_251_199, 999_999_999), "2024-02-29 23:59:59.999999");
+    }
+}
