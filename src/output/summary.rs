@@ -1,0 +1,296 @@
+//! The few facts a reader wants at a glance, one line per message
+//! (`inv 3 items: 2 tx, 1 block`, `version 70016 /Satoshi:27.0.0/ height
+//! 870000`, `tx <txid> 2 in 3 out 0.5 BTC`). Peer strings are escaped.
+
+use super::escape::escape_bytes;
+use crate::p2p::Hash256;
+use crate::p2p::message::{InvItem, Message, Transaction};
+use std::fmt::Write;
+
+/// Appends the summary of `message` to `out`.
+pub fn summarize(message: &Message<'_>, out: &mut String) {
+    match message {
+        Message::Version(v) => {
+            let _ = write!(out, "version {}", v.version);
+            if let Some(ua) = v.user_agent {
+                let _ = write!(out, " {}", escape_bytes(ua));
+            }
+            if let Some(h) = v.start_height {
+                let _ = write!(out, " height {h}");
+            }
+            let _ = write!(out, " services 0x{:x}", v.services.0);
+            match v.relay {
+                Some(true) => out.push_str(" relay"),
+                Some(false) => out.push_str(" no-relay"),
+                None => {}
+            }
+        }
+        Message::Inv(inv) | Message::GetData(inv) | Message::NotFound(inv) => {
+            inventory(&inv.inventory, out)
+        }
+        Message::Tx(tx) => transaction(tx, out),
+        Message::Block(b) => {
+            let _ = write!(
+                out,
+                "{} {} txs prev {}",
+                b.header.hash,
+                b.transactions.len(),
+                b.header.prev_block
+            );
+        }
+        Message::Headers(h) => {
+            let _ = write!(out, "{} headers", h.headers.len());
+            if let Some(last) = h.headers.last() {
+                let _ = write!(out, " last {}", last.header.hash);
+            }
+        }
+        Message::Addr(a) => {
+            let _ = write!(out, "{} addresses", a.addresses.len());
+            if let Some(first) = a.addresses.first() {
+                let ip = first
+                    .ip
+                    .to_ipv4_mapped()
+                    .map(|v4| v4.to_string())
+                    .unwrap_or_else(|| format!("[{}]", first.ip));
+                let _ = write!(out, " first {ip}:{}", first.port);
+            }
+        }
+        Message::AddrV2(a) => {
+            let _ = write!(out, "{} addresses", a.addresses.len());
+            let mut networks: Vec<(&str, usize)> = Vec::new();
+            for e in &a.addresses {
+                match networks.iter_mut().find(|(n, _)| *n == e.network) {
+                    Some((_, c)) => *c += 1,
+                    None => networks.push((e.network, 1)),
+                }
+            }
+            counts(&networks, out);
+        }
+        Message::GetBlocks(l) | Message::GetHeaders(l) => {
+            let _ = write!(out, "{} locator hashes", l.locator_hashes.len());
+            if let Some(first) = l.locator_hashes.first() {
+                let _ = write!(out, " from {first}");
+            }
+            if l.hash_stop != Hash256::default() {
+                let _ = write!(out, " stop {}", l.hash_stop);
+            }
+        }
+        Message::Ping(p) => match p.nonce {
+            Some(n) => {
+                let _ = write!(out, "nonce {n}");
+            }
+            None => out.push_str("no nonce (pre-BIP31)"),
+        },
+        Message::Pong(p) => {
+            let _ = write!(out, "nonce {}", p.nonce);
+        }
+        Message::FeeFilter(f) => {
+            let _ = write!(
+                out,
+                "{} sat/kvB ({} sat/vB)",
+                f.fee_rate_sat_per_kvb, f.fee_rate_sat_per_vb
+            );
+        }
+        Message::SendCmpct(s) => {
+            let _ = write!(out, "announce {} version {}", s.announce, s.version);
+        }
+        Message::CmpctBlock(c) => {
+            let _ = write!(
+                out,
+                "{} {} short ids {} prefilled",
+                c.header.hash,
+                c.short_ids.len(),
+                c.prefilled_txs.len()
+            );
+        }
+        Message::GetBlockTxn(g) => {
+            let _ = write!(out, "{} {} indexes", g.block_hash, g.indexes.len());
+        }
+        Message::BlockTxn(b) => {
+            let _ = write!(out, "{} {} txs", b.block_hash, b.transactions.len());
+        }
+        Message::MerkleBlock(m) => {
+            let _ = write!(
+                out,
+                "{} {} txs {} hashes",
+                m.header.hash,
+                m.total_transactions,
+                m.hashes.len()
+            );
+        }
+        Message::FilterLoad(f) => {
+            let _ = write!(
+                out,
+                "{} bytes {} hash funcs tweak {} flags {}",
+                f.filter.len(),
+                f.n_hash_funcs,
+                f.n_tweak,
+                f.n_flags
+            );
+        }
+        Message::FilterAdd(f) => {
+            let _ = write!(out, "{} bytes", f.data.len());
+        }
+        Message::GetCFilters(g) => {
+            let _ = write!(
+                out,
+                "type {} from height {} stop {}",
+                g.filter_type, g.start_height, g.stop_hash
+            );
+        }
+        Message::CFilter(c) => {
+            let _ = write!(
+                out,
+                "type {} block {} {} bytes",
+                c.filter_type,
+                c.block_hash,
+                c.filter.len()
+            );
+        }
+        Message::GetCFHeaders(g) => {
+            let _ = write!(
+                out,
+                "type {} from height {} stop {}",
+                g.filter_type, g.start_height, g.stop_hash
+            );
+        }
+        Message::CFHeaders(c) => {
+            let _ = write!(
+                out,
+                "type {} stop {} {} filter hashes",
+                c.filter_type,
+                c.stop_hash,
+                c.filter_hashes.len()
+            );
+        }
+        Message::GetCFCheckpt(g) => {
+            let _ = write!(out, "type {} stop {}", g.filter_type, g.stop_hash);
+        }
+        Message::CFCheckpt(c) => {
+            let _ = write!(
+                out,
+                "type {} stop {} {} headers",
+                c.filter_type,
+                c.stop_hash,
+                c.filter_headers.len()
+            );
+        }
+        Message::SendTxRcncl(s) => {
+            let _ = write!(out, "version {} salt {}", s.version, s.salt);
+        }
+        Message::Reject(r) => {
+            let _ = write!(
+                out,
+                "{} {} {}",
+                escape_bytes(r.message),
+                r.ccode_name,
+                escape_bytes(r.reason)
+            );
+            if let Some(h) = r.data {
+                let _ = write!(out, " {h}");
+            }
+        }
+        Message::Alert(a) => {
+            let _ = write!(out, "{} bytes signed", a.payload.len());
+        }
+        Message::Unknown { payload, .. } => {
+            let _ = write!(out, "unknown command, {} bytes", payload.len());
+        }
+        Message::Verack
+        | Message::SendAddrV2
+        | Message::GetAddr
+        | Message::MemPool
+        | Message::FilterClear
+        | Message::SendHeaders
+        | Message::WtxidRelay => {}
+    }
+}
+
+/// `3 items: 2 tx, 1 block` (one item: its hash too).
+fn inventory(items: &[InvItem], out: &mut String) {
+    let _ = write!(
+        out,
+        "{} item{}",
+        items.len(),
+        if items.len() == 1 { "" } else { "s" }
+    );
+    let mut kinds: Vec<(&str, usize)> = Vec::new();
+    for item in items {
+        let name = short_inv_name(item.type_name);
+        match kinds.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, c)) => *c += 1,
+            None => kinds.push((name, 1)),
+        }
+    }
+    counts(&kinds, out);
+    if let [only] = items {
+        let _ = write!(out, " {}", only.hash);
+    }
+}
+
+fn counts(kinds: &[(&str, usize)], out: &mut String) {
+    for (i, (name, n)) in kinds.iter().enumerate() {
+        out.push_str(if i == 0 { ": " } else { ", " });
+        let _ = write!(out, "{n} {name}");
+    }
+}
+
+fn short_inv_name(type_name: &str) -> &str {
+    type_name
+        .strip_prefix("MSG_")
+        .map(|s| match s {
+            "TX" => "tx",
+            "BLOCK" => "block",
+            "WTX" => "wtx",
+            "WITNESS_TX" => "witness tx",
+            "WITNESS_BLOCK" => "witness block",
+            "CMPCT_BLOCK" => "cmpct block",
+            "FILTERED_BLOCK" => "filtered block",
+            "FILTERED_WITNESS_BLOCK" => "filtered witness block",
+            other => other,
+        })
+        .unwrap_or(type_name)
+}
+
+/// `<txid> 2 in 3 out 0.5 BTC`.
+fn transaction(tx: &Transaction<'_>, out: &mut String) {
+    let total: i128 = tx.outputs.iter().map(|o| i128::from(o.value)).sum();
+    let _ = write!(
+        out,
+        "{} {} in {} out {} BTC",
+        tx.txid,
+        tx.inputs.len(),
+        tx.outputs.len(),
+        btc(total)
+    );
+    if tx.segwit {
+        out.push_str(" segwit");
+    }
+}
+
+/// Satoshis as BTC without trailing zeros (`0.5`, `50`, `0.00001`).
+fn btc(sats: i128) -> String {
+    let sign = if sats < 0 { "-" } else { "" };
+    let sats = sats.unsigned_abs();
+    let whole = sats / 100_000_000;
+    let frac = sats % 100_000_000;
+    if frac == 0 {
+        format!("{sign}{whole}")
+    } else {
+        let digits = format!("{frac:08}");
+        format!("{sign}{whole}.{}", digits.trim_end_matches('0'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn btc_amounts() {
+        assert_eq!(btc(50_000_000), "0.5");
+        assert_eq!(btc(5_000_000_000), "50");
+        assert_eq!(btc(1_000), "0.00001");
+        assert_eq!(btc(-150_000_000), "-1.5");
+    }
+}
