@@ -17,6 +17,13 @@ Examples:
   btcsniff read capture.pcap --command version,verack -v
   btcsniff read capture.pcap --port 28444";
 
+const LIVE_EXAMPLES: &str = "\
+Examples:
+  sudo btcsniff live -i eth0
+  sudo btcsniff live -i eth0 -f 'tcp port 8333' --format json | jq .
+  sudo btcsniff live -i any -w session.pcap --duration 60 --stats
+  sudo btcsniff live -i lo --count 10 --command version,verack";
+
 #[derive(Debug, Parser)]
 #[command(name = "btcsniff", version, about = ABOUT)]
 pub struct Cli {
@@ -29,6 +36,38 @@ pub enum Command {
     /// Read capture files (pcap, pcapng) and print every Bitcoin message.
     #[command(after_help = READ_EXAMPLES)]
     Read(ReadArgs),
+    /// Capture live on interfaces with libpcap and print every Bitcoin
+    /// message as it arrives.
+    #[command(after_help = LIVE_EXAMPLES)]
+    Live(LiveArgs),
+    /// List the interfaces live capture can use (like tcpdump -D).
+    Interfaces,
+}
+
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Interface to capture on (repeatable; `any` for all).
+    #[arg(short = 'i', long = "interface", value_name = "IFACE", required = true)]
+    pub interfaces: Vec<String>,
+    /// BPF capture filter, libpcap syntax.
+    #[arg(short = 'f', long = "filter", value_name = "EXPR", default_value = "tcp")]
+    pub filter: String,
+    /// Bytes captured per packet.
+    #[arg(long, value_name = "BYTES", default_value_t = 65535)]
+    pub snaplen: i32,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+    /// Also write the captured packets to this pcap file.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<f64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 #[derive(Debug, Args)]

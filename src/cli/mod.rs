@@ -3,6 +3,7 @@
 //! 1 input or runtime error, 2 usage, 3 probe: notfound, 4 probe: timeout.
 
 pub mod args;
+pub mod live;
 pub mod read;
 
 pub use args::{Cli, Command};
@@ -29,6 +30,8 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Read(args) => read::run(args),
+        Command::Live(args) => live::run(args),
+        Command::Interfaces => live::interfaces(),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,161 @@
+//! `btcsniff live -i IFACE...` and `btcsniff interfaces`.
+
+use super::args::LiveArgs;
+use super::{EXIT_ERROR, EXIT_OK, is_broken_pipe};
+use crate::analyzer::{Analyzer, Progress};
+use crate::capture::live::{self, LiveEvent, LiveOptions};
+use crate::capture::{Packet, PcapWriter};
+use crate::output::stats::CaptureCounters;
+use crate::output::{Event, make_sink};
+use anyhow::{Context, bail};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How often the main loop wakes to check `--duration` and Ctrl-C.
+const TICK: Duration = Duration::from_millis(100);
+
+pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
+    let options = LiveOptions {
+        interfaces: args.interfaces.clone(),
+        snaplen: args.snaplen,
+        promisc: !args.no_promisc,
+        filter: args.filter.clone(),
+    };
+    let captures = live::open(&options)?;
+    let mut writer = match &args.write {
+        Some(path) => {
+            let link = captures.first().map(|c| c.link_type).unwrap_or(1);
+            if captures.iter().any(|c| c.link_type != link) {
+                bail!("-w needs one link type, and these interfaces differ: capture on 'any' instead");
+            }
+            let w = PcapWriter::create(path, link, u32::try_from(args.snaplen).unwrap_or(65535))
+                .with_context(|| format!("{}", path.display()))?;
+            Some(w)
+        }
+        None => None,
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = Arc::clone(&stop);
+        ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
+            .context("installing the Ctrl-C handler")?;
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel(live::CHANNEL_PACKETS);
+    let threads = live::spawn(captures, &stop, &tx);
+    drop(tx);
+
+    let stdout = std::io::stdout().lock();
+    let mut sink = make_sink(args.output.format, stdout, args.output.sink_options(true));
+    let config = args.analysis.config(&args.output);
+    let mut analyzer = Analyzer::new(config, sink.as_mut());
+    let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
+    let mut counters = CaptureCounters::default();
+    let mut errors = Vec::new();
+    let mut ended = 0;
+    let mut output_closed = false;
+    while ended < threads.len() {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let event = match rx.recv_timeout(TICK) {
+            Ok(e) => e,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        match event {
+            LiveEvent::Packet(p) => {
+                if stop.load(Ordering::Relaxed) && output_closed {
+                    continue;
+                }
+                if let Some(w) = writer.as_mut() {
+                    w.write_packet(p.ts, &p.data, p.orig_len)
+                        .context("writing the -w file")?;
+                }
+                let packet = Packet {
+                    ts: p.ts,
+                    link_type: p.link_type.into(),
+                    data: &p.data,
+                    orig_len: p.orig_len,
+                    interface: u32::try_from(p.interface).unwrap_or(u32::MAX),
+                };
+                match analyzer.packet(&packet) {
+                    Ok(Progress::Continue) => {}
+                    Ok(Progress::Done) => stop.store(true, Ordering::Relaxed),
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                        output_closed = true;
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    Err(e) => return Err(e).context("writing output"),
+                }
+            }
+            LiveEvent::Ended {
+                error,
+                stats,
+                ..
+            } => {
+                ended += 1;
+                if let Some(s) = stats {
+                    counters.received += u64::from(s.received);
+                    counters.dropped += u64::from(s.dropped);
+                    counters.if_dropped += u64::from(s.if_dropped);
+                }
+                if let Some(e) = error {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    if let Some(w) = writer.as_mut() {
+        w.flush().context("writing the -w file")?;
+    }
+    if output_closed {
+        return Ok(EXIT_OK);
+    }
+    analyzer.stats_mut().capture = Some(counters);
+    let result = (|| -> anyhow::Result<()> {
+        let stats = analyzer.finish()?;
+        if args.output.stats {
+            sink.event(&Event::Stats(&stats))?;
+        }
+        sink.flush()?;
+        Ok(())
+    })();
+    match result {
+        Err(e) if is_broken_pipe(&e) => return Ok(EXIT_OK),
+        other => other?,
+    }
+    drop(sink);
+    for e in &errors {
+        eprintln!("btcsniff: capture ended: {e}");
+    }
+    Ok(if errors.is_empty() { EXIT_OK } else { EXIT_ERROR })
+}
+
+/// `btcsniff interfaces`: like `tcpdump -D`.
+pub fn interfaces() -> anyhow::Result<u8> {
+    let devices = pcap::Device::list().context("listing interfaces")?;
+    for (i, d) in devices.iter().enumerate() {
+        let mut flags = Vec::new();
+        if d.flags.is_up() {
+            flags.push("Up");
+        }
+        if d.flags.is_running() {
+            flags.push("Running");
+        }
+        if d.flags.is_loopback() {
+            flags.push("Loopback");
+        }
+        let desc = d
+            .desc
+            .as_deref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default();
+        println!("{}.{}{desc} [{}]", i + 1, d.name, flags.join(", "));
+    }
+    Ok(EXIT_OK)
+}
