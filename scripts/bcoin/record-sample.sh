@@ -9,7 +9,10 @@
 # There: node A starts and mines 101 blocks (coinbase maturity), tcpdump
 # starts on lo for A's port, node B starts with --only=A and syncs, A's
 # wallet sends a transaction (inv/getdata/tx), A mines one more block (block
-# announcement), B catches up; then tcpdump and both nodes are stopped by PID.
+# announcement), B catches up, a raw client (probe-notfound.js) asks A for an
+# unknown tx and an unknown block (A answers notfound); optionally the capture
+# lingers BCOIN_RECORD_LINGER seconds (0..120, default 0; > 30 catches bcoin's
+# ping/pong); then tcpdump and both nodes are stopped by PID.
 # Every wait is bounded.
 set -euo pipefail
 
@@ -17,6 +20,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 out="${1:-$repo/samples/bcoin-regtest-sync.pcap}"
 port_a="${2:-18444}"
+linger="${BCOIN_RECORD_LINGER:-0}"
 log() { echo "bcoin/record: $*" >&2; }
 
 if [[ "${BCOIN_RECORD_IN_NS:-}" != 1 ]]; then
@@ -82,6 +86,14 @@ best="$(bcoin_mine "$http_a" "$key" 1)"
 wait_for 30 "$best" "block $best on B" bcoin_best_hash "$http_b" "$key"
 log "block $best relayed to B"
 
+replies="$(timeout 15 node "$here/probe-notfound.js" "$port_a" | tr '\n' ' ')"
+log "raw getdata for an unknown tx and block; A replied: $replies"
+[[ "$replies" == *notfound* ]] || { log "expected notfound"; exit 1; }
+
+if [[ "$linger" =~ ^[0-9]+$ ]] && ((linger > 0 && linger <= 120)); then
+    log "lingering $linger s"
+    sleep "$linger"
+fi
 sleep 1 # let the last acks and pings reach the capture
 kill -INT "$pid_dump"
 wait "$pid_dump" || true
