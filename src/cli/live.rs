@@ -23,6 +23,13 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         filter: args.filter.clone(),
     };
     let captures = live::open(&options)?;
+    for c in &captures {
+        // Like tcpdump: on stderr, so that stdout stays pure output.
+        eprintln!(
+            "btcsniff: listening on {}, link-type {}, snaplen {}, filter '{}'",
+            c.interface, c.link_type, args.snaplen, args.filter
+        );
+    }
     let mut writer = match &args.write {
         Some(path) => {
             let link = captures.first().map(|c| c.link_type).unwrap_or(1);
