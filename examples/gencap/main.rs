@@ -74,6 +74,15 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
     let pool = pool::build(&mut rng, block_count);
     oracle::check(&pool)?;
     let pool_time = started.elapsed();
+    if !pool.blocks.is_empty() {
+        let sizes: Vec<String> = pool
+            .blocks
+            .iter()
+            .zip(&pool.block_tx_counts)
+            .map(|(&id, txs)| format!("{} B/{txs} tx", pool.msgs[id as usize].payload_len()))
+            .collect();
+        eprintln!("gencap: pool blocks: {}", sizes.join(", "));
+    }
 
     let file = File::create(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;

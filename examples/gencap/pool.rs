@@ -4,7 +4,7 @@
 
 use crate::rng::Rng;
 use crate::txgen::{build_block, compact_size, write_relay_tx};
-use btcsniff::p2p::hash::checksum;
+use btcsniff::p2p::hash::{checksum, sha256d};
 use btcsniff::p2p::network::Network;
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -80,6 +80,8 @@ pub struct Pool {
     pub inv_block: Vec<MsgId>,
     pub getdata_block: Vec<MsgId>,
     pub blocks: Vec<MsgId>,
+    /// Transaction count of each pool block, for the summary.
+    pub block_tx_counts: Vec<usize>,
 }
 
 // Inventory types (PROTOCOL.md, "Inventory types").
@@ -139,6 +141,15 @@ fn inventory_payload(rng: &mut Rng, count: usize, inv_type: u32) -> Vec<u8> {
         p.extend_from_slice(&inv_type.to_le_bytes());
         rng.extend(&mut p, 32);
     }
+    p
+}
+
+/// A one-entry inventory naming a known hash.
+fn single_inventory(inv_type: u32, hash: &[u8; 32]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(37);
+    p.push(1);
+    p.extend_from_slice(&inv_type.to_le_bytes());
+    p.extend_from_slice(hash);
     p
 }
 
@@ -232,20 +243,24 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
         addrs.push(push(frame(Command::Addr, &addr_payload(rng, n), 0)));
     }
     let (mut inv_block, mut getdata_block, mut blocks) = (Vec::new(), Vec::new(), Vec::new());
+    let mut block_tx_counts = Vec::new();
     for i in 0..block_count {
         let target = rng.range_usize(1_000_000, 1_450_000);
-        let (payload, _tx_count, txid_bytes) = build_block(rng, 872_346 + i as u32, target);
+        let (payload, tx_count, txid_bytes) = build_block(rng, 872_346 + i as u32, target);
+        // Announce and request the block by its real hash.
+        let hash = sha256d(&payload[..80]);
         inv_block.push(push(frame(
             Command::Inv,
-            &inventory_payload(rng, 1, MSG_BLOCK),
+            &single_inventory(MSG_BLOCK, &hash),
             0,
         )));
         getdata_block.push(push(frame(
             Command::Getdata,
-            &inventory_payload(rng, 1, MSG_WITNESS_BLOCK),
+            &single_inventory(MSG_WITNESS_BLOCK, &hash),
             0,
         )));
         blocks.push(push(frame(Command::Block, &payload, txid_bytes)));
+        block_tx_counts.push(tx_count);
     }
     Pool {
         msgs,
@@ -261,5 +276,6 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
         inv_block,
         getdata_block,
         blocks,
+        block_tx_counts,
     }
 }

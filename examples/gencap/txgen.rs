@@ -245,13 +245,13 @@ pub fn write_block_tx(out: &mut Vec<u8>, rng: &mut Rng) -> usize {
         60..=79 => 2,
         80..=87 => 3,
         88..=96 => rng.range_usize(4, 9),
-        _ => rng.range_usize(10, 40),
+        _ => rng.range_usize(10, 25),
     };
     let n_out = match rng.range(0, 99) {
         0..=19 => 1,
         20..=81 => 2,
         82..=93 => rng.range_usize(3, 5),
-        _ => rng.range_usize(6, 40),
+        _ => rng.range_usize(6, 25),
     };
     let (mut spends, mut pays) = (Vec::new(), Vec::new());
     random_spends(rng, n_in, &mut spends);
