@@ -108,12 +108,7 @@ impl Flow {
     /// Flow `index` between the capturing node and one peer; a quarter of
     /// them are inbound (the peer connected to our port 8333).
     pub fn new(rng: &mut Rng, index: usize, budget: u64) -> Flow {
-        let remote_ip = [
-            rng.range(1, 223) as u8,
-            rng.next_u32() as u8,
-            rng.next_u32() as u8,
-            rng.range(1, 254) as u8,
-        ];
+        let remote_ip = rng.public_ipv4();
         let ephemeral = 32_768 + ((index as u64 * 7_919 + rng.range(0, 50)) % 28_000) as u16;
         let local = Endpoint {
             mac: LOCAL_MAC,
@@ -196,7 +191,9 @@ impl Flow {
     pub fn turn<W: Write>(&mut self, ctx: &mut Ctx<W>) -> io::Result<()> {
         match self.state {
             State::Connecting => {
-                let rtt = ctx.rng.range(5_000, 120_000);
+                // One clock serves all flows, so a real round trip (tens of
+                // ms) would stall every other flow: keep the gaps short.
+                let rtt = ctx.rng.range(100, 600);
                 self.send(ctx, C2S, SYN, 0, 100)?;
                 self.send(ctx, S2C, SYN | ACK, 0, rtt / 2)?;
                 self.send(ctx, C2S, ACK, 0, rtt / 2)?;

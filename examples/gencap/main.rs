@@ -83,6 +83,20 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
             .collect();
         eprintln!("gencap: pool blocks: {}", sizes.join(", "));
     }
+    let relay_tx_bytes: u64 = pool
+        .txs
+        .iter()
+        .map(|&id| pool.msgs[id as usize].payload_len())
+        .sum();
+    eprintln!(
+        "gencap: pool: {} relay txs of {} bytes on average, {} invs, {} getdata, {} ping/pong, {} addr",
+        pool.txs.len(),
+        relay_tx_bytes / pool.txs.len() as u64,
+        pool.inv_tx.len(),
+        pool.getdata_tx.len(),
+        pool.pings.len(),
+        pool.addrs.len()
+    );
 
     let file = File::create(&args.out)
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;

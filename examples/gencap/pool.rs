@@ -158,12 +158,7 @@ fn addr_payload(rng: &mut Rng, count: usize) -> Vec<u8> {
     compact_size(&mut p, count as u64);
     for _ in 0..count {
         p.extend_from_slice(&(1_731_990_000 + rng.range(0, 10_000) as u32).to_le_bytes());
-        let ip = [
-            rng.range(1, 223) as u8,
-            rng.next_u32() as u8,
-            rng.next_u32() as u8,
-            rng.range(1, 254) as u8,
-        ];
+        let ip = rng.public_ipv4();
         net_addr(&mut p, ip, 8333);
     }
     p

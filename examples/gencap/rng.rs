@@ -60,6 +60,23 @@ impl Rng {
         self.fill(&mut out[start..]);
     }
 
+    /// A unicast IPv4 address outside the private, loopback and CGNAT
+    /// ranges, like a peer's.
+    pub fn public_ipv4(&mut self) -> [u8; 4] {
+        let first = loop {
+            let b = self.range(1, 223) as u8;
+            if !matches!(b, 10 | 100 | 127 | 169 | 172 | 192) {
+                break b;
+            }
+        };
+        [
+            first,
+            self.next_u32() as u8,
+            self.next_u32() as u8,
+            self.range(1, 254) as u8,
+        ]
+    }
+
     pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.range_usize(0, items.len() - 1)]
     }
