@@ -25,6 +25,7 @@ pub struct Stats {
     pub by_command: [u64; Command::ALL.len()],
     pub payload_bytes: u64,
     pub txid_bytes: u64,
+    pub txids: u64,
 }
 
 /// Shared generation state: the pool, the output, the clock and counters.
@@ -291,6 +292,7 @@ impl Flow {
             ctx.stats.by_command[msg.command as usize] += 1;
             ctx.stats.payload_bytes += msg.payload_len();
             ctx.stats.txid_bytes += msg.txid_bytes;
+            ctx.stats.txids += msg.txids;
         }
         step
     }

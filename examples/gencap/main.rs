@@ -130,6 +130,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
         "messages_by_command": by_command,
         "payload_bytes": ctx.stats.payload_bytes,
         "txid_bytes": ctx.stats.txid_bytes,
+        "txids": ctx.stats.txids,
         "hash_bytes": ctx.stats.payload_bytes + ctx.stats.txid_bytes,
     });
     let total = started.elapsed();

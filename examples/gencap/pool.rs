@@ -54,6 +54,8 @@ pub struct Framed {
     pub command: Command,
     /// Bytes a dissector hashes for txids (non-witness tx serializations).
     pub txid_bytes: u64,
+    /// Transactions in the message (each one txid to hash).
+    pub txids: u64,
 }
 
 impl Framed {
@@ -93,7 +95,7 @@ const MSG_WTX: u32 = 5;
 /// NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED
 const SERVICES: u64 = 0x409;
 
-fn frame(command: Command, payload: &[u8], txid_bytes: u64) -> Framed {
+fn frame(command: Command, payload: &[u8], txid_bytes: u64, txids: u64) -> Framed {
     let mut bytes = Vec::with_capacity(24 + payload.len());
     bytes.extend_from_slice(&Network::Mainnet.magic());
     let mut name = [0u8; 12];
@@ -106,6 +108,7 @@ fn frame(command: Command, payload: &[u8], txid_bytes: u64) -> Framed {
         bytes,
         command,
         txid_bytes,
+        txids,
     }
 }
 
@@ -192,7 +195,7 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
         &version_payload(rng, "/Satoshi:28.0.0/", 872_345),
         0,
     ));
-    let verack = push(frame(Command::Verack, &[], 0));
+    let verack = push(frame(Command::Verack, &[], 0, 0));
 
     // Shares of the small pool: 30% inv, 15% getdata, 40% tx, 5% ping (+
     // matching pongs), 5% addr.
@@ -203,7 +206,7 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
         inv_tx.push(push(frame(
             Command::Inv,
             &inventory_payload(rng, n, inv_type),
-            0,
+            0, 0,
         )));
     }
     let mut getdata_tx = Vec::new();
@@ -213,20 +216,20 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
         getdata_tx.push(push(frame(
             Command::Getdata,
             &inventory_payload(rng, n, inv_type),
-            0,
+            0, 0,
         )));
     }
     let mut txs = Vec::new();
     for _ in 0..SMALL_POOL * 40 / 100 {
         let mut tx = Vec::with_capacity(400);
         let base = write_relay_tx(&mut tx, rng) as u64;
-        txs.push(push(frame(Command::Tx, &tx, base)));
+        txs.push(push(frame(Command::Tx, &tx, base, 1)));
     }
     let (mut pings, mut pongs) = (Vec::new(), Vec::new());
     for _ in 0..SMALL_POOL * 5 / 100 {
         let nonce = rng.next_u64().to_le_bytes();
-        pings.push(push(frame(Command::Ping, &nonce, 0)));
-        pongs.push(push(frame(Command::Pong, &nonce, 0)));
+        pings.push(push(frame(Command::Ping, &nonce, 0, 0)));
+        pongs.push(push(frame(Command::Pong, &nonce, 0, 0)));
     }
     let mut addrs = Vec::new();
     for _ in 0..SMALL_POOL * 5 / 100 {
@@ -235,7 +238,7 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
         } else {
             rng.range_usize(4, 10)
         };
-        addrs.push(push(frame(Command::Addr, &addr_payload(rng, n), 0)));
+        addrs.push(push(frame(Command::Addr, &addr_payload(rng, n), 0, 0)));
     }
     let (mut inv_block, mut getdata_block, mut blocks) = (Vec::new(), Vec::new(), Vec::new());
     let mut block_tx_counts = Vec::new();
@@ -247,14 +250,14 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
         inv_block.push(push(frame(
             Command::Inv,
             &single_inventory(MSG_BLOCK, &hash),
-            0,
+            0, 0,
         )));
         getdata_block.push(push(frame(
             Command::Getdata,
             &single_inventory(MSG_WITNESS_BLOCK, &hash),
-            0,
+            0, 0,
         )));
-        blocks.push(push(frame(Command::Block, &payload, txid_bytes)));
+        blocks.push(push(frame(Command::Block, &payload, txid_bytes, tx_count as u64)));
         block_tx_counts.push(tx_count);
     }
     Pool {
