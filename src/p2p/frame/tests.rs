@@ -628,3 +628,79 @@ fn v1_detection_on_real_first_bytes() {
         Some(unhex(VERSION1).len() - 1)
     );
 }
+
+/// Bytes each event accounts for: together they must cover the stream.
+fn accounted(evs: &[Ev]) -> u64 {
+    evs.iter()
+        .map(|e| match e {
+            Ev::Frame {
+                checksum, length, ..
+            } => {
+                let header = if *checksum == Checksum::Absent {
+                    20
+                } else {
+                    24
+                };
+                header + u64::from(*length)
+            }
+            Ev::Finding(FramingFinding::SkippedBytes { bytes, .. }) => *bytes,
+            Ev::Finding(FramingFinding::OversizeLength { .. }) => 24,
+            Ev::Finding(FramingFinding::Truncated { have, .. }) => *have,
+            Ev::Finding(FramingFinding::UnknownMagicAdopted { .. }) => 0,
+        })
+        .sum()
+}
+
+/// A stream assembled from real messages, cut messages, magic-led
+/// garbage and random bytes.
+fn piece() -> impl Strategy<Value = Vec<u8>> {
+    let legacy = legacy_stream();
+    prop_oneof![
+        (0usize..12).prop_map(|i| unhex(ALL_REGTEST[i])),
+        (0usize..12, 0usize..200).prop_map(|(i, n)| {
+            let v = unhex(ALL_REGTEST[i]);
+            v[..n.min(v.len())].to_vec()
+        }),
+        (0usize..302, 0usize..302).prop_map(move |(a, b)| legacy[a.min(b)..a.max(b)].to_vec()),
+        proptest::collection::vec(any::<u8>(), 0..40).prop_map(|mut v| {
+            v.splice(0..0, Network::Regtest.magic());
+            v
+        }),
+        proptest::collection::vec(any::<u8>(), 0..40),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn mixed_streams_split_invariant_and_fully_accounted(
+        pieces in proptest::collection::vec(piece(), 0..12),
+        cuts in proptest::collection::vec(0usize..3000, 0..8),
+    ) {
+        let stream: Vec<u8> = pieces.concat();
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (stream.len() + 1)).collect();
+        cuts.sort_unstable();
+        let expected = whole(&stream);
+        prop_assert_eq!(accounted(&expected), stream.len() as u64);
+        for ev in &expected {
+            if let Ev::Frame { payload, offset, checksum, length, .. } = ev {
+                prop_assert_eq!(payload.len(), *length as usize);
+                let header = if *checksum == Checksum::Absent { 20 } else { 24 };
+                let start = *offset as usize + header;
+                prop_assert_eq!(&stream[start..start + payload.len()], &payload[..]);
+            }
+        }
+        prop_assert_eq!(run_push(&stream, &cuts), expected.clone());
+        prop_assert_eq!(run_feed(&stream, &cuts), expected);
+    }
+}
+
+#[test]
+fn arbitrary_bytes_fully_accounted() {
+    let mut runner = proptest::test_runner::TestRunner::default();
+    runner
+        .run(&proptest::collection::vec(any::<u8>(), 0..500), |bytes| {
+            prop_assert_eq!(accounted(&whole(&bytes)), bytes.len() as u64);
+            Ok(())
+        })
+        .unwrap();
+}
