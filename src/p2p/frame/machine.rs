@@ -232,8 +232,31 @@ impl Machine {
         run_start: u64,
         run_len: u64,
     ) -> (usize, Out) {
+        // Fast skip to the next byte that can open a known or adopted magic.
+        let mut firsts = [0u8; 5 + MAX_ADOPTED_MAGICS];
+        let mut n_firsts = 0;
+        for magic in Network::KNOWN
+            .iter()
+            .map(|n| n.magic())
+            .chain(self.adopted.iter().copied())
+        {
+            if let Some(slot) = firsts.get_mut(n_firsts) {
+                *slot = magic[0];
+                n_firsts += 1;
+            }
+        }
+        let firsts = firsts.get(..n_firsts).unwrap_or(&[]);
         let mut i = 0;
         while let Some(candidate) = view.get(i..).filter(|c| !c.is_empty()) {
+            match candidate.iter().position(|b| firsts.contains(b)) {
+                Some(0) => {}
+                Some(k) => {
+                    i += k;
+                    continue;
+                }
+                None => break,
+            }
+            let candidate = view.get(i..).unwrap_or(&[]);
             let prefix = candidate
                 .get(..candidate.len().min(HEADER_LEN))
                 .unwrap_or(&[]);
