@@ -225,6 +225,13 @@ impl Machine {
         }
     }
 
+    /// Scans for the next confirmed header. Cost: each position is ruled
+    /// out once (a position waiting for bytes is not looked at again until
+    /// `need` is reached), so 1-byte pushes stay linear. A candidate header
+    /// costs one hash of its payload when it is complete; a peer that plants
+    /// a known magic and a plausible command every few bytes, each with a
+    /// large length, can make resync hash up to 4 MB per planted header:
+    /// CPU spent on its own direction only, memory still bounded.
     fn step_scanning(
         &mut self,
         view: &[u8],
