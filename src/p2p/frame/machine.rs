@@ -412,13 +412,19 @@ impl Machine {
         //   decide, whatever follows, so the choice does not depend on
         //   chunking. For verack (length 0) this compares bytes 20..24 with
         //   5df6e0e2 (checksum of nothing) and then with the magics.
+        // - in sync, a verack is legacy whenever its checksum field is not
+        //   5df6e0e2: an empty payload's checksum is a constant no modern
+        //   peer gets wrong, while a legacy verack followed by a gap the
+        //   reassembler did not see (or by junk) is real (the 2011 capture
+        //   has it). While scanning, the next magic is still required.
         // - otherwise it is a 24-byte message with a wrong checksum.
         if trusted && may_be_legacy(&command) {
             let legacy_end = LEGACY_HEADER_LEN + len;
             let next_magic = view
                 .get(legacy_end..legacy_end + 4)
                 .and_then(|m| <[u8; 4]>::try_from(m).ok());
-            if next_magic.is_some_and(|m| self.trusted(m)) {
+            let lone_verack = !scanning && len == 0;
+            if lone_verack || next_magic.is_some_and(|m| self.trusted(m)) {
                 return Class::Message(decided(Checksum::Absent, LEGACY_HEADER_LEN));
             }
         }

@@ -704,3 +704,42 @@ fn arbitrary_bytes_fully_accounted() {
         })
         .unwrap();
 }
+
+#[test]
+fn legacy_verack_followed_by_junk() {
+    // A legacy verack whose following bytes were lost without a gap() call
+    // (tshark's follow-stream output of the 2011 capture, stream 0, does
+    // this): the verack is still legacy, the junk is skipped.
+    let mut stream = legacy_stream();
+    stream.truncate(125);
+    stream.extend([0x84, 0x28, 0xe4, 0x8d, 0xfd, 0x64, 0x64, 0x3c]);
+    let evs = whole(&stream);
+    assert!(
+        matches!(
+            evs[1],
+            Ev::Frame {
+                checksum: Checksum::Absent,
+                length: 0,
+                offset: 105,
+                ..
+            }
+        ),
+        "{evs:?}"
+    );
+    assert_eq!(
+        evs[2..],
+        [Ev::Finding(FramingFinding::SkippedBytes {
+            offset: 125,
+            bytes: 8
+        })]
+    );
+    // A modern verack with the constant checksum stays a 24-byte verack.
+    let evs = whole(&unhex(VERACK));
+    assert!(matches!(
+        evs[..],
+        [Ev::Frame {
+            checksum: Checksum::Valid,
+            ..
+        }]
+    ));
+}
