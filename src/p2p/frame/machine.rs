@@ -12,6 +12,12 @@ use crate::p2p::{MAX_PROTOCOL_MESSAGE_LENGTH, Network};
 /// realistic case: a custom signet).
 const MAX_ADOPTED_MAGICS: usize = 4;
 
+/// version, services, timestamp and addr_recv: the fields every version
+/// message ever had.
+const MIN_VERSION_PAYLOAD: usize = 4 + 8 + 8 + 26;
+/// Core's PROTOCOL_VERSION today, the highest version number in use.
+const LATEST_PROTOCOL_VERSION: u32 = 70016;
+
 /// A message found at the start of the view; its payload is
 /// `view[header_len..header_len + length]`.
 #[derive(Debug, Clone, Copy)]
@@ -417,6 +423,11 @@ impl Machine {
         //   peer gets wrong, while a legacy verack followed by a gap the
         //   reassembler did not see (or by junk) is real (the 2011 capture
         //   has it). While scanning, the next magic is still required.
+        // - in sync, a version is legacy when its would-be checksum field,
+        //   read as the legacy payload's first field, is a protocol version
+        //   number (1..=70016) and the length fits a version payload
+        //   (>= 46 bytes): a wrong checksum landing in that range has odds
+        //   of 1 in 61,000, on top of being wrong.
         // - otherwise it is a 24-byte message with a wrong checksum.
         if trusted && may_be_legacy(&command) {
             let legacy_end = LEGACY_HEADER_LEN + len;
@@ -424,7 +435,10 @@ impl Machine {
                 .get(legacy_end..legacy_end + 4)
                 .and_then(|m| <[u8; 4]>::try_from(m).ok());
             let lone_verack = !scanning && len == 0;
-            if lone_verack || next_magic.is_some_and(|m| self.trusted(m)) {
+            let legacy_version = !scanning
+                && len >= MIN_VERSION_PAYLOAD
+                && (1..=LATEST_PROTOCOL_VERSION).contains(&u32::from_le_bytes(claimed));
+            if lone_verack || legacy_version || next_magic.is_some_and(|m| self.trusted(m)) {
                 return Class::Message(decided(Checksum::Absent, LEGACY_HEADER_LEN));
             }
         }

@@ -743,3 +743,33 @@ fn legacy_verack_followed_by_junk() {
         }]
     ));
 }
+
+#[test]
+fn legacy_version_followed_by_junk() {
+    // The 2011 server's legacy version (nVersion 32002 where a checksum
+    // would be), followed by bytes that are no header.
+    let mut stream = legacy_stream();
+    stream.truncate(105);
+    stream.extend([0x00; 6]);
+    let evs = whole(&stream);
+    assert!(
+        matches!(
+            evs[0],
+            Ev::Frame {
+                checksum: Checksum::Absent,
+                length: 85,
+                ..
+            }
+        ),
+        "{evs:?}"
+    );
+    assert_eq!(
+        evs[1..],
+        [Ev::Finding(FramingFinding::SkippedBytes {
+            offset: 105,
+            bytes: 6
+        })]
+    );
+    // version2.pcap's wrong checksum (8084b609) is no protocol version:
+    // it stays a 24-byte version with an invalid checksum (tested above).
+}
