@@ -27,7 +27,9 @@
 //! only the unconsumed tail.
 //!
 //! Rules (details in `frame/machine.rs`): known magics, plus unknown
-//! magics adopted after one message with a valid checksum; every checksum
+//! magics adopted after one message with a valid checksum (tried only
+//! where a header is expected: stream start or right after a message, never
+//! while scanning garbage); every checksum
 //! checked, a wrong one still emitted; legacy 20-byte headers for
 //! version/verack; lengths above 4,000,000 refused before any allocation;
 //! resync after garbage or gaps by scanning for a header confirmed by its
