@@ -37,7 +37,9 @@ fn hash_bytes(buf: &[u8], total: u64, chunk: usize) -> u8 {
 }
 
 fn main() {
-    let path = std::env::args().nth(1).expect("usage: hashlimit FILE.pcap.json");
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: hashlimit FILE.pcap.json");
     let text = std::fs::read_to_string(&path).expect("read sidecar");
     let side: serde_json::Value = serde_json::from_str(&text).expect("sidecar JSON");
     let get = |k: &str| side.get(k).and_then(|v| v.as_u64());
@@ -45,7 +47,9 @@ fn main() {
     let messages = get("messages").expect("messages").max(1);
     let txid_bytes = get("txid_bytes").unwrap_or(0);
     let txids = get("txids").unwrap_or(txid_bytes / DEFAULT_TX_BYTES).max(1);
-    let buf: Vec<u8> = (0..16u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let buf: Vec<u8> = (0..16u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let mut times = Vec::new();
     let mut sink = 0u8;
     for _ in 0..3 {

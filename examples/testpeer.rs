@@ -51,10 +51,15 @@ fn wait_for<T>(
         let mut found = None;
         while let Some(event) = decoder.next_event() {
             if let FrameEvent::Frame(frame) = event {
-                let decoded = message::decode(&frame.command, frame.payload, &DecodeContext::default());
+                let decoded =
+                    message::decode(&frame.command, frame.payload, &DecodeContext::default());
                 let Ok(m) = decoded.message else { continue };
                 if let Message::Ping(p) = &m {
-                    replies.push(encode::frame(NET, "pong", &encode::pong(p.nonce.unwrap_or(0))));
+                    replies.push(encode::frame(
+                        NET,
+                        "pong",
+                        &encode::pong(p.nonce.unwrap_or(0)),
+                    ));
                 }
                 if found.is_none() {
                     found = want(m.command(), &m, &mut replies);
@@ -87,7 +92,11 @@ fn serve_one(mut stream: TcpStream) -> Result<()> {
             out.push(encode::frame(NET, "wtxidrelay", &encode::wtxidrelay()));
             out.push(encode::frame(NET, "sendaddrv2", &encode::sendaddrv2()));
             out.push(encode::frame(NET, "verack", &encode::verack()));
-            out.push(encode::frame(NET, "sendcmpct", &encode::sendcmpct(false, 2)));
+            out.push(encode::frame(
+                NET,
+                "sendcmpct",
+                &encode::sendcmpct(false, 2),
+            ));
             out.push(encode::frame(NET, "feefilter", &encode::feefilter(1000)));
         })
     })?;
@@ -151,7 +160,9 @@ fn client(addr: &str) -> Result<()> {
     })?;
     let item = (1u32, btcsniff::p2p::Hash256(ASKED_TXID));
     stream.write_all(&encode::frame(NET, "getdata", &encode::getdata(&[item])))?;
-    wait_for(&mut stream, &mut decoder, |cmd, _, _| (cmd == "notfound").then_some(()))?;
+    wait_for(&mut stream, &mut decoder, |cmd, _, _| {
+        (cmd == "notfound").then_some(())
+    })?;
     stream.shutdown(std::net::Shutdown::Both)?;
     Ok(())
 }

@@ -17,7 +17,11 @@ fn read_json(path: &Path, extra: &[&str]) -> Vec<Value> {
         .args(extra)
         .output()
         .expect("run btcsniff");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON line"))
@@ -52,8 +56,14 @@ fn v1_is_found_on_any_port_and_ipv6_endpoints_are_bracketed() {
     pcap.write(&path);
     let lines = read_json(&path, &[]);
     let msgs = of_type(&lines, "message");
-    let cmds: Vec<_> = msgs.iter().map(|m| m["command"].as_str().unwrap()).collect();
-    assert_eq!(cmds, ["version", "verack", "ping", "version", "verack", "pong"]);
+    let cmds: Vec<_> = msgs
+        .iter()
+        .map(|m| m["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cmds,
+        ["version", "verack", "ping", "version", "verack", "pong"]
+    );
     assert_eq!(msgs[0]["src"], "[::1]:40000");
     assert_eq!(msgs[0]["dst"], "[::1]:12345");
     let flows = of_type(&lines, "flow");
@@ -141,7 +151,10 @@ fn custom_signet_magic_is_adopted_once_checksums_hold() {
     let lines = read_json(&path, &[]);
     let msgs = of_type(&lines, "message");
     assert_eq!(msgs.len(), 6, "{lines:?}");
-    assert!(msgs.iter().all(|m| m["network"] == "unknown" && m["magic"] == "12345678"));
+    assert!(
+        msgs.iter()
+            .all(|m| m["network"] == "unknown" && m["magic"] == "12345678")
+    );
     assert!(msgs.iter().all(|m| m["checksum"] == "valid"));
     let flows = of_type(&lines, "flow");
     assert_eq!(flows[0]["transport"], "v1");
@@ -184,7 +197,10 @@ fn ansi_escapes_in_peer_strings_come_out_inert() {
     let mut conn = Conn::new("10.0.0.1:50005", "10.0.0.2:8333");
     conn.handshake(&mut pcap);
     let evil = b"/evil\x1b[2J\x1b]0;owned\x07:1.0/";
-    conn.c2s(&mut pcap, &frame(MAINNET, "version", &version_payload(evil)));
+    conn.c2s(
+        &mut pcap,
+        &frame(MAINNET, "version", &version_payload(evil)),
+    );
     conn.c2s(&mut pcap, &frame(MAINNET, "\x1b[31mred", b"xyz"));
     let path = dir.join("ansi.pcap");
     pcap.write(&path);

@@ -13,7 +13,9 @@ fn bin() -> Command {
 }
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 fn run(args: &[&str]) -> Output {
@@ -39,7 +41,9 @@ fn scratch_dir(name: &str) -> PathBuf {
 
 /// Compares with a golden file, or writes it under BTCSNIFF_BLESS=1.
 fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     if std::env::var_os("BTCSNIFF_BLESS").is_some() {
         std::fs::write(&path, actual).expect("write golden");
         return;
@@ -114,7 +118,13 @@ fn mainnet_2011_text_matches_golden() {
 #[test]
 fn mainnet_2011_json_matches_golden() {
     let path = data("mainnet-2011-ndpi.pcap");
-    let out = run(&["read", path.to_str().unwrap(), "--format", "json", "--stats"]);
+    let out = run(&[
+        "read",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--stats",
+    ]);
     assert!(out.status.success(), "{:?}", out);
     golden("mainnet-2011.jsonl", &String::from_utf8_lossy(&out.stdout));
 }
@@ -167,7 +177,10 @@ fn command_filter_and_stats_record() {
     let lines = json_lines(&out);
     let msgs = messages(&lines);
     assert!(!msgs.is_empty());
-    assert!(msgs.iter().all(|m| m["command"] == "version" || m["command"] == "tx"));
+    assert!(
+        msgs.iter()
+            .all(|m| m["command"] == "version" || m["command"] == "tx")
+    );
     let stats = lines.last().unwrap();
     assert_eq!(stats["type"], "stats");
     // The summary counts every message, shown or not.
@@ -205,7 +218,10 @@ fn truncated_capture_prints_what_it_can_then_exit_1() {
     let out = run(&["read", cut.to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(1));
     let lines = json_lines(&out);
-    assert!(messages(&lines).len() > 50, "messages before the cut are printed");
+    assert!(
+        messages(&lines).len() > 50,
+        "messages before the cut are printed"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cut.pcap"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
@@ -235,15 +251,28 @@ fn closed_pipe_exits_quietly() {
     drop(stdout); // like `| head -c 64`
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn several_files_are_read_in_order() {
     let a = data("jnewbery-regtest/ping.pcap");
     let b = data("jnewbery-regtest/pong.pcap");
-    let out = run(&["read", a.to_str().unwrap(), b.to_str().unwrap(), "--format", "json"]);
+    let out = run(&[
+        "read",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     let lines = json_lines(&out);
-    let cmds: Vec<_> = messages(&lines).iter().map(|m| m["command"].clone()).collect();
+    let cmds: Vec<_> = messages(&lines)
+        .iter()
+        .map(|m| m["command"].clone())
+        .collect();
     assert_eq!(cmds, vec!["ping", "pong"]);
 }

@@ -35,7 +35,10 @@ fn run_live(name: &str, connections: usize) -> Option<PathBuf> {
     if !can_use_namespaces() {
         let msg = "SKIPPED live capture test: needs root and network namespaces (unshare --net)";
         eprintln!("\n*** {msg} ***\n");
-        assert!(std::env::var_os("CI").is_none(), "{msg}, and CI must run it");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{msg}, and CI must run it"
+        );
         return None;
     }
     let out = std::env::temp_dir().join(format!("btcsniff-live-{}-{name}", std::process::id()));
@@ -51,7 +54,11 @@ fn run_live(name: &str, connections: usize) -> Option<PathBuf> {
         .arg(connections.to_string())
         .status()
         .expect("run test-live.sh");
-    assert!(status.success(), "test-live.sh failed: see {}", out.display());
+    assert!(
+        status.success(),
+        "test-live.sh failed: see {}",
+        out.display()
+    );
     Some(out)
 }
 
@@ -75,7 +82,13 @@ fn live_capture_on_lo_sees_every_message_and_w_file_reads_back() {
         .map(|s| s.to_string())
         .collect();
     let server: Vec<String> = [
-        "version", "wtxidrelay", "sendaddrv2", "verack", "sendcmpct", "feefilter", "pong",
+        "version",
+        "wtxidrelay",
+        "sendaddrv2",
+        "verack",
+        "sendcmpct",
+        "feefilter",
+        "pong",
         "notfound",
     ]
     .iter()
@@ -93,10 +106,16 @@ fn live_capture_on_lo_sees_every_message_and_w_file_reads_back() {
         .filter(|v| v["type"] == "flow" && v["event"] == "end")
         .collect();
     assert_eq!(ends.len(), CONNECTIONS);
-    assert!(ends.iter().all(|e| e["transport"] == "v1" && e["syn_seen"] == true));
+    assert!(
+        ends.iter()
+            .all(|e| e["transport"] == "v1" && e["syn_seen"] == true)
+    );
     let stats = live.last().unwrap();
     assert_eq!(stats["type"], "stats");
-    assert_eq!(stats["messages"], (client.len() + server.len()) * CONNECTIONS);
+    assert_eq!(
+        stats["messages"],
+        (client.len() + server.len()) * CONNECTIONS
+    );
     assert!(stats["capture"]["received"].as_u64().unwrap() > 0);
     assert_eq!(stats["capture"]["dropped"], 0);
 
@@ -109,9 +128,15 @@ fn live_capture_on_lo_sees_every_message_and_w_file_reads_back() {
         .unwrap();
     assert!(read.status.success());
     let text = String::from_utf8_lossy(&read.stdout);
-    let from_file: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let from_file: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let msgs = |v: &[Value]| -> Vec<Value> {
-        v.iter().filter(|x| x["type"] == "message").cloned().collect()
+        v.iter()
+            .filter(|x| x["type"] == "message")
+            .cloned()
+            .collect()
     };
     assert_eq!(msgs(&from_file), msgs(&live));
     let _ = std::fs::remove_dir_all(out);
@@ -136,6 +161,9 @@ fn live_memory_stays_flat_over_many_connections() {
         .trim()
         .parse()
         .unwrap();
-    assert!(hwm_kib < 48 * 1024, "peak RSS {hwm_kib} KiB over {n} connections");
+    assert!(
+        hwm_kib < 48 * 1024,
+        "peak RSS {hwm_kib} KiB over {n} connections"
+    );
     let _ = std::fs::remove_dir_all(out);
 }

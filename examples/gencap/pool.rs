@@ -206,7 +206,8 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
         inv_tx.push(push(frame(
             Command::Inv,
             &inventory_payload(rng, n, inv_type),
-            0, 0,
+            0,
+            0,
         )));
     }
     let mut getdata_tx = Vec::new();
@@ -216,7 +217,8 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
         getdata_tx.push(push(frame(
             Command::Getdata,
             &inventory_payload(rng, n, inv_type),
-            0, 0,
+            0,
+            0,
         )));
     }
     let mut txs = Vec::new();
@@ -250,14 +252,21 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
         inv_block.push(push(frame(
             Command::Inv,
             &single_inventory(MSG_BLOCK, &hash),
-            0, 0,
+            0,
+            0,
         )));
         getdata_block.push(push(frame(
             Command::Getdata,
             &single_inventory(MSG_WITNESS_BLOCK, &hash),
-            0, 0,
+            0,
+            0,
         )));
-        blocks.push(push(frame(Command::Block, &payload, txid_bytes, tx_count as u64)));
+        blocks.push(push(frame(
+            Command::Block,
+            &payload,
+            txid_bytes,
+            tx_count as u64,
+        )));
         block_tx_counts.push(tx_count);
     }
     Pool {

@@ -128,7 +128,9 @@ impl<'s> Handler<'s> {
     }
 
     pub fn done(&self) -> bool {
-        self.config.max_messages.is_some_and(|max| self.shown >= max)
+        self.config
+            .max_messages
+            .is_some_and(|max| self.shown >= max)
     }
 
     fn emit(&mut self, event: Event<'_, '_>) {
@@ -224,7 +226,13 @@ impl<'s> Handler<'s> {
     }
 
     /// Start captured: decide from this direction's first bytes.
-    fn check_first_bytes(&mut self, info: &FlowInfo, state: &mut FlowState, dir: Direction, bytes: &[u8]) {
+    fn check_first_bytes(
+        &mut self,
+        info: &FlowInfo,
+        state: &mut FlowState,
+        dir: Direction,
+        bytes: &[u8],
+    ) {
         let d = &mut state.dirs[dir_index(dir)];
         if d.first.is_some_and(|f| f != FirstBytes::NeedMore) {
             return;
@@ -398,7 +406,10 @@ impl FlowHandler<FlowState> for Handler<'_> {
 
     fn end(&mut self, info: &FlowInfo, mut state: FlowState, reason: EndReason) {
         let meta = &mut state.meta;
-        if meta.class == Class::Undecided && meta.on_bitcoin_port && info.bytes.iter().any(|&b| b > 0) {
+        if meta.class == Class::Undecided
+            && meta.on_bitcoin_port
+            && info.bytes.iter().any(|&b| b > 0)
+        {
             self.classify(info, meta, Class::V2);
         }
         if !matches!(meta.class, Class::V1 | Class::V2) {

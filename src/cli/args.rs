@@ -50,7 +50,12 @@ pub struct LiveArgs {
     #[arg(short = 'i', long = "interface", value_name = "IFACE", required = true)]
     pub interfaces: Vec<String>,
     /// BPF capture filter, libpcap syntax.
-    #[arg(short = 'f', long = "filter", value_name = "EXPR", default_value = "tcp")]
+    #[arg(
+        short = 'f',
+        long = "filter",
+        value_name = "EXPR",
+        default_value = "tcp"
+    )]
     pub filter: String,
     /// Bytes captured per packet.
     #[arg(long, value_name = "BYTES", default_value_t = 65535)]

@@ -34,7 +34,9 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         Some(path) => {
             let link = captures.first().map(|c| c.link_type).unwrap_or(1);
             if captures.iter().any(|c| c.link_type != link) {
-                bail!("-w needs one link type, and these interfaces differ: capture on 'any' instead");
+                bail!(
+                    "-w needs one link type, and these interfaces differ: capture on 'any' instead"
+                );
             }
             let w = PcapWriter::create(path, link, u32::try_from(args.snaplen).unwrap_or(65535))
                 .with_context(|| format!("{}", path.display()))?;
@@ -57,7 +59,9 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let mut sink = make_sink(args.output.format, stdout, args.output.sink_options(true));
     let config = args.analysis.config(&args.output);
     let mut analyzer = Analyzer::new(config, sink.as_mut());
-    let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
+    let deadline = args
+        .duration
+        .map(|s| Instant::now() + Duration::from_secs_f64(s));
     let mut counters = CaptureCounters::default();
     let mut errors = Vec::new();
     let mut ended = 0;
@@ -97,11 +101,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                     Err(e) => return Err(e).context("writing output"),
                 }
             }
-            LiveEvent::Ended {
-                error,
-                stats,
-                ..
-            } => {
+            LiveEvent::Ended { error, stats, .. } => {
                 ended += 1;
                 if let Some(s) = stats {
                     counters.received += u64::from(s.received);
@@ -140,7 +140,11 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     for e in &errors {
         eprintln!("btcsniff: capture ended: {e}");
     }
-    Ok(if errors.is_empty() { EXIT_OK } else { EXIT_ERROR })
+    Ok(if errors.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
 }
 
 /// `btcsniff interfaces`: like `tcpdump -D`.

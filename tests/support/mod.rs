@@ -74,10 +74,14 @@ impl Pcap {
 
     pub fn record(&mut self, frame: &[u8]) {
         self.ts_us += 1000;
-        self.bytes.extend_from_slice(&((self.ts_us / 1_000_000) as u32).to_le_bytes());
-        self.bytes.extend_from_slice(&((self.ts_us % 1_000_000) as u32).to_le_bytes());
-        self.bytes.extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.bytes.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&((self.ts_us / 1_000_000) as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&((self.ts_us % 1_000_000) as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
         self.bytes.extend_from_slice(frame);
     }
 
@@ -106,7 +110,14 @@ pub const DATA: Flags = Flags {
 };
 
 /// One TCP segment as an Ethernet frame.
-pub fn segment(src: SocketAddr, dst: SocketAddr, seq: u32, ack: u32, flags: Flags, payload: &[u8]) -> Vec<u8> {
+pub fn segment(
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    ack: u32,
+    flags: Flags,
+    payload: &[u8],
+) -> Vec<u8> {
     let eth = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
     let ip = match (src.ip(), dst.ip()) {
         (IpAddr::V4(s), IpAddr::V4(d)) => eth.ipv4(s.octets(), d.octets(), 64),
@@ -153,19 +164,57 @@ impl Conn {
 
     /// SYN, SYN-ACK, ACK.
     pub fn handshake(&mut self, pcap: &mut Pcap) {
-        let syn = Flags { syn: true, ack: false, fin: false, rst: false };
-        pcap.record(&segment(self.client, self.server, self.client_seq, 0, syn, &[]));
-        let synack = Flags { syn: true, ack: true, fin: false, rst: false };
-        pcap.record(&segment(self.server, self.client, self.server_seq, self.client_seq + 1, synack, &[]));
+        let syn = Flags {
+            syn: true,
+            ack: false,
+            fin: false,
+            rst: false,
+        };
+        pcap.record(&segment(
+            self.client,
+            self.server,
+            self.client_seq,
+            0,
+            syn,
+            &[],
+        ));
+        let synack = Flags {
+            syn: true,
+            ack: true,
+            fin: false,
+            rst: false,
+        };
+        pcap.record(&segment(
+            self.server,
+            self.client,
+            self.server_seq,
+            self.client_seq + 1,
+            synack,
+            &[],
+        ));
         self.client_seq += 1;
         self.server_seq += 1;
-        pcap.record(&segment(self.client, self.server, self.client_seq, self.server_seq, DATA, &[]));
+        pcap.record(&segment(
+            self.client,
+            self.server,
+            self.client_seq,
+            self.server_seq,
+            DATA,
+            &[],
+        ));
     }
 
     /// Client-to-server bytes, segmented at MSS.
     pub fn c2s(&mut self, pcap: &mut Pcap, bytes: &[u8]) {
         for chunk in bytes.chunks(MSS) {
-            pcap.record(&segment(self.client, self.server, self.client_seq, self.server_seq, DATA, chunk));
+            pcap.record(&segment(
+                self.client,
+                self.server,
+                self.client_seq,
+                self.server_seq,
+                DATA,
+                chunk,
+            ));
             self.client_seq = self.client_seq.wrapping_add(chunk.len() as u32);
         }
     }
@@ -173,7 +222,14 @@ impl Conn {
     /// Server-to-client bytes, segmented at MSS.
     pub fn s2c(&mut self, pcap: &mut Pcap, bytes: &[u8]) {
         for chunk in bytes.chunks(MSS) {
-            pcap.record(&segment(self.server, self.client, self.server_seq, self.client_seq, DATA, chunk));
+            pcap.record(&segment(
+                self.server,
+                self.client,
+                self.server_seq,
+                self.client_seq,
+                DATA,
+                chunk,
+            ));
             self.server_seq = self.server_seq.wrapping_add(chunk.len() as u32);
         }
     }
@@ -185,10 +241,29 @@ impl Conn {
 
     /// FIN from both sides.
     pub fn close(&mut self, pcap: &mut Pcap) {
-        let fin = Flags { syn: false, ack: true, fin: true, rst: false };
-        pcap.record(&segment(self.client, self.server, self.client_seq, self.server_seq, fin, &[]));
+        let fin = Flags {
+            syn: false,
+            ack: true,
+            fin: true,
+            rst: false,
+        };
+        pcap.record(&segment(
+            self.client,
+            self.server,
+            self.client_seq,
+            self.server_seq,
+            fin,
+            &[],
+        ));
         self.client_seq += 1;
-        pcap.record(&segment(self.server, self.client, self.server_seq, self.client_seq, fin, &[]));
+        pcap.record(&segment(
+            self.server,
+            self.client,
+            self.server_seq,
+            self.client_seq,
+            fin,
+            &[],
+        ));
         self.server_seq += 1;
     }
 }
