@@ -147,9 +147,17 @@ impl Reassembler {
             }
             if dist == 0 {
                 self.far_strikes = 0;
-                self.deliver(payload, emit);
+                // Up to the first buffered entry, which arrived first and wins.
+                let room = match self.pending.first_key_value() {
+                    Some((&k, _)) => (k - self.next_off) as usize,
+                    None => usize::MAX,
+                };
+                let (now, rest) = payload.split_at(payload.len().min(room));
+                self.deliver(now, emit);
                 self.drain(emit);
-                return;
+                payload = rest;
+                seq = seq.wrapping_add(now.len() as u32);
+                continue;
             }
             let start = self.next_off + dist as u64;
             let end = start + payload.len() as u64;
@@ -210,6 +218,9 @@ impl Reassembler {
     }
 
     fn deliver(&mut self, bytes: &[u8], emit: &mut impl FnMut(Chunk<'_>)) {
+        if bytes.is_empty() {
+            return;
+        }
         emit(Chunk::Data(bytes));
         self.stats.delivered_bytes += bytes.len() as u64;
         self.advance(bytes.len() as u64);
