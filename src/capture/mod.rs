@@ -9,7 +9,9 @@
 //! nanosecond variants, and pcapng with any number of interfaces and
 //! sections); [`PcapWriter`] writes classic pcap.
 
+mod blocks;
 pub mod file;
+mod input;
 mod writer;
 
 pub use file::FileReader;
