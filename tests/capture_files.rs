@@ -479,3 +479,54 @@ fn record_larger_than_the_initial_buffer_is_read() {
     assert_eq!(p[0].4.len(), 3 << 20);
     assert_eq!(p[1].4, b"after");
 }
+
+#[test]
+fn pcapng_block_with_impossible_length_is_malformed() {
+    let mut ng = Ng {
+        be: false,
+        out: Vec::new(),
+    };
+    ng.shb();
+    ng.idb(1, 0, None);
+    let good_end = ng.out.len();
+    ng.epb(0, 1, b"data", 4);
+    // Block length 8: shorter than any block's fixed header and trailer.
+    ng.out[good_end + 4..good_end + 8].copy_from_slice(&8u32.to_le_bytes());
+    let (p, err) = read_all(from_bytes(ng.out));
+    assert!(p.is_empty());
+    match err {
+        Some(CaptureErrorKind::Malformed {
+            offset, packet: 1, ..
+        }) => assert_eq!(offset, good_end as u64),
+        other => panic!("{other:?}"),
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+    /// Corrupted files end in packets and at most one error, never a panic
+    /// or a hang.
+    #[test]
+    fn corrupted_capture_never_panics(flips in proptest::collection::vec((0usize..20_000, proptest::prelude::any::<u8>()), 1..20), ng in proptest::prelude::any::<bool>()) {
+        let mut bytes = if ng {
+            let mut ng = Ng { be: false, out: Vec::new() };
+            ng.shb();
+            ng.idb(1, 0, Some(9));
+            ng.idb(113, 0, None);
+            for i in 0..200u32 {
+                ng.epb(i % 2, u64::from(i), &[i as u8; 60], 60);
+            }
+            ng.out
+        } else {
+            std::fs::read(MAINNET).expect("read")[..20_000].to_vec()
+        };
+        for (at, v) in flips {
+            if let Some(b) = bytes.get_mut(at) {
+                *b = v;
+            }
+        }
+        if let Ok(r) = FileReader::from_read("fuzz", Cursor::new(bytes)) {
+            let _ = read_all(r);
+        }
+    }
+}

@@ -205,3 +205,16 @@ fn skip_reasons() {
         Err(Skip::Truncated(Layer::Ip))
     );
 }
+
+proptest::proptest! {
+    /// Hostile bytes: any input under any link type gives a segment or a
+    /// skip reason, never a panic.
+    #[test]
+    fn arbitrary_bytes_never_panic(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), link in 0u32..300) {
+        let _ = parse_tcp(LinkType(link), &data);
+        // And the same bytes behind a valid-looking Ethernet/IPv4 start.
+        let mut framed = ethernet(&[0x8100], 0x0800, &[0x45]);
+        framed.extend_from_slice(&data);
+        let _ = parse_tcp(LinkType::ETHERNET, &framed);
+    }
+}
