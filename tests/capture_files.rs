@@ -247,6 +247,9 @@ impl Ng {
         self.block(0x0a0d_0d0a, &b);
     }
     fn idb(&mut self, link: u16, snaplen: u32, tsresol: Option<u8>) {
+        self.idb_offset(link, snaplen, tsresol, None);
+    }
+    fn idb_offset(&mut self, link: u16, snaplen: u32, tsresol: Option<u8>, tsoffset: Option<i64>) {
         let mut b = self.u16(link).to_vec();
         b.extend_from_slice(&self.u16(0));
         b.extend_from_slice(&self.u32(snaplen));
@@ -254,6 +257,17 @@ impl Ng {
             b.extend_from_slice(&self.u16(9)); // if_tsresol
             b.extend_from_slice(&self.u16(1));
             b.extend_from_slice(&[r, 0, 0, 0]);
+        }
+        if let Some(o) = tsoffset {
+            b.extend_from_slice(&self.u16(14)); // if_tsoffset
+            b.extend_from_slice(&self.u16(8));
+            b.extend_from_slice(&if self.be {
+                o.to_be_bytes()
+            } else {
+                o.to_le_bytes()
+            });
+        }
+        if tsresol.is_some() || tsoffset.is_some() {
             b.extend_from_slice(&[0; 4]); // opt_endofopt
         }
         self.block(1, &b);
@@ -301,7 +315,7 @@ fn pcapng_two_interfaces_two_link_types_and_sections() {
         out: Vec::new(),
     };
     be.shb();
-    be.idb(113, 0, Some(0x80 | 10)); // SLL, 2^-10 s units
+    be.idb_offset(113, 0, Some(0x80 | 10), Some(1000)); // SLL, 2^-10 s units, +1000 s
     be.epb(0, (5 << 10) | 512, b"sll!x", 5); // odd length: padded in the file
     ng.out.extend_from_slice(&be.out);
 
@@ -337,7 +351,7 @@ fn pcapng_two_interfaces_two_link_types_and_sections() {
         (p[2].0, p[2].1, p[2].2),
         (
             Timestamp {
-                secs: 5,
+                secs: 1005,
                 nanos: 500_000_000
             },
             LinkType::LINUX_SLL,

@@ -194,7 +194,7 @@ pub(super) fn classify(
             if let Block::SectionHeader(shb) = block {
                 *big_endian = shb.big_endian();
             }
-            classify_ng(interfaces, last_ts, block)
+            classify_ng(interfaces, last_ts, *big_endian, block)
         }
         _ => Ok(Outcome::NotAPacket),
     }
@@ -203,6 +203,7 @@ pub(super) fn classify(
 fn classify_ng(
     interfaces: &mut Vec<Interface>,
     last_ts: &mut Timestamp,
+    big_endian: bool,
     block: &Block<'_>,
 ) -> Result<Outcome, Pending> {
     match block {
@@ -218,7 +219,7 @@ fn classify_ng(
                 link: LinkType(idb.linktype.0 as u32),
                 snaplen: idb.snaplen,
                 resolution,
-                offset_secs: idb.if_tsoffset,
+                offset_secs: ts_offset(idb, big_endian),
             });
             Ok(Outcome::NotAPacket)
         }
@@ -283,6 +284,21 @@ pub(super) fn ts_resolution(code: u8) -> Option<u64> {
         10u64.checked_pow(exp)
     } else {
         2u64.checked_pow(exp)
+    }
+}
+
+/// The `if_tsoffset` option (seconds added to every timestamp) in the
+/// section's byte order. (pcap-parser 0.17 always reads it little-endian.)
+fn ts_offset(idb: &pcap_parser::InterfaceDescriptionBlock<'_>, big_endian: bool) -> i64 {
+    let value = idb
+        .options
+        .iter()
+        .find(|o| o.code == pcap_parser::pcapng::OptionCode::IfTsoffset)
+        .and_then(|o| o.value().get(..8)?.try_into().ok());
+    match value {
+        Some(b) if big_endian => i64::from_be_bytes(b),
+        Some(b) => i64::from_le_bytes(b),
+        None => 0,
     }
 }
 
