@@ -182,12 +182,12 @@ impl<'s> Handler<'s> {
             network: meta.network,
             reason: None,
             packets: PerDirection {
-                c2s: info.packets[0],
-                s2c: info.packets[1],
+                c2s: info.to_server.packets,
+                s2c: info.to_client.packets,
             },
             bytes: PerDirection {
-                c2s: info.bytes[0],
-                s2c: info.bytes[1],
+                c2s: info.to_server.payload_bytes,
+                s2c: info.to_client.payload_bytes,
             },
             messages: PerDirection {
                 c2s: meta.messages[0],
@@ -407,7 +407,7 @@ impl FlowHandler<FlowState> for Handler<'_> {
         let meta = &mut state.meta;
         if meta.class == Class::Undecided
             && meta.on_bitcoin_port
-            && info.bytes.iter().any(|&b| b > 0)
+            && info.to_server.payload_bytes + info.to_client.payload_bytes > 0
         {
             self.classify(info, meta, Class::V2);
         }

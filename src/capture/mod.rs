@@ -11,6 +11,7 @@
 
 mod blocks;
 pub mod file;
+pub mod live;
 mod input;
 mod writer;
 

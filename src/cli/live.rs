@@ -4,7 +4,7 @@ use super::args::LiveArgs;
 use super::{EXIT_ERROR, EXIT_OK, is_broken_pipe};
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::live::{self, LiveEvent, LiveOptions};
-use crate::capture::{Packet, PcapWriter};
+use crate::capture::{LinkType, Packet, PcapWriter};
 use crate::output::stats::CaptureCounters;
 use crate::output::{Event, make_sink};
 use anyhow::{Context, bail};
@@ -38,8 +38,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                     "-w needs one link type, and these interfaces differ: capture on 'any' instead"
                 );
             }
-            let w = PcapWriter::create(path, link, u32::try_from(args.snaplen).unwrap_or(65535))
-                .with_context(|| format!("{}", path.display()))?;
+            let w = PcapWriter::create(path, LinkType(link), u32::try_from(args.snaplen).unwrap_or(65535))?;
             Some(w)
         }
         None => None,
@@ -86,7 +85,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                 }
                 let packet = Packet {
                     ts: p.ts,
-                    link_type: p.link_type.into(),
+                    link_type: LinkType(p.link_type),
                     data: &p.data,
                     orig_len: p.orig_len,
                     interface: u32::try_from(p.interface).unwrap_or(u32::MAX),
@@ -124,15 +123,14 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     analyzer.stats_mut().capture = Some(counters);
-    let result = (|| -> anyhow::Result<()> {
-        let stats = analyzer.finish()?;
+    let finished = analyzer.finish().map_err(anyhow::Error::from).and_then(|stats| {
         if args.output.stats {
             sink.event(&Event::Stats(&stats))?;
         }
         sink.flush()?;
         Ok(())
-    })();
-    match result {
+    });
+    match finished {
         Err(e) if is_broken_pipe(&e) => return Ok(EXIT_OK),
         other => other?,
     }

@@ -161,6 +161,19 @@ pub enum EndReason {
     EndOfInput,
 }
 
+impl EndReason {
+    /// The name used in output (`fin`, `rst`, `idle_timeout`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            EndReason::Fin => "fin",
+            EndReason::Rst => "rst",
+            EndReason::IdleTimeout => "idle_timeout",
+            EndReason::Evicted => "evicted",
+            EndReason::EndOfInput => "end_of_input",
+        }
+    }
+}
+
 /// The application side of the flow table.
 pub trait FlowHandler<S> {
     /// A flow starts; return its state.
