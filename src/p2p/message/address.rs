@@ -179,3 +179,92 @@ pub(super) fn read_addrv2<'a>(r: &mut Reader<'a>) -> Result<AddressesV2<'a>, Dec
     }
     Ok(AddressesV2 { addresses })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::p2p::frame::Command;
+    use crate::p2p::message::{DecodeContext, Message, decode};
+
+    fn base32_decode(s: &str) -> Vec<u8> {
+        let (mut acc, mut bits, mut out) = (0u32, 0u32, Vec::new());
+        for c in s.bytes() {
+            let v = b"abcdefghijklmnopqrstuvwxyz234567"
+                .iter()
+                .position(|&a| a == c)
+                .unwrap();
+            acc = (acc << 5) | v as u32;
+            bits += 5;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+                acc &= (1 << bits) - 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn tor_v3_text_has_the_right_checksum() {
+        // Real v3 onions (torproject.org's, and the one in Core's
+        // net tests): re-encoding the 32-byte key must reproduce the
+        // checksum and version bytes.
+        for onion in [
+            "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid",
+            "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd",
+        ] {
+            let key = base32_decode(onion);
+            let addr = NetworkAddress {
+                network_id: 4,
+                bytes: &key[..32],
+            };
+            assert_eq!(addr.to_text(), format!("{onion}.onion"));
+        }
+    }
+
+    #[test]
+    fn addrv2_entries_and_text_forms() {
+        // time 1, services 0x0409 (compact), IPv4 1.2.3.4:8333; I2P 32 x 0;
+        // unknown network 9 with 2 bytes.
+        let mut p = hex::decode("03").unwrap();
+        p.extend(hex::decode("01000000fd09040104010203042094").unwrap());
+        p.extend(hex::decode("02000000000520").unwrap());
+        p.extend([0u8; 32]);
+        p.extend(hex::decode("0000").unwrap());
+        p.extend(hex::decode("03000000010902abcd0001").unwrap());
+        let d = decode(&Command::new("addrv2"), &p, &DecodeContext::default());
+        let Ok(Message::AddrV2(a)) = &d.message else {
+            panic!("{d:?}")
+        };
+        assert!(d.anomalies.is_empty(), "{:?}", d.anomalies);
+        let json = serde_json::to_value(a).unwrap();
+        assert_eq!(json["addresses"][0]["addr"], "1.2.3.4");
+        assert_eq!(json["addresses"][0]["port"], 8340);
+        assert_eq!(json["addresses"][0]["services"]["names"][0], "NODE_NETWORK");
+        assert_eq!(json["addresses"][1]["network"], "I2P");
+        assert_eq!(
+            json["addresses"][1]["addr"],
+            format!("{}.b32.i2p", "a".repeat(52))
+        );
+        assert_eq!(json["addresses"][2]["network"], "unknown");
+        assert_eq!(json["addresses"][2]["addr"], "abcd");
+    }
+
+    #[test]
+    fn addrv2_known_network_with_wrong_length_is_invalid() {
+        // One entry: IPv4 claiming 5 bytes.
+        let p = hex::decode("0100000000000105010203040500").unwrap();
+        let d = decode(&Command::new("addrv2"), &p, &DecodeContext::default());
+        assert!(
+            matches!(
+                d.message,
+                Err(DecodeError::Invalid {
+                    what: "addrv2.addr_len",
+                    offset: 7,
+                    ..
+                })
+            ),
+            "{d:?}"
+        );
+    }
+}

@@ -10,8 +10,9 @@ use serde::Serialize;
 /// Short transaction ids are 6 bytes (BIP152).
 pub const SHORT_ID_SIZE: usize = 6;
 
-/// Core keeps differentially encoded indexes in a uint16_t and refuses a
-/// message whose absolute index would not fit (blockencodings.h).
+/// Core keeps compact-block indexes as uint16_t; its DifferenceFormatter
+/// (blockencodings.h) refuses a message whose absolute index would not
+/// fit ("differential value overflow").
 pub const MAX_COMPACT_INDEX: u64 = u16::MAX as u64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
