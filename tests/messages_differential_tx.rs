@@ -126,7 +126,8 @@ fn check_tx(ours: &message::Transaction<'_>, theirs: &Transaction, want_wtxid: b
         assert_eq!(a.previous_output.vout, b.previous_output.vout);
         assert_eq!(a.script_sig, b.script_sig.as_bytes());
         assert_eq!(a.sequence, b.sequence.0);
-        assert_eq!(a.witness, b.witness.iter().collect::<Vec<_>>());
+        assert_eq!(a.witness.to_vec(), b.witness.iter().collect::<Vec<_>>());
+        assert_eq!(a.witness.len(), b.witness.len() as u64);
     }
     assert_eq!(ours.outputs.len(), theirs.output.len());
     for (a, b) in ours.outputs.iter().zip(&theirs.output) {

@@ -27,8 +27,43 @@ pub struct TxIn<'a> {
     pub script_sig: &'a [u8],
     pub sequence: u32,
     /// The witness stack (empty for a non-segwit transaction).
-    #[serde(serialize_with = "text::hex_list")]
-    pub witness: Vec<&'a [u8]>,
+    pub witness: WitnessStack<'a>,
+}
+
+/// A witness stack kept as its wire bytes (count already read, items
+/// validated), so decoding allocates nothing per input; items are read
+/// again on demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WitnessStack<'a> {
+    /// The items, each a CompactSize length and its bytes.
+    raw: &'a [u8],
+    count: u64,
+}
+
+impl<'a> WitnessStack<'a> {
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The items' bytes (raw excludes the leading count).
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        let mut r = Reader::new(self.raw);
+        (0..self.count).map_while(move |_| r.var_bytes("witness_item").ok())
+    }
+
+    pub fn to_vec(&self) -> Vec<&'a [u8]> {
+        self.iter().collect()
+    }
+}
+
+impl Serialize for WitnessStack<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        text::hex_list(&self.to_vec(), s)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,7 +103,7 @@ fn read_inputs<'a>(r: &mut Reader<'a>, count: u64) -> Result<Vec<TxIn<'a>>, Deco
             },
             script_sig: r.var_bytes("txin.script_sig")?,
             sequence: r.u32_le("txin.sequence")?,
-            witness: Vec::new(),
+            witness: WitnessStack::default(),
         });
     }
     Ok(inputs)
@@ -131,12 +166,16 @@ pub fn read_transaction<'a>(
     if segwit {
         let mut any_witness = false;
         for input in &mut inputs {
-            let items = r.count("txin.witness_count", MAX_SIZE)?;
-            input.witness = Vec::with_capacity(r.capacity_for(items, 1));
-            for _ in 0..items {
-                input.witness.push(r.var_bytes("txin.witness_item")?);
+            let count = r.count("txin.witness_count", MAX_SIZE)?;
+            let items_start = r.position();
+            for _ in 0..count {
+                r.var_bytes("txin.witness_item")?;
             }
-            any_witness |= items > 0;
+            input.witness = WitnessStack {
+                raw: r.consumed_since(items_start),
+                count,
+            };
+            any_witness |= count > 0;
         }
         if !any_witness {
             // Core: "Superfluous witness record".
