@@ -10,6 +10,15 @@ pub fn lossy<S: Serializer>(bytes: &&[u8], s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&String::from_utf8_lossy(bytes))
 }
 
+/// A list of network-supplied byte strings as lossy UTF-8 strings.
+pub fn lossy_list<S: Serializer>(items: &[&[u8]], s: S) -> Result<S::Ok, S::Error> {
+    let mut seq = s.serialize_seq(Some(items.len()))?;
+    for item in items {
+        seq.serialize_element(&String::from_utf8_lossy(item))?;
+    }
+    seq.end()
+}
+
 /// A list of byte strings as a list of hex strings.
 pub fn hex_list<S: Serializer, T: AsRef<[u8]>>(items: &[T], s: S) -> Result<S::Ok, S::Error> {
     let mut seq = s.serialize_seq(Some(items.len()))?;
