@@ -314,3 +314,42 @@ fn mainnet_2011_addr_and_inv() {
     };
     assert_eq!((a.addresses[0].time, a.addresses[0].port), (None, 8333));
 }
+
+/// The JSON shape is the output contract: pin two whole objects.
+#[test]
+fn json_contract_version_and_tx() {
+    let (m, _) = dec("version", VERSION1);
+    let expected = serde_json::json!({
+        "version": 70015,
+        "services": {"bits": 5, "names": ["NODE_NETWORK", "NODE_BLOOM"]},
+        "timestamp": 1482247187,
+        "addr_recv": {"services": {"bits": 0, "names": []}, "ip": "::", "port": 0},
+        "addr_from": {"services": {"bits": 5, "names": ["NODE_NETWORK", "NODE_BLOOM"]}, "ip": "::", "port": 0},
+        "nonce": 0xe134_5348_2ff4_26cbu64,
+        "user_agent": "/Satoshi:0.13.99/",
+        "start_height": 0,
+        "relay": true,
+    });
+    assert_eq!(serde_json::to_value(&m).unwrap(), expected);
+    // The coinbase of block.pcap as a standalone tx.
+    let (m, _) = dec("tx", &REGTEST_BLOCK[162..]);
+    let txid = "e9cdb353f83497c77c1a1121bfad607e111ba2886723f4ed4e946045a051753c";
+    let expected = serde_json::json!({
+        "txid": txid,
+        "wtxid": txid,
+        "version": 1,
+        "segwit": false,
+        "inputs": [{
+            "previous_output": {"txid": "00".repeat(32), "vout": 0xffff_ffffu32},
+            "script_sig": "0101",
+            "sequence": 0xffff_ffffu32,
+            "witness": [],
+        }],
+        "outputs": [{"value": 5_000_000_000u64, "script_pubkey": "51"}],
+        "lock_time": 0,
+        "size": 63,
+        "weight": 252,
+        "vsize": 63,
+    });
+    assert_eq!(serde_json::to_value(&m).unwrap(), expected);
+}
