@@ -117,7 +117,7 @@ fn check_tx(ours: &message::Transaction<'_>, theirs: &Transaction, want_wtxid: b
     assert_eq!(ours.size, theirs.total_size());
     assert_eq!(ours.weight as u64, theirs.weight().to_wu());
     assert_eq!(ours.vsize, theirs.vsize());
-    assert_eq!(ours.inputs.len(), theirs.input.len());
+    assert_eq!(ours.inputs.len(), theirs.input.len() as u64);
     for (a, b) in ours.inputs.iter().zip(&theirs.input) {
         assert_eq!(
             a.previous_output.txid.0,
@@ -129,7 +129,7 @@ fn check_tx(ours: &message::Transaction<'_>, theirs: &Transaction, want_wtxid: b
         assert_eq!(a.witness.to_vec(), b.witness.iter().collect::<Vec<_>>());
         assert_eq!(a.witness.len(), b.witness.len() as u64);
     }
-    assert_eq!(ours.outputs.len(), theirs.output.len());
+    assert_eq!(ours.outputs.len(), theirs.output.len() as u64);
     for (a, b) in ours.outputs.iter().zip(&theirs.output) {
         assert_eq!(a.value as u64, b.value.to_sat());
         assert_eq!(a.script_pubkey, b.script_pubkey.as_bytes());

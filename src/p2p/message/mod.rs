@@ -19,6 +19,7 @@ pub mod legacy;
 pub mod network;
 mod text;
 pub mod transaction;
+pub mod tx_parts;
 
 use super::frame::Command;
 use super::reader::{Anomaly, DecodeError, Reader};

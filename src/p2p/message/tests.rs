@@ -121,8 +121,8 @@ fn regtest_block() {
     // Without full detail, a legacy tx still gets its wtxid (= txid) free.
     assert_eq!(tx.wtxid, Some(coinbase));
     assert_eq!((tx.size, tx.weight, tx.vsize), (63, 252, 63));
-    assert_eq!(tx.outputs[0].value, 50 * 100_000_000);
-    assert_eq!(tx.outputs[0].script_pubkey, &[0x51]);
+    assert_eq!(tx.outputs.get(0).unwrap().value, 50 * 100_000_000);
+    assert_eq!(tx.outputs.get(0).unwrap().script_pubkey, &[0x51]);
 }
 
 #[test]
@@ -176,7 +176,7 @@ fn regtest_getblocktxn_and_blocktxn() {
         b.transactions[0].txid,
         h("9c9e526d81d6ff8388856bb8dbe717d986668bd261db1fdc308d8ce37c4bfe20")
     );
-    assert_eq!(b.transactions[0].outputs[0].value, 0x4a81_7c80);
+    assert_eq!(b.transactions[0].outputs.get(0).unwrap().value, 0x4a81_7c80);
 }
 
 #[test]

@@ -5,74 +5,14 @@
 //! outputs, lock time) that skip the marker, flag and witnesses.
 
 use super::MAX_SIZE;
-use super::text;
+pub use super::tx_parts::{OutPoint, TxIn, TxInputs, TxOut, TxOutputs, WitnessStack};
 use crate::p2p::Hash256;
-use crate::p2p::hash::{as_hex, sha256d, sha256d_parts};
+use crate::p2p::hash::{sha256d, sha256d_parts};
 use crate::p2p::reader::{DecodeError, Reader};
 use serde::Serialize;
 
 /// Weight units per non-witness byte (BIP141 WITNESS_SCALE_FACTOR).
 pub const WITNESS_SCALE_FACTOR: usize = 4;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct OutPoint {
-    pub txid: Hash256,
-    pub vout: u32,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TxIn<'a> {
-    pub previous_output: OutPoint,
-    #[serde(serialize_with = "as_hex")]
-    pub script_sig: &'a [u8],
-    pub sequence: u32,
-    /// The witness stack (empty for a non-segwit transaction).
-    pub witness: WitnessStack<'a>,
-}
-
-/// A witness stack kept as its wire bytes (count already read, items
-/// validated), so decoding allocates nothing per input; items are read
-/// again on demand.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct WitnessStack<'a> {
-    /// The items, each a CompactSize length and its bytes.
-    raw: &'a [u8],
-    count: u64,
-}
-
-impl<'a> WitnessStack<'a> {
-    pub fn len(&self) -> u64 {
-        self.count
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// The items' bytes (raw excludes the leading count).
-    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
-        let mut r = Reader::new(self.raw);
-        (0..self.count).map_while(move |_| r.var_bytes("witness_item").ok())
-    }
-
-    pub fn to_vec(&self) -> Vec<&'a [u8]> {
-        self.iter().collect()
-    }
-}
-
-impl Serialize for WitnessStack<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        text::hex_list(&self.to_vec(), s)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct TxOut<'a> {
-    /// Satoshis.
-    pub value: i64,
-    #[serde(serialize_with = "as_hex")]
-    pub script_pubkey: &'a [u8],
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Transaction<'a> {
@@ -83,43 +23,13 @@ pub struct Transaction<'a> {
     pub version: i32,
     /// Serialised with the BIP144 marker and flag.
     pub segwit: bool,
-    pub inputs: Vec<TxIn<'a>>,
-    pub outputs: Vec<TxOut<'a>>,
+    pub inputs: TxInputs<'a>,
+    pub outputs: TxOutputs<'a>,
     pub lock_time: u32,
     /// Bytes on the wire, witness included.
     pub size: usize,
     pub weight: usize,
     pub vsize: usize,
-}
-
-fn read_inputs<'a>(r: &mut Reader<'a>, count: u64) -> Result<Vec<TxIn<'a>>, DecodeError> {
-    // Smallest input: outpoint 36, script length 1, sequence 4.
-    let mut inputs = Vec::with_capacity(r.capacity_for(count, 41));
-    for _ in 0..count {
-        inputs.push(TxIn {
-            previous_output: OutPoint {
-                txid: r.hash("txin.prevout.txid")?,
-                vout: r.u32_le("txin.prevout.vout")?,
-            },
-            script_sig: r.var_bytes("txin.script_sig")?,
-            sequence: r.u32_le("txin.sequence")?,
-            witness: WitnessStack::default(),
-        });
-    }
-    Ok(inputs)
-}
-
-fn read_outputs<'a>(r: &mut Reader<'a>) -> Result<Vec<TxOut<'a>>, DecodeError> {
-    let count = r.count("tx.output_count", MAX_SIZE)?;
-    // Smallest output: value 8, script length 1.
-    let mut outputs = Vec::with_capacity(r.capacity_for(count, 9));
-    for _ in 0..count {
-        outputs.push(TxOut {
-            value: r.i64_le("txout.value")?,
-            script_pubkey: r.var_bytes("txout.script_pubkey")?,
-        });
-    }
-    Ok(outputs)
 }
 
 /// Decodes one transaction at the reader's position, Core's way: an empty
@@ -136,8 +46,8 @@ pub fn read_transaction<'a>(
     let mut body_start = r.position();
     let mut input_count = r.count("tx.input_count", MAX_SIZE)?;
     let mut segwit = false;
-    let mut outputs = Vec::new();
-    let mut inputs = Vec::new();
+    let mut outputs = TxOutputs::default();
+    let mut inputs = TxInputs::default();
     if input_count == 0 {
         let flag_offset = r.position();
         let flag = r.u8("tx.flag")?;
@@ -153,30 +63,18 @@ pub fn read_transaction<'a>(
             segwit = true;
             body_start = r.position();
             input_count = r.count("tx.input_count", MAX_SIZE)?;
-            inputs = read_inputs(r, input_count)?;
-            outputs = read_outputs(r)?;
+            inputs = TxInputs::read(r, input_count)?;
+            outputs = TxOutputs::read(r)?;
         }
         // flag 0: that byte was the (empty) output count.
     } else {
-        inputs = read_inputs(r, input_count)?;
-        outputs = read_outputs(r)?;
+        inputs = TxInputs::read(r, input_count)?;
+        outputs = TxOutputs::read(r)?;
     }
     let body = r.consumed_since(body_start);
     let witness_start = r.position();
     if segwit {
-        let mut any_witness = false;
-        for input in &mut inputs {
-            let count = r.count("txin.witness_count", MAX_SIZE)?;
-            let items_start = r.position();
-            for _ in 0..count {
-                r.var_bytes("txin.witness_item")?;
-            }
-            input.witness = WitnessStack {
-                raw: r.consumed_since(items_start),
-                count,
-            };
-            any_witness |= count > 0;
-        }
+        let any_witness = inputs.read_witnesses(r)?;
         if !any_witness {
             // Core: "Superfluous witness record".
             return Err(DecodeError::Invalid {
