@@ -353,3 +353,25 @@ fn json_contract_version_and_tx() {
     });
     assert_eq!(serde_json::to_value(&m).unwrap(), expected);
 }
+
+// Stream 1 of tests/data/mainnet-2011-ndpi.pcap: a 0.3.20 `version`
+// (20-byte header, no checksum): empty user agent, no relay byte.
+#[test]
+fn mainnet_2011_version() {
+    let (m, a) = dec(
+        "version",
+        "017d0000010000000000000041b0904d00000000010000000000000000000000000000000000ffffbca5d5a9208d010000000000000000000000000000000000ffffc0a8018e208dd9303acf1b101e0c00fabd0100",
+    );
+    assert!(a.is_empty());
+    let Message::Version(v) = m else { panic!() };
+    assert_eq!(
+        (v.version, v.services.0, v.timestamp),
+        (32001, 1, 1301327937)
+    );
+    assert_eq!(
+        v.addr_recv.ip.to_ipv4_mapped().unwrap().to_string(),
+        "188.165.213.169"
+    );
+    assert_eq!((v.addr_from.port, v.user_agent), (8333, Some(&b""[..])));
+    assert_eq!((v.start_height, v.relay), (Some(114170), None));
+}
