@@ -375,3 +375,34 @@ fn mainnet_2011_version() {
     assert_eq!((v.addr_from.port, v.user_agent), (8333, Some(&b""[..])));
     assert_eq!((v.start_height, v.relay), (Some(114170), None));
 }
+
+// Stream 2 of tests/data/mainnet-2011-ndpi.pcap: a tx relayed before the
+// block that confirmed it (block 0000000000008ec9..., 13 txs).
+#[test]
+fn mainnet_2011_tx_and_its_block() {
+    let (m, _) = dec(
+        "tx",
+        "010000000186615eb07e8fb534d1d9d9d2668fa6477e6d568509858608698b1f8809d29c86000000008b483045022100d4744d186b85f56855971712ab33e5cbadaf749d433aff51b5fe607c0e14902502202cc4b5a5fcc456ea09c738fa7fe7a15dfbb7ba359089b0b1764bfc7f9771693001410430e7c1544edeb65fcd9d0495d5e618d9c89232f848bdeb7044c6973f1149c0e13f66c3bd0b8c02018133d02571990604881e6545a3a5a7a9a2404e0fcf0d06cfffffffff02403ebc06000000001976a914c6db61662f68b2a070a68d8b8d86e88f93dd694788ac404b4c00000000001976a914e3a34a83ebc5d7e7258fc18ed0089451d3b1739388ac00000000",
+    );
+    let Message::Tx(tx) = m else { panic!() };
+    // txid computed independently (Python hashlib).
+    let txid = h("316ced2459b57539a647d511b4012303ac1eb258915196f4095e8203ad70aa18");
+    assert_eq!(
+        (tx.txid, tx.size, tx.inputs.len(), tx.outputs.len()),
+        (txid, 258, 1, 2)
+    );
+    let (m, a) = dec(
+        "block",
+        include_str!("vectors/mainnet-2011-block-0000000000008ec9f.hex").trim(),
+    );
+    assert!(a.is_empty());
+    let Message::Block(b) = m else { panic!() };
+    assert_eq!(
+        b.header.hash,
+        h("0000000000008ec9fb7cf1f45831fe5ef2e71df17d96da99f65747b0044d4202")
+    );
+    assert_eq!(b.transactions.len(), 13);
+    assert!(b.transactions.iter().any(|t| t == &tx));
+    let txids = b.transactions.iter().map(|t| t.txid.0).collect();
+    assert_eq!(Hash256(merkle_root(txids)), b.header.merkle_root);
+}
