@@ -1,0 +1,41 @@
+//! The whole `read` pipeline on arbitrary capture bytes: file reader,
+//! packet parsing, flows, framing, decoding and both sinks (text with -v
+//! or JSON, chosen by the input's length) writing to io::sink().
+//! Seed with tests/data/*.pcap and samples/*.pcap (scripts/fuzz.sh does).
+use btcsniff::analyzer::{Analyzer, AnalyzerConfig, Progress};
+use btcsniff::capture::FileReader;
+use btcsniff::output::{Format, SinkOptions, make_sink};
+use std::io::Cursor;
+
+/// One fuzz input (shared by the fuzz target and the regression test).
+pub fn run(data: &[u8]) {
+    let format = if data.len() % 2 == 0 {
+        Format::Text
+    } else {
+        Format::Json
+    };
+    let options = SinkOptions {
+        verbose: data.len() % 3 != 0,
+        flush_each: false,
+    };
+    let mut sink = make_sink(format, std::io::sink(), options);
+    let config = AnalyzerConfig {
+        verbose: options.verbose,
+        ..AnalyzerConfig::default()
+    };
+    let mut analyzer = Analyzer::new(config, sink.as_mut());
+    let Ok(mut reader) = FileReader::from_read("fuzz-input", Cursor::new(data.to_vec())) else {
+        return;
+    };
+    // Every packet is at least one record header: this bounds the loop.
+    let mut packets = 0usize;
+    while let Ok(Some(packet)) = reader.next_packet() {
+        packets += 1;
+        assert!(packets <= data.len(), "more packets than input bytes");
+        match analyzer.packet(&packet) {
+            Ok(Progress::Continue) => {}
+            Ok(Progress::Done) | Err(_) => break,
+        }
+    }
+    analyzer.finish().expect("io::sink never fails");
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs every cargo-fuzz target for SECONDS each (default 1800), at most two
+# at a time, niced. Corpora live in fuzz/corpus/TARGET (git-ignored), seeded
+# from the real captures; crashes land in fuzz/artifacts/TARGET; each run's
+# log is fuzz/logs/TARGET-DATE.log and its final stats line is printed.
+#
+#   scripts/fuzz.sh 1800                  # all four targets
+#   scripts/fuzz.sh 600 framing messages  # some of them
+#
+# A crash found here becomes a file under tests/data/fuzz-regressions/TARGET/
+# (tests/hostile_fuzz_regressions.rs replays them in `cargo test`).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root/fuzz"
+secs=${1:-1800}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(framing messages reassembly read_pipeline)
+jobs=${FUZZ_JOBS:-2}
+export RUSTC_BOOTSTRAP=1
+
+RUSTC_BOOTSTRAP=1 nice -n 19 cargo fuzz build -O >/dev/null
+
+seed() {
+    local target=$1 dir="corpus/$1"
+    mkdir -p "$dir"
+    [ -n "$(ls -A "$dir")" ] && return 0
+    case $target in
+        read_pipeline)
+            cp "$root"/tests/data/*.pcap "$root"/tests/data/*/*.pcap "$root"/samples/*.pcap "$dir"/
+            python3 "$root/scripts/fuzz_seeds.py" pcapng "$dir" "$root"/tests/data/jnewbery-regtest/*.pcap ;;
+        framing)
+            python3 "$root/scripts/fuzz_seeds.py" streams "$dir" "$root"/tests/data/*.pcap "$root"/tests/data/*/*.pcap "$root"/samples/*.pcap ;;
+        messages)
+            python3 "$root/scripts/fuzz_seeds.py" payloads "$dir" "$root"/tests/data/*.pcap "$root"/tests/data/*/*.pcap "$root"/samples/*.pcap ;;
+        reassembly) ;;
+    esac
+}
+
+run() {
+    local target=$1 log
+    seed "$target"
+    mkdir -p logs "artifacts/$target"
+    log="logs/$target-$(date -u +%Y%m%dT%H%M%S).log"
+    local max_len=4096
+    [ "$target" = read_pipeline ] && max_len=65536
+    [ "$target" = framing ] && max_len=65536
+    # -rss_limit_mb / -malloc_limit_mb: "balloon" is a crash too.
+    nice -n 19 cargo fuzz run -O "$target" "corpus/$target" -- \
+        -max_total_time="$secs" -max_len="$max_len" -timeout=10 \
+        -rss_limit_mb=1024 -malloc_limit_mb=512 -print_final_stats=1 \
+        -artifact_prefix="artifacts/$target/" >"$log" 2>&1 || true
+    local execs
+    execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
+    echo "$target: ${execs:-?} execs in ${secs}s; log $log; crashes: $(ls "artifacts/$target" | wc -l)"
+}
+
+running=0
+for t in "${targets[@]}"; do
+    run "$t" &
+    running=$((running + 1))
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n
+        running=$((running - 1))
+    fi
+done
+wait
