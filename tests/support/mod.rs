@@ -286,3 +286,48 @@ pub fn noise(n: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// A classic pcap (microsecond timestamps, Ethernet) streamed to a file,
+/// for captures too large to build in memory (a million flows, a flow of
+/// tens of MB). Same record layout as [`Pcap`].
+pub struct PcapStream {
+    out: std::io::BufWriter<std::fs::File>,
+    ts_us: u64,
+    /// Capture time between records (1 ms unless changed).
+    pub tick_us: u64,
+    pub bytes: u64,
+}
+
+impl PcapStream {
+    pub fn create(path: &Path) -> PcapStream {
+        use std::io::Write;
+        let file = std::fs::File::create(path).expect("create pcap");
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        let header = Pcap::new();
+        out.write_all(&header.bytes).expect("write pcap header");
+        PcapStream {
+            out,
+            ts_us: header.ts_us,
+            tick_us: 1000,
+            bytes: header.bytes.len() as u64,
+        }
+    }
+
+    pub fn record(&mut self, frame: &[u8]) {
+        use std::io::Write;
+        self.ts_us += self.tick_us;
+        let mut head = [0u8; 16];
+        head[..4].copy_from_slice(&((self.ts_us / 1_000_000) as u32).to_le_bytes());
+        head[4..8].copy_from_slice(&((self.ts_us % 1_000_000) as u32).to_le_bytes());
+        head[8..12].copy_from_slice(&(frame.len() as u32).to_le_bytes());
+        head[12..16].copy_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.out.write_all(&head).expect("write record");
+        self.out.write_all(frame).expect("write record");
+        self.bytes += 16 + frame.len() as u64;
+    }
+
+    pub fn finish(mut self) {
+        use std::io::Write;
+        self.out.flush().expect("flush pcap");
+    }
+}
