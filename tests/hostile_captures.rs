@@ -469,3 +469,34 @@ fn a_million_flows_opened_by_syns() {
     );
     assert!(run.rss_kb < limit, "{} KiB >= {limit} KiB", run.rss_kb);
 }
+
+/// Garbage made of headers that each claim almost 4 MB: while scanning for
+/// a header after garbage, each candidate's checksum is verified over its
+/// whole claimed payload. Unbounded, that is 4 MB of hashing per 24 bytes
+/// of input (minutes of CPU for a few MB); the scan's hashing is bounded.
+#[test]
+fn scanning_through_headers_that_claim_4_mb_each() {
+    let dir = Scratch::new("scanbomb");
+    let path = dir.file("scanbomb.pcap");
+    let mut out = PcapStream::create(&path);
+    let mut tcp = Tcp::new("10.0.0.1:40000", "10.0.0.2:18444");
+    tcp.open_bitcoin(&mut out);
+    // 20,000 planted headers (480 KB): about 80 GB of hashing, minutes,
+    // without the cap.
+    let n = 20_000;
+    let mut bomb = vec![0u8];
+    for _ in 0..n {
+        bomb.extend_from_slice(&raw_header("junk", 3_999_000));
+    }
+    bomb.resize(bomb.len() + 4_000_000, 0);
+    tcp.c2s(&mut out, &bomb);
+    tcp.c2s(&mut out, &ping(0xb0b));
+    out.finish();
+
+    let run = read(&path, &[]);
+    assert_clean_exit(&run);
+    assert_ping_after(&run, 0xb0b);
+    let skipped = run.findings("skipped_bytes");
+    assert_eq!(skipped.len(), 1, "{:?}", run.lines);
+    assert_eq!(skipped[0]["bytes"], bomb.len() as u64);
+}

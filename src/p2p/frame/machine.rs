@@ -12,6 +12,15 @@ use crate::p2p::{MAX_PROTOCOL_MESSAGE_LENGTH, Network};
 /// realistic case: a custom signet).
 const MAX_ADOPTED_MAGICS: usize = 4;
 
+/// While scanning, candidate headers are confirmed by hashing their whole
+/// payload. Hashing per run of skipped bytes is capped at this allowance
+/// (two largest messages) plus SCAN_HASH_FACTOR bytes per byte skipped so
+/// far; a candidate beyond it is ruled out unhashed. Without the cap, a
+/// header claiming ~4 MB planted every 24 bytes costs 4 MB of hashing per
+/// 24 bytes of input: minutes of CPU for one packet's worth of garbage.
+const SCAN_HASH_ALLOWANCE: u64 = 2 * (HEADER_LEN as u64 + MAX_PROTOCOL_MESSAGE_LENGTH as u64);
+const SCAN_HASH_FACTOR: u64 = 64;
+
 /// version, services, timestamp and addr_recv: the fields every version
 /// message ever had.
 const MIN_VERSION_PAYLOAD: usize = 4 + 8 + 8 + 26;
@@ -87,6 +96,8 @@ pub struct Machine {
     /// at again (keeps 1-byte pushes from re-examining a waiting header).
     need: usize,
     pending: Option<Pending>,
+    /// Payload bytes hashed to confirm candidates in the current scan run.
+    scan_hashed: u64,
 }
 
 impl Machine {
@@ -97,6 +108,7 @@ impl Machine {
             adopted: Vec::new(),
             need: 0,
             pending: None,
+            scan_hashed: 0,
         }
     }
 
@@ -108,6 +120,7 @@ impl Machine {
             run_start: self.offset,
             run_len: 0,
         };
+        self.scan_hashed = 0;
         self.need = 0;
     }
 
@@ -188,6 +201,7 @@ impl Machine {
                     run_start: self.offset,
                     run_len: 0,
                 };
+                self.scan_hashed = 0;
                 (0, Out::Continue)
             }
             Class::Oversize { command, length } => {
@@ -204,6 +218,7 @@ impl Machine {
                     run_start: self.offset,
                     run_len: 0,
                 };
+                self.scan_hashed = 0;
                 (n, Out::Finding(finding))
             }
             Class::Message(d) => match d.network {
@@ -236,8 +251,8 @@ impl Machine {
     /// `need` is reached), so 1-byte pushes stay linear. A candidate header
     /// costs one hash of its payload when it is complete; a peer that plants
     /// a known magic and a plausible command every few bytes, each with a
-    /// large length, can make resync hash up to 4 MB per planted header:
-    /// CPU spent on its own direction only, memory still bounded.
+    /// large length, could make resync hash 4 MB per planted header: the
+    /// run's hashing is capped (SCAN_HASH_ALLOWANCE), memory is bounded.
     fn step_scanning(
         &mut self,
         view: &[u8],
@@ -277,8 +292,27 @@ impl Machine {
                 i += 1;
                 continue;
             }
+            // The run's hashing budget (SCAN_HASH_ALLOWANCE): decided from
+            // the bytes' positions only, so chunking cannot change it.
+            let cost = header::length_field(candidate)
+                .map_or(0, |len| u64::from(len).saturating_add(HEADER_LEN as u64));
+            let budget = SCAN_HASH_FACTOR
+                .saturating_mul(run_len.saturating_add(i as u64))
+                .saturating_add(SCAN_HASH_ALLOWANCE);
+            if self.scan_hashed.saturating_add(cost) > budget {
+                i += 1;
+                continue;
+            }
+            let hashed = if candidate.len() as u64 >= cost {
+                cost
+            } else {
+                0
+            };
             match self.classify(candidate, true, at_end) {
-                Class::NotHeader | Class::Oversize { .. } => i += 1,
+                Class::NotHeader | Class::Oversize { .. } => {
+                    self.scan_hashed = self.scan_hashed.saturating_add(hashed);
+                    i += 1;
+                }
                 Class::Wait(n) => {
                     self.need = n;
                     self.mode = Mode::Scanning {
