@@ -9,13 +9,13 @@ use std::io::Cursor;
 
 /// One fuzz input (shared by the fuzz target and the regression test).
 pub fn run(data: &[u8]) {
-    let format = if data.len() % 2 == 0 {
+    let format = if data.len().is_multiple_of(2) {
         Format::Text
     } else {
         Format::Json
     };
     let options = SinkOptions {
-        verbose: data.len() % 3 != 0,
+        verbose: !data.len().is_multiple_of(3),
         flush_each: false,
     };
     let mut sink = make_sink(format, std::io::sink(), options);
