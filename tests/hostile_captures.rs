@@ -500,3 +500,37 @@ fn scanning_through_headers_that_claim_4_mb_each() {
     assert_eq!(skipped.len(), 1, "{:?}", run.lines);
     assert_eq!(skipped[0]["bytes"], bomb.len() as u64);
 }
+
+/// A different made-up command in every message: the --stats table keeps
+/// 256 names and counts the rest together, instead of growing with the
+/// input.
+#[test]
+fn a_new_command_name_in_every_message() {
+    let dir = Scratch::new("commands");
+    let path = dir.file("commands.pcap");
+    let mut out = PcapStream::create(&path);
+    let mut tcp = Tcp::new("10.0.0.1:40000", "10.0.0.2:18444");
+    tcp.open_bitcoin(&mut out);
+    let n = 5000;
+    let mut stream = Vec::new();
+    for i in 0..n {
+        stream.extend_from_slice(&frame(REGTEST, &format!("cmd{i:05}"), &[]));
+    }
+    tcp.c2s(&mut out, &stream);
+    out.finish();
+
+    let run = read(&path, &["--stats", "--command", "ping"]);
+    assert_clean_exit(&run);
+    let stats = run.lines.last().expect("stats line");
+    let by_command = stats["by_command"].as_object().expect("by_command");
+    assert_eq!(by_command.len(), 256 + 1, "256 names and the rest");
+    assert_eq!(stats["messages"], n + 3);
+    let listed: u64 = by_command
+        .iter()
+        .filter(|(k, _)| k.as_str() != "(other commands)")
+        .map(|(_, v)| v["count"].as_u64().expect("count"))
+        .sum();
+    // version (2 messages), verack and 254 made-up names.
+    assert_eq!(listed, 2 + 1 + 254);
+    assert_eq!(by_command["(other commands)"]["count"], n - 254);
+}

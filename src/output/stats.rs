@@ -9,6 +9,15 @@ use std::collections::BTreeMap;
 /// bound).
 pub const MAX_LISTED_FLOWS: usize = 10_000;
 
+/// Most distinct command names counted one by one; messages of further
+/// names are counted under [`OTHER_COMMANDS`] (a peer can send a different
+/// made-up command in every message: without a cap the map grows with the
+/// input).
+pub const MAX_LISTED_COMMANDS: usize = 256;
+/// The key for commands beyond [`MAX_LISTED_COMMANDS`]; contains a space,
+/// which no framed command can.
+pub const OTHER_COMMANDS: &str = "(other commands)";
+
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct CommandStats {
     pub count: u64,
@@ -60,6 +69,13 @@ impl Stats {
         self.messages += 1;
         self.message_bytes += bytes;
         // Look up first: a String is allocated once per distinct command.
+        let command = if self.by_command.len() >= MAX_LISTED_COMMANDS
+            && !self.by_command.contains_key(command)
+        {
+            OTHER_COMMANDS
+        } else {
+            command
+        };
         if let Some(c) = self.by_command.get_mut(command) {
             c.count += 1;
             c.bytes += bytes;
