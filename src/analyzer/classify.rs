@@ -17,7 +17,8 @@ pub const MIDSTREAM_V2_WINDOW: u64 = 64 * 1024;
 /// Bytes of a flow on a non-Bitcoin port scanned for a v1 header before it
 /// is given up as not Bitcoin: one maximal message (a mid-stream join may
 /// land inside a 4 MB block) plus the v2 window.
-pub const MAX_SCAN_BYTES: u64 = crate::p2p::MAX_PROTOCOL_MESSAGE_LENGTH as u64 + MIDSTREAM_V2_WINDOW;
+pub const MAX_SCAN_BYTES: u64 =
+    crate::p2p::MAX_PROTOCOL_MESSAGE_LENGTH as u64 + MIDSTREAM_V2_WINDOW;
 
 /// Bytes a v1 prefix check needs: magic (4) + command (12).
 pub const V1_PREFIX_LEN: usize = 16;
@@ -77,7 +78,9 @@ mod tests {
     #[test]
     fn random_bytes_are_not_v1() {
         // The start of an ElligatorSwift key: indistinguishable from random.
-        let key = [0x8fu8, 0x02, 0x77, 0x10, 0xa0, 0x5c, 0x11, 0x3e, 0, 0, 0, 0, 0, 0, 0, 0];
+        let key = [
+            0x8fu8, 0x02, 0x77, 0x10, 0xa0, 0x5c, 0x11, 0x3e, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
         assert_eq!(first_bytes(&key), FirstBytes::NotV1);
     }
 }

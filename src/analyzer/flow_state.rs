@@ -128,7 +128,9 @@ impl<'s> Handler<'s> {
     }
 
     pub fn done(&self) -> bool {
-        self.config.max_messages.is_some_and(|max| self.shown >= max)
+        self.config
+            .max_messages
+            .is_some_and(|max| self.shown >= max)
     }
 
     fn emit(&mut self, event: Event<'_, '_>) {
@@ -180,12 +182,12 @@ impl<'s> Handler<'s> {
             network: meta.network,
             reason: None,
             packets: PerDirection {
-                c2s: info.packets[0],
-                s2c: info.packets[1],
+                c2s: info.to_server.packets,
+                s2c: info.to_client.packets,
             },
             bytes: PerDirection {
-                c2s: info.bytes[0],
-                s2c: info.bytes[1],
+                c2s: info.to_server.payload_bytes,
+                s2c: info.to_client.payload_bytes,
             },
             messages: PerDirection {
                 c2s: meta.messages[0],
@@ -224,7 +226,13 @@ impl<'s> Handler<'s> {
     }
 
     /// Start captured: decide from this direction's first bytes.
-    fn check_first_bytes(&mut self, info: &FlowInfo, state: &mut FlowState, dir: Direction, bytes: &[u8]) {
+    fn check_first_bytes(
+        &mut self,
+        info: &FlowInfo,
+        state: &mut FlowState,
+        dir: Direction,
+        bytes: &[u8],
+    ) {
         let d = &mut state.dirs[dir_index(dir)];
         if d.first.is_some_and(|f| f != FirstBytes::NeedMore) {
             return;
@@ -260,25 +268,10 @@ impl<'s> Handler<'s> {
         if state.meta.class == Class::Undecided {
             state.meta.scanned = state.meta.scanned.saturating_add(bytes.len() as u64);
         }
-        let i = dir_index(dir);
-        state.dirs[i].decoder.push(bytes);
-        while let Some(event) = state.dirs[i].decoder.next_event() {
-            match event {
-                FrameEvent::Finding(f) => {
-                    self.hold_or_report(info, &mut state.meta, dir, framing_finding(f))
-                }
-                FrameEvent::Frame(frame) => {
-                    if state.meta.class == Class::Undecided {
-                        state.meta.network = Some(frame.network.name());
-                        self.classify(info, &mut state.meta, Class::V1);
-                    }
-                    self.message(info, &mut state.meta, dir, &frame);
-                }
-            }
-            if self.error.is_some() {
-                return;
-            }
-        }
+        let FlowState { dirs, meta } = state;
+        dirs[dir_index(dir)]
+            .decoder
+            .feed(bytes, |event| self.frame_event(info, meta, dir, event));
         if state.meta.class == Class::Undecided && !info.syn_seen {
             let meta = &mut state.meta;
             if meta.on_bitcoin_port && meta.scanned >= classify::MIDSTREAM_V2_WINDOW {
@@ -287,6 +280,20 @@ impl<'s> Handler<'s> {
             } else if !meta.on_bitcoin_port && meta.scanned >= classify::MAX_SCAN_BYTES {
                 self.classify(info, meta, Class::Ignored);
                 state.dirs = Default::default();
+            }
+        }
+    }
+
+    /// A frame or framing finding of direction `dir`.
+    fn frame_event(&mut self, info: &FlowInfo, meta: &mut FlowMeta, dir: Direction, event: FrameEvent<'_>) {
+        match event {
+            FrameEvent::Finding(f) => self.hold_or_report(info, meta, dir, framing_finding(f)),
+            FrameEvent::Frame(frame) => {
+                if meta.class == Class::Undecided {
+                    meta.network = Some(frame.network.name());
+                    self.classify(info, meta, Class::V1);
+                }
+                self.message(info, meta, dir, &frame);
             }
         }
     }
@@ -398,16 +405,26 @@ impl FlowHandler<FlowState> for Handler<'_> {
 
     fn end(&mut self, info: &FlowInfo, mut state: FlowState, reason: EndReason) {
         let meta = &mut state.meta;
-        if meta.class == Class::Undecided && meta.on_bitcoin_port && info.bytes.iter().any(|&b| b > 0) {
+        if meta.class == Class::Undecided
+            && meta.on_bitcoin_port
+            && info.to_server.payload_bytes + info.to_client.payload_bytes > 0
+        {
             self.classify(info, meta, Class::V2);
         }
         if !matches!(meta.class, Class::V1 | Class::V2) {
             return;
         }
         if meta.class == Class::V1 {
+            let FlowState { dirs, meta } = &mut state;
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                if let Some(f) = state.dirs[dir_index(dir)].decoder.finish() {
+                let decoder = &mut dirs[dir_index(dir)].decoder;
+                // finish() returns the first end-of-stream finding; a frame
+                // ending exactly at the end (a legacy verack) follows it.
+                if let Some(f) = decoder.finish() {
                     self.finding(info, dir, framing_finding(f));
+                }
+                while let Some(event) = decoder.next_event() {
+                    self.frame_event(info, meta, dir, event);
                 }
             }
         }

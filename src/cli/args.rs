@@ -126,7 +126,12 @@ pub struct LiveArgs {
     #[arg(short = 'i', long = "interface", value_name = "IFACE", required = true)]
     pub interfaces: Vec<String>,
     /// BPF capture filter, libpcap syntax.
-    #[arg(short = 'f', long = "filter", value_name = "EXPR", default_value = "tcp")]
+    #[arg(
+        short = 'f',
+        long = "filter",
+        value_name = "EXPR",
+        default_value = "tcp"
+    )]
     pub filter: String,
     /// Bytes captured per packet.
     #[arg(long, value_name = "BYTES", default_value_t = 65535)]
@@ -192,7 +197,7 @@ pub struct AnalysisArgs {
     pub max_flows: usize,
     /// Most out-of-order bytes buffered per flow direction; beyond it the
     /// missing bytes are reported as a gap.
-    #[arg(long, value_name = "BYTES", default_value_t = FlowLimits::default().max_buffered_bytes)]
+    #[arg(long, value_name = "BYTES", default_value_t = FlowLimits::default().max_buffered_per_direction)]
     pub max_buffer: usize,
     /// Seconds of capture time after which an idle flow is ended.
     #[arg(long, value_name = "SECONDS", default_value_t = FlowLimits::default().idle_timeout_secs)]
@@ -213,7 +218,7 @@ impl AnalysisArgs {
         AnalyzerConfig {
             limits: FlowLimits {
                 max_flows: self.max_flows,
-                max_buffered_bytes: self.max_buffer,
+                max_buffered_per_direction: self.max_buffer,
                 idle_timeout_secs: self.idle_timeout,
                 ..FlowLimits::default()
             },

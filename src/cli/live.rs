@@ -4,7 +4,7 @@ use super::args::LiveArgs;
 use super::{EXIT_ERROR, EXIT_OK, is_broken_pipe};
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::live::{self, LiveEvent, LiveOptions};
-use crate::capture::{Packet, PcapWriter};
+use crate::capture::{LinkType, Packet, PcapWriter};
 use crate::output::stats::CaptureCounters;
 use crate::output::{Event, make_sink};
 use anyhow::{Context, bail};
@@ -23,14 +23,22 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         filter: args.filter.clone(),
     };
     let captures = live::open(&options)?;
+    for c in &captures {
+        // Like tcpdump: on stderr, so that stdout stays pure output.
+        eprintln!(
+            "btcsniff: listening on {}, link-type {}, snaplen {}, filter '{}'",
+            c.interface, c.link_type, args.snaplen, args.filter
+        );
+    }
     let mut writer = match &args.write {
         Some(path) => {
             let link = captures.first().map(|c| c.link_type).unwrap_or(1);
             if captures.iter().any(|c| c.link_type != link) {
-                bail!("-w needs one link type, and these interfaces differ: capture on 'any' instead");
+                bail!(
+                    "-w needs one link type, and these interfaces differ: capture on 'any' instead"
+                );
             }
-            let w = PcapWriter::create(path, link, u32::try_from(args.snaplen).unwrap_or(65535))
-                .with_context(|| format!("{}", path.display()))?;
+            let w = PcapWriter::create(path, LinkType(link), u32::try_from(args.snaplen).unwrap_or(65535))?;
             Some(w)
         }
         None => None,
@@ -50,7 +58,9 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let mut sink = make_sink(args.output.format, stdout, args.output.sink_options(true));
     let config = args.analysis.config(&args.output);
     let mut analyzer = Analyzer::new(config, sink.as_mut());
-    let deadline = args.duration.map(|s| Instant::now() + Duration::from_secs_f64(s));
+    let deadline = args
+        .duration
+        .map(|s| Instant::now() + Duration::from_secs_f64(s));
     let mut counters = CaptureCounters::default();
     let mut errors = Vec::new();
     let mut ended = 0;
@@ -75,7 +85,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                 }
                 let packet = Packet {
                     ts: p.ts,
-                    link_type: p.link_type.into(),
+                    link_type: LinkType(p.link_type),
                     data: &p.data,
                     orig_len: p.orig_len,
                     interface: u32::try_from(p.interface).unwrap_or(u32::MAX),
@@ -90,11 +100,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                     Err(e) => return Err(e).context("writing output"),
                 }
             }
-            LiveEvent::Ended {
-                error,
-                stats,
-                ..
-            } => {
+            LiveEvent::Ended { error, stats, .. } => {
                 ended += 1;
                 if let Some(s) = stats {
                     counters.received += u64::from(s.received);
@@ -117,15 +123,14 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     analyzer.stats_mut().capture = Some(counters);
-    let result = (|| -> anyhow::Result<()> {
-        let stats = analyzer.finish()?;
+    let finished = analyzer.finish().map_err(anyhow::Error::from).and_then(|stats| {
         if args.output.stats {
             sink.event(&Event::Stats(&stats))?;
         }
         sink.flush()?;
         Ok(())
-    })();
-    match result {
+    });
+    match finished {
         Err(e) if is_broken_pipe(&e) => return Ok(EXIT_OK),
         other => other?,
     }
@@ -133,7 +138,11 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     for e in &errors {
         eprintln!("btcsniff: capture ended: {e}");
     }
-    Ok(if errors.is_empty() { EXIT_OK } else { EXIT_ERROR })
+    Ok(if errors.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
 }
 
 /// `btcsniff interfaces`: like `tcpdump -D`.

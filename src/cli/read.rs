@@ -25,9 +25,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
         loop {
             match reader.next_packet() {
                 Ok(Some(packet)) => {
-                    let progress = analyzer
-                        .packet(&packet)
-                        .context("writing output")?;
+                    let progress = analyzer.packet(&packet).context("writing output")?;
                     if progress == Progress::Done {
                         break 'files;
                     }
@@ -42,12 +40,17 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     }
     let stats = analyzer.finish().context("writing output")?;
     if args.output.stats {
-        sink.event(&Event::Stats(&stats)).context("writing output")?;
+        sink.event(&Event::Stats(&stats))
+            .context("writing output")?;
     }
     sink.flush().context("writing output")?;
     drop(sink);
     for message in &failed {
         eprintln!("btcsniff: {message}");
     }
-    Ok(if failed.is_empty() { EXIT_OK } else { EXIT_ERROR })
+    Ok(if failed.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_ERROR
+    })
 }

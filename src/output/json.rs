@@ -97,7 +97,12 @@ impl<W: Write> JsonSink<W> {
         }
     }
 
-    fn object<T: serde::Serialize>(&mut self, kind: &str, ts: Option<crate::capture::Timestamp>, value: &T) {
+    fn object<T: serde::Serialize>(
+        &mut self,
+        kind: &str,
+        ts: Option<crate::capture::Timestamp>,
+        value: &T,
+    ) {
         let _ = write!(self.line, "{{\"type\":\"{kind}\"");
         if let Some(ts) = ts {
             self.scratch.clear();

@@ -36,10 +36,19 @@ impl<W: Write> TextSink<W> {
         let _ = write!(self.line, " {} -> {} ", meta.src, meta.dst);
     }
 
-    fn message(&mut self, meta: &Meta, frame: &Frame<'_>, message: &Result<Message<'_>, DecodeError>) {
+    fn message(
+        &mut self,
+        meta: &Meta,
+        frame: &Frame<'_>,
+        message: &Result<Message<'_>, DecodeError>,
+    ) {
         self.prefix(meta);
         let command = escape_bytes(frame.command.as_bytes());
-        let _ = write!(self.line, "{} {} {}B ", frame.network, command, frame.length);
+        let _ = write!(
+            self.line,
+            "{} {} {}B ",
+            frame.network, command, frame.length
+        );
         match frame.checksum {
             Checksum::Valid => self.line.push_str("ok "),
             Checksum::Absent => self.line.push_str("no-checksum "),
@@ -148,7 +157,11 @@ impl<W: Write> TextSink<W> {
                 c.received, c.dropped, c.if_dropped
             );
         }
-        let _ = writeln!(self.line, "   {:<14} {:>10} {:>14}", "command", "count", "bytes");
+        let _ = writeln!(
+            self.line,
+            "   {:<14} {:>10} {:>14}",
+            "command", "count", "bytes"
+        );
         for (cmd, c) in &s.by_command {
             let _ = writeln!(
                 self.line,
@@ -169,7 +182,11 @@ impl<W: Write> TextSink<W> {
             );
         }
         if s.flows_not_listed > 0 {
-            let _ = writeln!(self.line, "   ({} more flows not listed)", s.flows_not_listed);
+            let _ = writeln!(
+                self.line,
+                "   ({} more flows not listed)",
+                s.flows_not_listed
+            );
         }
         trim_newline(&mut self.line);
     }

@@ -15,9 +15,37 @@
 //! dec.finish();                    // end of stream: reports a truncated tail
 //! ```
 //!
-//! TODO(framing helper): implementation and tests.
+//! `gap` and `finish` are meant to be called on a drained decoder; if
+//! events are still buffered they are kept in stream order and the gap or
+//! end applies after them. `finish` returns the first end-of-stream event
+//! when it is a finding; whatever follows it (rare: a Truncated after a
+//! SkippedBytes, or a legacy `verack` that ends exactly at the end of the
+//! stream) comes from `next_event`, so drain once more after `finish`.
+//!
+//! [`FrameDecoder::feed`] is the zero-copy variant of push + drain: when
+//! nothing is buffered it frames straight from the caller's slice and keeps
+//! only the unconsumed tail.
+//!
+//! Rules (details in `frame/machine.rs`): known magics, plus unknown
+//! magics adopted after one message with a valid checksum (tried only
+//! where a header is expected: stream start or right after a message, never
+//! while scanning garbage); every checksum
+//! checked, a wrong one still emitted; legacy 20-byte headers for
+//! version/verack; lengths above 4,000,000 refused before any allocation;
+//! resync after garbage or gaps by scanning for a header confirmed by its
+//! checksum. Memory: the buffer only ever holds pushed bytes, is compacted
+//! as it is consumed, and its capacity is released after large messages.
+
+mod header;
+mod machine;
+#[cfg(test)]
+mod tests;
+
+pub use header::{HEADER_LEN, LEGACY_HEADER_LEN, find_v1_header, looks_like_v1_header};
 
 use super::Network;
+use machine::{Decided, Machine, Out};
+use std::collections::VecDeque;
 
 /// The state of a message's checksum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,11 +126,7 @@ pub enum FramingFinding {
         limit: u32,
     },
     /// The stream ended inside a message (reported by `finish`).
-    Truncated {
-        offset: u64,
-        have: u64,
-        needed: u64,
-    },
+    Truncated { offset: u64, have: u64, needed: u64 },
     /// An unknown magic framed a message with a valid checksum and is now
     /// accepted for this direction (custom signet).
     UnknownMagicAdopted { offset: u64, magic: [u8; 4] },
@@ -111,4 +135,250 @@ pub enum FramingFinding {
 pub enum FrameEvent<'a> {
     Frame(Frame<'a>),
     Finding(FramingFinding),
+}
+
+/// Where the stream is cut: bytes never captured, or the end.
+#[derive(Debug, Clone, Copy)]
+struct Boundary {
+    /// Count of pushed bytes before the cut.
+    at: u64,
+    /// `Some(n)`: n bytes missing; `None`: end of stream.
+    gap: Option<u64>,
+}
+
+/// An event decided but not handed out yet (`finish` met a frame).
+#[derive(Clone, Copy)]
+enum Ready {
+    Frame {
+        start: usize,
+        decided: Decided,
+        offset: u64,
+    },
+    Finding,
+}
+
+/// Capacity kept after the buffer empties: beyond this it is released
+/// (a 4 MB block must not pin 4 MB per idle direction).
+const KEEP_CAPACITY: usize = 64 * 1024;
+
+/// Push framing decoder for one direction of a reassembled v1 stream.
+pub struct FrameDecoder {
+    machine: Machine,
+    /// Pushed bytes not yet dropped; `buf[start..]` is unconsumed.
+    buf: Vec<u8>,
+    start: usize,
+    /// Count of pushed bytes before `buf[0]`.
+    buf_base: u64,
+    pushed: u64,
+    boundaries: VecDeque<Boundary>,
+    finished: bool,
+    replay: Option<(Ready, Option<FramingFinding>)>,
+}
+
+impl Default for FrameDecoder {
+    fn default() -> Self {
+        FrameDecoder::new()
+    }
+}
+
+impl FrameDecoder {
+    pub fn new() -> FrameDecoder {
+        FrameDecoder {
+            machine: Machine::new(),
+            buf: Vec::new(),
+            start: 0,
+            buf_base: 0,
+            pushed: 0,
+            boundaries: VecDeque::new(),
+            finished: false,
+            replay: None,
+        }
+    }
+
+    /// Appends reassembled bytes. Ignored after `finish`.
+    pub fn push(&mut self, bytes: &[u8]) {
+        if self.finished || bytes.is_empty() {
+            return;
+        }
+        self.compact();
+        self.buf.extend_from_slice(bytes);
+        self.pushed = self.pushed.saturating_add(bytes.len() as u64);
+    }
+
+    /// `bytes` bytes of the stream were never captured: any partial message
+    /// is reported (Truncated) and dropped, and framing resyncs after them.
+    pub fn gap(&mut self, bytes: u64) {
+        if !self.finished {
+            self.boundaries.push_back(Boundary {
+                at: self.pushed,
+                gap: Some(bytes),
+            });
+        }
+    }
+
+    /// End of stream. Returns the finding for a partial message (or an
+    /// unfinished skipped run) left at the end; see the module docs.
+    pub fn finish(&mut self) -> Option<FramingFinding> {
+        if self.finished {
+            return None;
+        }
+        self.finished = true;
+        self.boundaries.push_back(Boundary {
+            at: self.pushed,
+            gap: None,
+        });
+        if self.replay.is_some() {
+            return None;
+        }
+        match self.advance()? {
+            (Ready::Finding, finding) => finding,
+            (frame, _) => {
+                self.replay = Some((frame, None));
+                None
+            }
+        }
+    }
+
+    /// Bytes held in the buffer (consumed or not), for memory accounting.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The buffer's allocated capacity, for memory accounting.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// The next frame or finding, `None` when more bytes are needed.
+    pub fn next_event(&mut self) -> Option<FrameEvent<'_>> {
+        let (ready, finding) = match self.replay.take() {
+            Some(r) => r,
+            None => self.advance()?,
+        };
+        Some(match ready {
+            Ready::Finding => FrameEvent::Finding(finding?),
+            Ready::Frame {
+                start,
+                decided,
+                offset,
+            } => FrameEvent::Frame(frame_at(&self.buf, start, decided, offset)),
+        })
+    }
+
+    /// Pushes `bytes` and hands every event to `on_event`. When nothing is
+    /// buffered, frames borrow straight from `bytes` and only the
+    /// unconsumed tail is copied.
+    pub fn feed(&mut self, bytes: &[u8], mut on_event: impl FnMut(FrameEvent<'_>)) {
+        let direct = !self.finished
+            && self.replay.is_none()
+            && self.boundaries.is_empty()
+            && self.start == self.buf.len();
+        if !direct {
+            self.push(bytes);
+            while let Some(ev) = self.next_event() {
+                on_event(ev);
+            }
+            return;
+        }
+        let mut pos = 0;
+        loop {
+            let view = bytes.get(pos..).unwrap_or(&[]);
+            let (n, out) = self.machine.step(view, false);
+            let here = pos;
+            pos = pos.saturating_add(n);
+            match out {
+                Out::NeedMore => break,
+                Out::Continue => {}
+                Out::Finding(f) => on_event(FrameEvent::Finding(f)),
+                Out::Frame(d, offset) => {
+                    on_event(FrameEvent::Frame(frame_at(bytes, here, d, offset)))
+                }
+            }
+        }
+        let tail = bytes.get(pos..).unwrap_or(&[]);
+        self.buf.clear();
+        self.start = 0;
+        self.pushed = self.pushed.saturating_add(bytes.len() as u64);
+        self.buf_base = self.pushed.saturating_sub(tail.len() as u64);
+        self.buf.extend_from_slice(tail);
+    }
+
+    /// Runs the machine until it yields an event or needs more bytes.
+    fn advance(&mut self) -> Option<(Ready, Option<FramingFinding>)> {
+        self.compact();
+        loop {
+            let boundary = self.boundaries.front().copied();
+            let seg_end = match boundary {
+                Some(b) => {
+                    usize::try_from(b.at.saturating_sub(self.buf_base)).unwrap_or(usize::MAX)
+                }
+                None => self.buf.len(),
+            }
+            .min(self.buf.len());
+            let view = self.buf.get(self.start..seg_end).unwrap_or(&[]);
+            let (n, out) = self.machine.step(view, boundary.is_some());
+            let here = self.start;
+            self.start = self.start.saturating_add(n).min(seg_end);
+            match out {
+                Out::Continue => {}
+                Out::Finding(f) => return Some((Ready::Finding, Some(f))),
+                Out::Frame(decided, offset) => {
+                    return Some((
+                        Ready::Frame {
+                            start: here,
+                            decided,
+                            offset,
+                        },
+                        None,
+                    ));
+                }
+                Out::NeedMore => {
+                    // At a cut, the machine has accounted for every byte of
+                    // the segment; apply the cut and go on after it.
+                    let b = boundary?;
+                    self.boundaries.pop_front();
+                    match b.gap {
+                        Some(bytes) => self.machine.gap(bytes),
+                        None => return None,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops consumed bytes when that costs no more than what was
+    /// consumed (amortised linear), and releases a large idle capacity.
+    fn compact(&mut self) {
+        if self.replay.is_some() || self.start == 0 {
+            return;
+        }
+        let consumed = self.start;
+        if consumed == self.buf.len() {
+            self.buf.clear();
+            if self.buf.capacity() > KEEP_CAPACITY {
+                self.buf.shrink_to(KEEP_CAPACITY);
+            }
+        } else if consumed >= self.buf.len() - consumed {
+            self.buf.drain(..consumed);
+        } else {
+            return;
+        }
+        self.start = 0;
+        self.buf_base = self.buf_base.saturating_add(consumed as u64);
+    }
+}
+
+fn frame_at(bytes: &[u8], start: usize, d: Decided, offset: u64) -> Frame<'_> {
+    let from = start.saturating_add(d.header_len);
+    let payload = bytes
+        .get(from..from.saturating_add(d.length as usize))
+        .unwrap_or(&[]);
+    Frame {
+        network: d.network,
+        command: d.command,
+        length: d.length,
+        checksum: d.checksum,
+        payload,
+        stream_offset: offset,
+    }
 }

@@ -103,7 +103,10 @@ mod tests {
             assert_eq!(Network::from_magic(n.magic()), n);
             assert_eq!(Network::from_name(n.name()), Some(n));
         }
-        assert_eq!(Network::from_magic([1, 2, 3, 4]), Network::Unknown([1, 2, 3, 4]));
+        assert_eq!(
+            Network::from_magic([1, 2, 3, 4]),
+            Network::Unknown([1, 2, 3, 4])
+        );
         assert_eq!(Network::Unknown([1, 2, 3, 4]).name(), "unknown");
     }
 }

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Times btcsniff (and tshark when installed) on the generated captures and
+prints the table the README shows. Run through bench/run.sh."""
+import argparse, json, os, shutil, statistics, subprocess, sys, time
+
+BIN = "target/release/btcsniff"
+HASHLIMIT = "target/release/examples/hashlimit"
+TSHARK_SLICE_PACKETS = 20000
+
+
+def timed(cmd):
+    """Runs cmd with stdout to /dev/null; returns (seconds, peak RSS KiB)."""
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    dt = time.monotonic() - t0
+    if p.returncode != 0:
+        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr}")
+    rss = int(p.stderr.strip().splitlines()[-1])
+    return dt, rss
+
+
+def median_run(cmd, runs):
+    results = [timed(cmd) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="bench/out")
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    rows = []
+    for workload in ("blocks", "inv"):
+        pcap = os.path.join(args.out, f"{workload}.pcap")
+        side = json.load(open(pcap + ".json"))
+        size_mb = os.path.getsize(pcap) / 1e6
+        # The hashing limit: time the sha2 crate over the bytes the default
+        # output needs hashed (checksums + txids), in memory.
+        hl = subprocess.run([HASHLIMIT, pcap + ".json"], capture_output=True, text=True, check=True)
+        hash_secs = float(json.loads(hl.stdout)["seconds"])
+        limit_mbs = size_mb / hash_secs
+        for fmt in ("json", "text"):
+            secs, rss = median_run([BIN, "read", pcap, "--format", fmt], args.runs)
+            rows.append({
+                "workload": workload, "format": fmt,
+                "MB/s": size_mb / secs, "msgs/s": side["messages"] / secs,
+                "RSS MiB": rss / 1024, "limit MB/s": limit_mbs,
+                "of limit": (size_mb / secs) / limit_mbs, "seconds": secs,
+            })
+        if shutil.which("tshark") and shutil.which("editcap"):
+            sl = os.path.join(args.out, f"{workload}-slice.pcap")
+            subprocess.run(["editcap", "-r", pcap, sl, f"1-{TSHARK_SLICE_PACKETS}"], check=True)
+            sl_mb = os.path.getsize(sl) / 1e6
+            t_secs, _ = timed(["tshark", "-r", sl, "-d", "tcp.port==8333,bitcoin", "-T", "ek"])
+            o_secs, _ = median_run([BIN, "read", sl, "--format", "json"], args.runs)
+            for r in rows:
+                if r["workload"] == workload:
+                    r["tshark MB/s"] = sl_mb / t_secs
+                    r["x tshark"] = (sl_mb / o_secs) / (sl_mb / t_secs)
+    cols = ["workload", "format", "MB/s", "msgs/s", "RSS MiB", "limit MB/s", "of limit", "tshark MB/s", "x tshark"]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r.get(c, "-")
+            if isinstance(v, float):
+                v = f"{v:.0%}" if c == "of limit" else (f"{v:,.0f}" if v >= 100 else f"{v:.1f}")
+            cells.append(str(v))
+        print("| " + " | ".join(cells) + " |")
+    json.dump(rows, open(os.path.join(args.out, "results.json"), "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()

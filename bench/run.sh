@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Throughput benchmark: generates the `blocks` and `inv` captures, runs
+# btcsniff over them (JSON and text to /dev/null), and prints capture MB/s,
+# messages/s, peak RSS, the fraction of the hashing limit and, when tshark
+# is installed, the ratio to tshark on a slice of the same capture.
+#
+#   bench/run.sh                 # 1024 MB per workload, 3 runs, median
+#   BENCH_MB=256 RUNS=5 bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MB=${BENCH_MB:-1024}
+RUNS=${RUNS:-3}
+OUT=${BENCH_OUT:-bench/out}
+mkdir -p "$OUT"
+bash scripts/setup.sh
+cargo build --release --quiet --bin btcsniff --example gencap --example hashlimit
+for w in blocks inv; do
+  if [ ! -f "$OUT/$w.pcap" ] || [ "$(cat "$OUT/$w.mb" 2>/dev/null)" != "$MB" ]; then
+    echo "generating $w ($MB MB)..." >&2
+    target/release/examples/gencap --workload "$w" --megabytes "$MB" --out "$OUT/$w.pcap"
+    echo "$MB" > "$OUT/$w.mb"
+  fi
+done
+python3 bench/report.py --out "$OUT" --runs "$RUNS"

@@ -1,0 +1,304 @@
+//! Reading pcap and pcapng files with `pcap-parser`'s streaming readers.
+//!
+//! The reader keeps one bounded buffer ([`INITIAL_BUFFER`], grown for an
+//! oversized record up to [`MAX_RECORD`], never beyond): a record whose length
+//! field claims more is reported as [`CaptureErrorKind::OversizedRecord`]
+//! before anything is allocated for it. Packets borrow from that buffer.
+//!
+//! Format facts worth knowing:
+//! - classic pcap: the magic `a1b2c3d4` (microseconds) or `a1b23c4d`
+//!   (nanoseconds), written in the writer's byte order; one link type and snap
+//!   length for the whole file.
+//! - pcapng: a file is one or more sections (SHB), each with its own byte
+//!   order and its own interface list (IDB); each enhanced packet (EPB) names
+//!   its interface, which gives link type, snap length and timestamp
+//!   resolution (`if_tsresol`, default microseconds) and offset
+//!   (`if_tsoffset`). dumpcap writes one IDB per captured interface.
+
+use super::blocks::{Format, Outcome, Step, classify, internal, open_error, step_for_error};
+use super::input::{TapRead, read_full};
+use super::{CaptureError, CaptureErrorKind, LinkType, Packet, Timestamp};
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{LegacyPcapReader, PcapNGReader};
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Initial size of the read buffer: many records per refill.
+pub const INITIAL_BUFFER: usize = 1 << 20;
+/// Largest record accepted: well above any real packet (64 KiB IP, 256 KiB
+/// libpcap snap length, GRO super-frames) yet small enough to never be a
+/// memory problem. A length field above it is an error, not an allocation.
+pub const MAX_RECORD: usize = 16 << 20;
+/// ts_sec, ts_usec, caplen, origlen.
+const LEGACY_RECORD_HEADER: u64 = 16;
+
+/// Reads packets from a pcap or pcapng stream. See the module docs.
+pub struct FileReader {
+    file: PathBuf,
+    inner: Box<dyn PcapReaderIterator + Send>,
+    format: Format,
+    io_error: Arc<Mutex<Option<io::Error>>>,
+    /// Bytes of the block returned last, consumed at the next call (the
+    /// returned packet borrows them until then).
+    pending_consume: usize,
+    packets: u64,
+    /// Current buffer capacity (pcap-parser does not expose it).
+    capacity: usize,
+}
+
+impl FileReader {
+    /// Opens a capture file; the format is recognised by its magic.
+    pub fn open(path: impl AsRef<Path>) -> Result<FileReader, CaptureError> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| CaptureError {
+            file: path.to_path_buf(),
+            kind: CaptureErrorKind::Io(e),
+        })?;
+        FileReader::from_read(path, file)
+    }
+
+    /// Reads a capture from any byte stream (stdin, memory); `name` is used
+    /// in error messages.
+    pub fn from_read(
+        name: impl AsRef<Path>,
+        mut input: impl Read + Send + 'static,
+    ) -> Result<FileReader, CaptureError> {
+        let file = name.as_ref().to_path_buf();
+        let err = |kind| CaptureError {
+            file: file.clone(),
+            kind,
+        };
+        let mut magic = [0u8; 4];
+        let got = read_full(&mut input, &mut magic).map_err(|e| err(CaptureErrorKind::Io(e)))?;
+        if got < magic.len() {
+            return Err(err(CaptureErrorKind::NotACapture { magic, len: got }));
+        }
+        let io_error = Arc::new(Mutex::new(None));
+        let tap = TapRead {
+            magic,
+            magic_used: 0,
+            inner: input,
+            error: Arc::clone(&io_error),
+        };
+        let (inner, format): (Box<dyn PcapReaderIterator + Send>, Format) = match magic {
+            [0x0a, 0x0d, 0x0d, 0x0a] => {
+                let r = PcapNGReader::new(INITIAL_BUFFER, tap)
+                    .map_err(|e| err(open_error(e, &io_error)))?;
+                (
+                    Box::new(r),
+                    Format::Ng {
+                        interfaces: Vec::new(),
+                        last_ts: Timestamp::ZERO,
+                        big_endian: false,
+                    },
+                )
+            }
+            [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d]
+            | [0x4d, 0x3c, 0xb2, 0xa1] => {
+                let r = LegacyPcapReader::new(INITIAL_BUFFER, tap)
+                    .map_err(|e| err(open_error(e, &io_error)))?;
+                // The header comes back as the first block; until then these
+                // placeholders are never used for a packet.
+                (
+                    Box::new(r),
+                    Format::Legacy {
+                        link: LinkType(0),
+                        snaplen: 0,
+                        nanos: false,
+                        big_endian: false,
+                    },
+                )
+            }
+            _ => return Err(err(CaptureErrorKind::NotACapture { magic, len: got })),
+        };
+        Ok(FileReader {
+            file,
+            inner,
+            format,
+            io_error,
+            pending_consume: 0,
+            packets: 0,
+            capacity: INITIAL_BUFFER,
+        })
+    }
+
+    /// The name given at open time.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// Packets returned so far.
+    pub fn packets_read(&self) -> u64 {
+        self.packets
+    }
+
+    /// The next packet, `Ok(None)` at the clean end of the file.
+    pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        if self.pending_consume > 0 {
+            self.inner.consume(self.pending_consume);
+            self.pending_consume = 0;
+        }
+        loop {
+            let offset = self.inner.consumed() as u64;
+            let packet = self.packets.saturating_add(1);
+            let step = match self.inner.next() {
+                Ok((size, block)) => match classify(&mut self.format, &block) {
+                    Ok(outcome) => Ok((size, outcome)),
+                    Err(kind) => Err(Step::Fail(kind)),
+                },
+                Err(e) => Err(step_for_error(e)),
+            };
+            match step {
+                Ok((size, Outcome::NotAPacket)) => self.inner.consume(size),
+                Ok((
+                    size,
+                    Outcome::Packet {
+                        ts,
+                        link,
+                        ptr,
+                        len,
+                        orig_len,
+                        interface,
+                    },
+                )) => {
+                    let buf = self.inner.data();
+                    let start = ptr.wrapping_sub(buf.as_ptr() as usize);
+                    let data = start
+                        .checked_add(len)
+                        .and_then(|end| buf.get(start..end))
+                        .ok_or_else(|| self.error(internal(offset, packet)))?;
+                    self.pending_consume = size;
+                    self.packets = packet;
+                    return Ok(Some(Packet {
+                        ts,
+                        link_type: link,
+                        data,
+                        orig_len,
+                        interface,
+                    }));
+                }
+                Err(Step::Eof) => return Ok(None),
+                Err(Step::Refill) => self.refill(offset, packet)?,
+                Err(Step::Grow) => self.grow(offset, packet)?,
+                Err(Step::Truncated) => {
+                    // A lying length at the end of the file says more than "truncated".
+                    self.check_record_len(offset, packet)?;
+                    return Err(self.error(CaptureErrorKind::Truncated { offset, packet }));
+                }
+                Err(Step::ReadFailed) => return Err(self.io_failure()),
+                Err(Step::Malformed(detail)) => {
+                    return Err(self.error(CaptureErrorKind::Malformed {
+                        offset,
+                        packet,
+                        detail,
+                    }));
+                }
+                Err(Step::Fail(kind)) => return Err(self.error(kind.at(offset, packet))),
+            }
+        }
+    }
+
+    fn refill(&mut self, offset: u64, packet: u64) -> Result<(), CaptureError> {
+        let before = self.inner.data().len();
+        if self.inner.refill().is_err() {
+            return Err(self.io_failure());
+        }
+        // A full buffer with an unknown need makes no progress: grow instead.
+        if self.inner.data().len() == before && !self.inner.reader_exhausted() {
+            return self.grow(offset, packet);
+        }
+        Ok(())
+    }
+
+    /// Grows the buffer for a record larger than it, up to [`MAX_RECORD`].
+    fn grow(&mut self, offset: u64, packet: u64) -> Result<(), CaptureError> {
+        let need = self.check_record_len(offset, packet)?;
+        if self.capacity >= MAX_RECORD {
+            let len = need.max(self.capacity as u64);
+            let kind = CaptureErrorKind::OversizedRecord {
+                offset,
+                packet,
+                len,
+                limit: MAX_RECORD as u64,
+            };
+            return Err(self.error(kind));
+        }
+        // pcap-parser wants strictly more room than the record needs.
+        let target = (need as usize)
+            .saturating_add(1)
+            .max(self.capacity.saturating_mul(2))
+            .min(MAX_RECORD);
+        self.inner.grow(target);
+        self.capacity = target;
+        if self.inner.refill().is_err() {
+            return Err(self.io_failure());
+        }
+        Ok(())
+    }
+
+    /// Checks the length the record at the head of the buffer claims against
+    /// the snap length and [`MAX_RECORD`]; returns it (0 if unreadable).
+    fn check_record_len(&self, offset: u64, packet: u64) -> Result<u64, CaptureError> {
+        let need = self.record_len_hint().unwrap_or(0);
+        if let Format::Legacy { snaplen, .. } = self.format {
+            let caplen = need.saturating_sub(LEGACY_RECORD_HEADER);
+            if snaplen != 0 && caplen > u64::from(snaplen) {
+                let caplen = u32::try_from(caplen).unwrap_or(u32::MAX);
+                let kind = CaptureErrorKind::CaplenExceedsSnaplen {
+                    offset,
+                    packet,
+                    caplen,
+                    snaplen,
+                };
+                return Err(self.error(kind));
+            }
+        }
+        if need >= MAX_RECORD as u64 {
+            let kind = CaptureErrorKind::OversizedRecord {
+                offset,
+                packet,
+                len: need,
+                limit: MAX_RECORD as u64,
+            };
+            return Err(self.error(kind));
+        }
+        Ok(need)
+    }
+
+    /// The length the record at the head of the buffer claims, from its own
+    /// length field (pcap: record header + caplen; pcapng: block length).
+    fn record_len_hint(&self) -> Option<u64> {
+        let data = self.inner.data();
+        let field = |at: usize, big_endian: bool| -> Option<u32> {
+            let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
+            Some(if big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            })
+        };
+        match self.format {
+            Format::Legacy { big_endian, .. } => {
+                Some(u64::from(field(8, big_endian)?) + LEGACY_RECORD_HEADER)
+            }
+            Format::Ng { big_endian, .. } => Some(u64::from(field(4, big_endian)?)),
+        }
+    }
+
+    fn io_failure(&self) -> CaptureError {
+        let taken = self.io_error.lock().ok().and_then(|mut e| e.take());
+        let e = taken.unwrap_or_else(|| io::Error::other("read failed"));
+        self.error(CaptureErrorKind::Io(e))
+    }
+
+    fn error(&self, kind: CaptureErrorKind) -> CaptureError {
+        CaptureError {
+            file: self.file.clone(),
+            kind,
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! The flow table: flows by key, in a slab linked in least-recently-active
+//! order, so eviction and idle expiry take the list's tail in O(1) per flow.
+
+use super::{
+    Direction, EndReason, FlowHandler, FlowInfo, FlowKey, FlowLimits, StreamEvent,
+    reassembly::{Chunk, Reassembler},
+};
+use crate::capture::Timestamp;
+use crate::net::TcpSegment;
+use crate::p2p::network::BITCOIN_PORTS;
+use std::collections::HashMap;
+
+const NIL: u32 = u32::MAX;
+
+/// Table-wide counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableStats {
+    pub flows_created: u64,
+    pub flows_evicted: u64,
+    pub flows_expired: u64,
+    /// Segments of unknown flows without SYN or payload (the last ACK after
+    /// a close, keep-alives of flows already expired): they start no flow.
+    pub segments_ignored: u64,
+}
+
+struct Slot<S> {
+    key: FlowKey,
+    info: FlowInfo,
+    /// Whether `key.lo` is the client.
+    client_is_lo: bool,
+    to_server: Reassembler,
+    to_client: Reassembler,
+    state: S,
+    /// Neighbours in the activity list (towards head = more recent).
+    newer: u32,
+    older: u32,
+}
+
+/// All tracked flows. See the module docs of [`crate::flow`].
+pub struct FlowTable<S> {
+    limits: FlowLimits,
+    bitcoin_ports: Vec<u16>,
+    index: HashMap<FlowKey, u32>,
+    /// Invariant: `slots[i]` is `Some` exactly for the indices in `index`'s
+    /// values, which are also exactly the members of the activity list;
+    /// `free` holds the other indices.
+    slots: Vec<Option<Slot<S>>>,
+    free: Vec<u32>,
+    /// Most recently active flow.
+    head: u32,
+    /// Least recently active flow.
+    tail: u32,
+    next_id: u64,
+    last_expiry: Option<Timestamp>,
+    stats: TableStats,
+}
+
+impl<S> FlowTable<S> {
+    /// `extra_ports` are Bitcoin ports beyond the default ones.
+    pub fn new(limits: FlowLimits, extra_ports: &[u16]) -> FlowTable<S> {
+        let mut bitcoin_ports = BITCOIN_PORTS.to_vec();
+        bitcoin_ports.extend_from_slice(extra_ports);
+        FlowTable {
+            limits: FlowLimits {
+                max_flows: limits.max_flows.clamp(1, NIL as usize - 1),
+                ..limits
+            },
+            bitcoin_ports,
+            index: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            head: NIL,
+            tail: NIL,
+            next_id: 1,
+            last_expiry: None,
+            stats: TableStats::default(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    pub fn stats(&self) -> TableStats {
+        self.stats
+    }
+
+    /// Takes one TCP segment captured at `ts`.
+    pub fn segment(
+        &mut self,
+        ts: Timestamp,
+        seg: &TcpSegment<'_>,
+        handler: &mut impl FlowHandler<S>,
+    ) {
+        // Idle expiry, amortized: at most once per second of capture time.
+        if self.last_expiry.is_none_or(|last| ts.secs > last.secs) {
+            self.expire(ts, handler);
+        }
+        let (key, src_is_lo) = FlowKey::new(seg.src, seg.dst);
+        let idx = match self.index.get(&key) {
+            Some(&idx) => idx,
+            None if seg.flags.syn || !seg.payload.is_empty() => self.create(ts, key, seg, handler),
+            None => {
+                self.stats.segments_ignored += 1;
+                return;
+            }
+        };
+        self.touch(idx);
+        let Some(slot) = self.slots.get_mut(idx as usize).and_then(Option::as_mut) else {
+            return;
+        };
+        let dir = if src_is_lo == slot.client_is_lo {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        let Slot {
+            info,
+            state,
+            to_server,
+            to_client,
+            ..
+        } = slot;
+        info.last_ts = info.last_ts.max(ts);
+        let (reasm, stats) = match dir {
+            Direction::ClientToServer => (&mut *to_server, &mut info.to_server),
+            Direction::ServerToClient => (&mut *to_client, &mut info.to_client),
+        };
+        stats.packets += 1;
+        stats.payload_bytes += seg.payload.len() as u64;
+        reasm.segment(
+            seg.seq,
+            seg.flags.syn,
+            seg.flags.fin,
+            seg.payload,
+            &mut |chunk| {
+                emit(handler, info, state, dir, chunk);
+            },
+        );
+        match dir {
+            Direction::ClientToServer => info.to_server.reassembly = reasm.stats(),
+            Direction::ServerToClient => info.to_client.reassembly = reasm.stats(),
+        }
+        if seg.flags.rst {
+            self.end_flow(idx, EndReason::Rst, handler);
+        } else if to_server.fin_seen() && to_client.fin_seen() {
+            self.end_flow(idx, EndReason::Fin, handler);
+        }
+    }
+
+    /// Ends flows idle for longer than the timeout at capture time `now`.
+    pub fn expire(&mut self, now: Timestamp, handler: &mut impl FlowHandler<S>) {
+        self.last_expiry = Some(now);
+        while let Some(slot) = self.slots.get(self.tail as usize).and_then(Option::as_ref) {
+            if slot.info.last_ts.plus_secs(self.limits.idle_timeout_secs) >= now {
+                break;
+            }
+            self.stats.flows_expired += 1;
+            self.end_flow(self.tail, EndReason::IdleTimeout, handler);
+        }
+    }
+
+    /// Ends every flow ([`EndReason::EndOfInput`]) in order of creation,
+    /// delivering buffered data after gaps for its holes.
+    pub fn finish(&mut self, handler: &mut impl FlowHandler<S>) {
+        let mut live: Vec<(u64, u32)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (s.info.id, i as u32)))
+            .collect();
+        live.sort_unstable();
+        for (_, idx) in live {
+            self.end_flow(idx, EndReason::EndOfInput, handler);
+        }
+    }
+
+    fn create(
+        &mut self,
+        ts: Timestamp,
+        key: FlowKey,
+        seg: &TcpSegment<'_>,
+        handler: &mut impl FlowHandler<S>,
+    ) -> u32 {
+        if self.index.len() >= self.limits.max_flows && self.tail != NIL {
+            self.stats.flows_evicted += 1;
+            self.end_flow(self.tail, EndReason::Evicted, handler);
+        }
+        let src_is_client = if seg.flags.syn {
+            // SYN from the client; SYN-ACK from the server.
+            !seg.flags.ack
+        } else {
+            let from_bitcoin = self.bitcoin_ports.contains(&seg.src.port());
+            let to_bitcoin = self.bitcoin_ports.contains(&seg.dst.port());
+            // Mid-stream: the sender is the client, unless it answers from
+            // a Bitcoin port to an ephemeral one.
+            !from_bitcoin || to_bitcoin
+        };
+        let (client, server) = if src_is_client {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        };
+        let info = FlowInfo {
+            id: self.next_id,
+            client,
+            server,
+            syn_seen: seg.flags.syn,
+            first_ts: ts,
+            last_ts: ts,
+            to_server: Default::default(),
+            to_client: Default::default(),
+        };
+        self.next_id += 1;
+        self.stats.flows_created += 1;
+        let state = handler.new_flow(&info);
+        let max = self.limits.max_buffered_per_direction;
+        let slot = Slot {
+            key,
+            info,
+            client_is_lo: client == key.lo,
+            to_server: Reassembler::new(max),
+            to_client: Reassembler::new(max),
+            state,
+            newer: NIL,
+            older: NIL,
+        };
+        let idx = match self.free.pop() {
+            Some(idx) => {
+                if let Some(place) = self.slots.get_mut(idx as usize) {
+                    *place = Some(slot);
+                }
+                idx
+            }
+            None => {
+                self.slots.push(Some(slot));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, idx);
+        self.push_head(idx);
+        idx
+    }
+
+    /// Removes a flow, flushes both directions and hands its state back.
+    fn end_flow(&mut self, idx: u32, reason: EndReason, handler: &mut impl FlowHandler<S>) {
+        self.unlink(idx);
+        let Some(slot) = self.slots.get_mut(idx as usize).and_then(Option::take) else {
+            return;
+        };
+        self.free.push(idx);
+        self.index.remove(&slot.key);
+        let Slot {
+            mut info,
+            mut state,
+            mut to_server,
+            mut to_client,
+            ..
+        } = slot;
+        for (dir, reasm) in [
+            (Direction::ClientToServer, &mut to_server),
+            (Direction::ServerToClient, &mut to_client),
+        ] {
+            reasm.flush(&mut |chunk| emit(handler, &mut info, &mut state, dir, chunk));
+        }
+        info.to_server.reassembly = to_server.stats();
+        info.to_client.reassembly = to_client.stats();
+        handler.end(&info, state, reason);
+    }
+
+    fn touch(&mut self, idx: u32) {
+        if self.head != idx {
+            self.unlink(idx);
+            self.push_head(idx);
+        }
+    }
+
+    fn push_head(&mut self, idx: u32) {
+        let old_head = self.head;
+        if let Some(s) = self.slot_mut(idx) {
+            s.newer = NIL;
+            s.older = old_head;
+        }
+        if let Some(h) = self.slot_mut(old_head) {
+            h.newer = idx;
+        }
+        self.head = idx;
+        if self.tail == NIL {
+            self.tail = idx;
+        }
+    }
+
+    fn unlink(&mut self, idx: u32) {
+        let Some(s) = self.slot_mut(idx) else { return };
+        let (newer, older) = (s.newer, s.older);
+        s.newer = NIL;
+        s.older = NIL;
+        match self.slot_mut(newer) {
+            Some(n) => n.older = older,
+            None => self.head = older,
+        }
+        match self.slot_mut(older) {
+            Some(o) => o.newer = newer,
+            None => self.tail = newer,
+        }
+    }
+
+    fn slot_mut(&mut self, idx: u32) -> Option<&mut Slot<S>> {
+        self.slots.get_mut(idx as usize).and_then(Option::as_mut)
+    }
+}
+
+/// Turns a reassembler chunk into a handler event.
+fn emit<S>(
+    handler: &mut impl FlowHandler<S>,
+    info: &mut FlowInfo,
+    state: &mut S,
+    dir: Direction,
+    chunk: Chunk<'_>,
+) {
+    let ev = match chunk {
+        Chunk::Data(bytes) => StreamEvent::Data { dir, bytes },
+        Chunk::Gap(bytes) => StreamEvent::Gap { dir, bytes },
+    };
+    handler.event(info, state, ev);
+}

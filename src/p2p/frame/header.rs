@@ -1,0 +1,129 @@
+//! Pure functions over the bytes of a v1 header (no state): plausibility
+//! checks used to recognise a header, to resync after garbage and to tell
+//! v1 from BIP324 v2 on a flow's first bytes.
+
+use crate::p2p::{MAX_PROTOCOL_MESSAGE_LENGTH, Network};
+
+/// magic (4) + command (12) + length (4) + checksum (4).
+pub const HEADER_LEN: usize = 24;
+/// The pre-2012 header of `version` and `verack`: no checksum field.
+pub const LEGACY_HEADER_LEN: usize = 20;
+pub const COMMAND_START: usize = 4;
+pub const LENGTH_START: usize = 16;
+
+/// Whether `prefix` (at most 12 bytes, possibly a partial field) can start
+/// a command we accept: at least one ASCII graphic byte, graphic bytes up to
+/// the first NUL, only NULs after it. Core accepts any printable byte
+/// (including space) and an empty command; for recognising headers inside
+/// garbage we ask for a non-empty command without spaces, which every
+/// command ever used satisfies.
+pub fn command_prefix_plausible(prefix: &[u8]) -> bool {
+    let mut seen_nul = false;
+    for (i, &b) in prefix.iter().enumerate() {
+        if seen_nul {
+            if b != 0 {
+                return false;
+            }
+        } else if b == 0 {
+            if i == 0 {
+                return false;
+            }
+            seen_nul = true;
+        } else if !b.is_ascii_graphic() {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether `prefix` is a prefix of one of the five known magics.
+pub fn known_magic_prefix(prefix: &[u8]) -> bool {
+    Network::KNOWN.iter().any(|n| {
+        n.magic()
+            .starts_with(prefix.get(..prefix.len().min(4)).unwrap_or(&[]))
+    })
+}
+
+/// The length field when `bytes` reaches it.
+pub fn length_field(bytes: &[u8]) -> Option<u32> {
+    let field: [u8; 4] = bytes.get(LENGTH_START..LENGTH_START + 4)?.try_into().ok()?;
+    Some(u32::from_le_bytes(field))
+}
+
+/// Whether the command and length parts of `bytes` (a header prefix of any
+/// length) are plausible; the magic is checked by the caller.
+pub fn rest_plausible(bytes: &[u8]) -> bool {
+    let command_end = bytes.len().min(LENGTH_START);
+    let command = bytes
+        .get(COMMAND_START.min(command_end)..command_end)
+        .unwrap_or(&[]);
+    command_prefix_plausible(command)
+        && length_field(bytes).is_none_or(|len| len <= MAX_PROTOCOL_MESSAGE_LENGTH)
+}
+
+/// Whether `bytes` (a flow's first bytes, any length; shorter than 24 is
+/// fine) is consistent with a v1 header of a known network: magic, command
+/// (printable ASCII, NUL padded) and, when present, a length within
+/// Core's limit. Like Core telling v1 from v2, it compares magic and
+/// command bytes; it returns false for an empty slice. The checksum is not
+/// looked at.
+pub fn looks_like_v1_header(bytes: &[u8]) -> bool {
+    let prefix = bytes.get(..bytes.len().min(HEADER_LEN)).unwrap_or(&[]);
+    !prefix.is_empty() && known_magic_prefix(prefix) && rest_plausible(prefix)
+}
+
+/// The first position in `bytes` where a complete, plausible 24-byte header
+/// of a known network starts (magic, command, length; the checksum is not
+/// verified here).
+pub fn find_v1_header(bytes: &[u8]) -> Option<usize> {
+    bytes.windows(HEADER_LEN).position(looks_like_v1_header)
+}
+
+/// version and verack may come with the legacy 20-byte header.
+pub fn may_be_legacy(command: &[u8; 12]) -> bool {
+    command == b"version\0\0\0\0\0" || command == b"verack\0\0\0\0\0\0"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_rules() {
+        assert!(command_prefix_plausible(b"version\0\0\0\0\0"));
+        assert!(command_prefix_plausible(b"verac"));
+        assert!(!command_prefix_plausible(b"\0verack"));
+        assert!(!command_prefix_plausible(b"ver\0ack"));
+        assert!(!command_prefix_plausible(b"ver ack"));
+        assert!(!command_prefix_plausible(b"ver\x01"));
+    }
+
+    #[test]
+    fn v1_prefixes() {
+        assert!(looks_like_v1_header(&[0xf9]));
+        assert!(looks_like_v1_header(&[0xfa, 0xbf, 0xb5, 0xda, b'p', b'i']));
+        assert!(!looks_like_v1_header(&[]));
+        assert!(!looks_like_v1_header(&[0xf9, 0xbe, 0xb4, 0xd8]));
+        // A v2 key looks random: the first byte alone usually excludes it.
+        assert!(!looks_like_v1_header(&[0x12, 0x34]));
+        let mut header = [0u8; 24];
+        header[..4].copy_from_slice(&Network::Mainnet.magic());
+        header[4..8].copy_from_slice(b"ping");
+        header[16..20].copy_from_slice(&8u32.to_le_bytes());
+        assert!(looks_like_v1_header(&header));
+        header[16..20].copy_from_slice(&(MAX_PROTOCOL_MESSAGE_LENGTH + 1).to_le_bytes());
+        assert!(!looks_like_v1_header(&header));
+        assert!(looks_like_v1_header(&header[..16]));
+    }
+
+    #[test]
+    fn find_header_after_garbage() {
+        let mut bytes = vec![0xf9, 0xbe, 0xb4, 1, 2, 3];
+        let mut header = [0u8; 24];
+        header[..4].copy_from_slice(&Network::Regtest.magic());
+        header[4..10].copy_from_slice(b"verack");
+        bytes.extend_from_slice(&header);
+        assert_eq!(find_v1_header(&bytes), Some(6));
+        assert_eq!(find_v1_header(&bytes[..20]), None);
+    }
+}

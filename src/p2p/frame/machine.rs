@@ -1,0 +1,476 @@
+//! The framing state machine over one contiguous segment of stream bytes.
+//! It owns no bytes: the decoder hands it a view starting at the current
+//! position, and it answers how many bytes to consume and what they were.
+//! Every decision depends on the bytes only, never on how they were chunked.
+
+use super::header::{self, HEADER_LEN, LEGACY_HEADER_LEN, may_be_legacy, rest_plausible};
+use super::{Checksum, Command, FramingFinding};
+use crate::p2p::hash::checksum;
+use crate::p2p::{MAX_PROTOCOL_MESSAGE_LENGTH, Network};
+
+/// At most this many unknown magics are adopted per direction (one is the
+/// realistic case: a custom signet).
+const MAX_ADOPTED_MAGICS: usize = 4;
+
+/// version, services, timestamp and addr_recv: the fields every version
+/// message ever had.
+const MIN_VERSION_PAYLOAD: usize = 4 + 8 + 8 + 26;
+/// Core's PROTOCOL_VERSION today, the highest version number in use.
+const LATEST_PROTOCOL_VERSION: u32 = 70016;
+
+/// A message found at the start of the view; its payload is
+/// `view[header_len..header_len + length]`.
+#[derive(Debug, Clone, Copy)]
+pub struct Decided {
+    pub network: Network,
+    pub command: Command,
+    pub length: u32,
+    pub checksum: Checksum,
+    pub header_len: usize,
+}
+
+impl Decided {
+    pub fn total_len(&self) -> usize {
+        self.header_len.saturating_add(self.length as usize)
+    }
+}
+
+pub enum Out {
+    /// Nothing more can be decided without more bytes (or the end of the
+    /// segment was handled completely).
+    NeedMore,
+    /// State changed without an event: step again.
+    Continue,
+    Finding(FramingFinding),
+    /// A message starting at the view's first byte (before this step's
+    /// consumption), at this stream offset.
+    Frame(Decided, u64),
+}
+
+/// An event already decided, emitted on the next step.
+enum Pending {
+    Frame(Decided),
+    Finding(FramingFinding),
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    /// A header is expected at the current position.
+    Synced,
+    /// Looking for a confirmed header; `run_*` describe the bytes skipped
+    /// so far, reported as one SkippedBytes when the run ends.
+    Scanning { run_start: u64, run_len: u64 },
+}
+
+/// What the bytes at the start of a view are.
+enum Class {
+    NotHeader,
+    /// A plausible header: the view must reach this many bytes to decide.
+    Wait(usize),
+    Oversize {
+        command: Command,
+        length: u32,
+    },
+    Message(Decided),
+    /// Only at the end of a segment: a plausible message cut short.
+    Truncated {
+        needed: u64,
+    },
+}
+
+pub struct Machine {
+    /// Stream offset of the view's first byte.
+    offset: u64,
+    mode: Mode,
+    adopted: Vec<[u8; 4]>,
+    /// The view must reach this length before the same position is looked
+    /// at again (keeps 1-byte pushes from re-examining a waiting header).
+    need: usize,
+    pending: Option<Pending>,
+}
+
+impl Machine {
+    pub fn new() -> Machine {
+        Machine {
+            offset: 0,
+            mode: Mode::Synced,
+            adopted: Vec::new(),
+            need: 0,
+            pending: None,
+        }
+    }
+
+    /// Bytes never captured follow the current segment (fully consumed):
+    /// skip them and look for a confirmed header.
+    pub fn gap(&mut self, bytes: u64) {
+        self.offset = self.offset.saturating_add(bytes);
+        self.mode = Mode::Scanning {
+            run_start: self.offset,
+            run_len: 0,
+        };
+        self.need = 0;
+    }
+
+    fn trusted(&self, magic: [u8; 4]) -> bool {
+        Network::from_magic(magic).is_known() || self.adopted.contains(&magic)
+    }
+
+    /// Whether a header prefix (any length up to 24) is plausible. While
+    /// scanning only known or adopted magics count; in sync any magic may
+    /// be tried (an unknown one must then prove itself by its checksum).
+    fn prefix_plausible(&self, prefix: &[u8], scanning: bool) -> bool {
+        let magic_ok = if scanning {
+            header::known_magic_prefix(prefix)
+                || self
+                    .adopted
+                    .iter()
+                    .any(|m| m.starts_with(prefix.get(..prefix.len().min(4)).unwrap_or(&[])))
+        } else {
+            true
+        };
+        // While in sync an oversize length is a finding, not a reason to
+        // reject the header.
+        let length_ok = |p: &[u8]| {
+            if scanning {
+                rest_plausible(p)
+            } else {
+                rest_plausible(p.get(..p.len().min(header::LENGTH_START)).unwrap_or(&[]))
+            }
+        };
+        magic_ok && length_ok(prefix)
+    }
+
+    fn consume(&mut self, n: usize) -> usize {
+        self.offset = self.offset.saturating_add(n as u64);
+        n
+    }
+
+    /// One step over `view` (the unconsumed bytes of the current segment).
+    /// `at_end`: no more bytes will join this segment (gap or end of
+    /// stream), so every remaining byte must be accounted for now.
+    /// Returns the number of bytes consumed and the outcome.
+    pub fn step(&mut self, view: &[u8], at_end: bool) -> (usize, Out) {
+        if let Some(pending) = self.pending.take() {
+            return match pending {
+                Pending::Frame(d) => self.emit(d),
+                Pending::Finding(f) => (0, Out::Finding(f)),
+            };
+        }
+        if !at_end && view.len() < self.need {
+            return (0, Out::NeedMore);
+        }
+        self.need = 0;
+        match self.mode {
+            Mode::Synced => self.step_synced(view, at_end),
+            Mode::Scanning { run_start, run_len } => {
+                self.step_scanning(view, at_end, run_start, run_len)
+            }
+        }
+    }
+
+    fn emit(&mut self, d: Decided) -> (usize, Out) {
+        let offset = self.offset;
+        self.mode = Mode::Synced;
+        (self.consume(d.total_len()), Out::Frame(d, offset))
+    }
+
+    fn step_synced(&mut self, view: &[u8], at_end: bool) -> (usize, Out) {
+        if view.is_empty() {
+            return (0, Out::NeedMore);
+        }
+        match self.classify(view, false, at_end) {
+            Class::Wait(n) => {
+                self.need = n;
+                (0, Out::NeedMore)
+            }
+            Class::NotHeader => {
+                self.mode = Mode::Scanning {
+                    run_start: self.offset,
+                    run_len: 0,
+                };
+                (0, Out::Continue)
+            }
+            Class::Oversize { command, length } => {
+                let finding = FramingFinding::OversizeLength {
+                    offset: self.offset,
+                    command,
+                    length,
+                    limit: MAX_PROTOCOL_MESSAGE_LENGTH,
+                };
+                // The header is reported by the finding; look for the next
+                // one after it (its payload, if any, is skipped bytes).
+                let n = self.consume(HEADER_LEN);
+                self.mode = Mode::Scanning {
+                    run_start: self.offset,
+                    run_len: 0,
+                };
+                (n, Out::Finding(finding))
+            }
+            Class::Message(d) => match d.network {
+                Network::Unknown(magic) if !self.adopted.contains(&magic) => {
+                    if self.adopted.len() < MAX_ADOPTED_MAGICS {
+                        self.adopted.push(magic);
+                    }
+                    self.pending = Some(Pending::Frame(d));
+                    let finding = FramingFinding::UnknownMagicAdopted {
+                        offset: self.offset,
+                        magic,
+                    };
+                    (0, Out::Finding(finding))
+                }
+                _ => self.emit(d),
+            },
+            Class::Truncated { needed } => {
+                let finding = FramingFinding::Truncated {
+                    offset: self.offset,
+                    have: view.len() as u64,
+                    needed,
+                };
+                (self.consume(view.len()), Out::Finding(finding))
+            }
+        }
+    }
+
+    /// Scans for the next confirmed header. Cost: each position is ruled
+    /// out once (a position waiting for bytes is not looked at again until
+    /// `need` is reached), so 1-byte pushes stay linear. A candidate header
+    /// costs one hash of its payload when it is complete; a peer that plants
+    /// a known magic and a plausible command every few bytes, each with a
+    /// large length, can make resync hash up to 4 MB per planted header:
+    /// CPU spent on its own direction only, memory still bounded.
+    fn step_scanning(
+        &mut self,
+        view: &[u8],
+        at_end: bool,
+        run_start: u64,
+        run_len: u64,
+    ) -> (usize, Out) {
+        // Fast skip to the next byte that can open a known or adopted magic.
+        let mut firsts = [0u8; 5 + MAX_ADOPTED_MAGICS];
+        let mut n_firsts = 0;
+        for magic in Network::KNOWN
+            .iter()
+            .map(|n| n.magic())
+            .chain(self.adopted.iter().copied())
+        {
+            if let Some(slot) = firsts.get_mut(n_firsts) {
+                *slot = magic[0];
+                n_firsts += 1;
+            }
+        }
+        let firsts = firsts.get(..n_firsts).unwrap_or(&[]);
+        let mut i = 0;
+        while let Some(candidate) = view.get(i..).filter(|c| !c.is_empty()) {
+            match candidate.iter().position(|b| firsts.contains(b)) {
+                Some(0) => {}
+                Some(k) => {
+                    i += k;
+                    continue;
+                }
+                None => break,
+            }
+            let candidate = view.get(i..).unwrap_or(&[]);
+            let prefix = candidate
+                .get(..candidate.len().min(HEADER_LEN))
+                .unwrap_or(&[]);
+            if !self.prefix_plausible(prefix, true) {
+                i += 1;
+                continue;
+            }
+            match self.classify(candidate, true, at_end) {
+                Class::NotHeader | Class::Oversize { .. } => i += 1,
+                Class::Wait(n) => {
+                    self.need = n;
+                    self.mode = Mode::Scanning {
+                        run_start,
+                        run_len: run_len.saturating_add(i as u64),
+                    };
+                    return (self.consume(i), Out::NeedMore);
+                }
+                Class::Message(d) => {
+                    self.pending = Some(Pending::Frame(d));
+                    return self.end_run(i, run_start, run_len);
+                }
+                Class::Truncated { needed } => {
+                    let have = candidate.len() as u64;
+                    let finding = FramingFinding::Truncated {
+                        offset: self.offset.saturating_add(i as u64),
+                        have,
+                        needed,
+                    };
+                    self.pending = Some(Pending::Finding(finding));
+                    let (n, out) = self.end_run(i, run_start, run_len);
+                    // The truncated candidate is consumed too.
+                    self.consume(candidate.len());
+                    return (n.saturating_add(candidate.len()), out);
+                }
+            }
+        }
+        // Every byte of the view is ruled out.
+        let run_len = run_len.saturating_add(view.len() as u64);
+        if at_end {
+            self.mode = Mode::Synced;
+            let n = self.consume(view.len());
+            return (n, self.skipped(run_start, run_len));
+        }
+        self.mode = Mode::Scanning { run_start, run_len };
+        (self.consume(view.len()), Out::NeedMore)
+    }
+
+    /// A header was found `i` bytes into the view: report the skipped run.
+    fn end_run(&mut self, i: usize, run_start: u64, run_len: u64) -> (usize, Out) {
+        self.mode = Mode::Synced;
+        let n = self.consume(i);
+        (n, self.skipped(run_start, run_len.saturating_add(i as u64)))
+    }
+
+    fn skipped(&self, offset: u64, bytes: u64) -> Out {
+        if bytes == 0 {
+            Out::Continue
+        } else {
+            Out::Finding(FramingFinding::SkippedBytes { offset, bytes })
+        }
+    }
+
+    /// What the bytes at the start of `view` are. `scanning`: a message
+    /// must be confirmed (valid checksum, or a legacy header followed by a
+    /// header), a wrong checksum means "not a header".
+    fn classify(&self, view: &[u8], scanning: bool, at_end: bool) -> Class {
+        let Some(head) = view.get(..HEADER_LEN) else {
+            let prefix = view;
+            if !self.prefix_plausible(prefix, scanning) {
+                return Class::NotHeader;
+            }
+            if !at_end {
+                return Class::Wait(HEADER_LEN);
+            }
+            if let Some(d) = self.legacy_ending_here(view) {
+                return Class::Message(d);
+            }
+            let needed = match header::length_field(view) {
+                Some(len) if len <= MAX_PROTOCOL_MESSAGE_LENGTH => {
+                    HEADER_LEN as u64 + u64::from(len)
+                }
+                _ => HEADER_LEN as u64,
+            };
+            return Class::Truncated { needed };
+        };
+        let mut magic = [0u8; 4];
+        magic.copy_from_slice(&head[..4]);
+        let mut command = [0u8; 12];
+        command.copy_from_slice(&head[4..16]);
+        let length = header::length_field(head).unwrap_or(u32::MAX);
+        let mut claimed = [0u8; 4];
+        claimed.copy_from_slice(&head[20..24]);
+
+        let trusted = self.trusted(magic);
+        if (scanning && !trusted) || !header::command_prefix_plausible(&command) {
+            return Class::NotHeader;
+        }
+        if length > MAX_PROTOCOL_MESSAGE_LENGTH {
+            return if trusted && !scanning {
+                Class::Oversize {
+                    command: Command(command),
+                    length,
+                }
+            } else {
+                Class::NotHeader
+            };
+        }
+        // An unknown magic, or any header found by scanning, must prove
+        // itself; a known magic in sync is taken as a header.
+        let strict = scanning || !trusted;
+        let len = length as usize;
+        let std_end = HEADER_LEN + len;
+        let decided = |checksum, header_len| Decided {
+            network: Network::from_magic(magic),
+            command: Command(command),
+            length,
+            checksum,
+            header_len,
+        };
+        let Some(payload) = view.get(HEADER_LEN..std_end) else {
+            // LEGACY RULE, part 1: a version/verack whose 24-byte reading is
+            // incomplete when the segment ends exactly 20 + length bytes
+            // after its start is taken as legacy (a lone legacy verack
+            // before a gap or the end of a capture).
+            if at_end {
+                if let Some(d) = self.legacy_ending_here(view) {
+                    return Class::Message(d);
+                }
+                return Class::Truncated {
+                    needed: std_end as u64,
+                };
+            }
+            return Class::Wait(std_end);
+        };
+        let actual = checksum(payload);
+        if actual == claimed {
+            return Class::Message(decided(Checksum::Valid, HEADER_LEN));
+        }
+        // LEGACY RULE, part 2. Pre-2012 peers sent version and verack with
+        // a 20-byte header (no checksum) and every other message with 24.
+        // Both readings need the same 24 + length bytes to decide:
+        // - the 24-byte reading wins if its checksum is valid;
+        // - otherwise the 20-byte reading wins if its end (20 + length) is
+        //   followed by a known or adopted magic, i.e. the next header
+        //   starts where a legacy message would end. Four bytes of magic
+        //   decide, whatever follows, so the choice does not depend on
+        //   chunking. For verack (length 0) this compares bytes 20..24 with
+        //   5df6e0e2 (checksum of nothing) and then with the magics.
+        // - in sync, a verack is legacy whenever its checksum field is not
+        //   5df6e0e2: an empty payload's checksum is a constant no modern
+        //   peer gets wrong, while a legacy verack followed by a gap the
+        //   reassembler did not see (or by junk) is real (the 2011 capture
+        //   has it). While scanning, the next magic is still required.
+        // - in sync, a version is legacy when its would-be checksum field,
+        //   read as the legacy payload's first field, is a protocol version
+        //   number (1..=70016) and the length fits a version payload
+        //   (>= 46 bytes): a wrong checksum landing in that range has odds
+        //   of 1 in 61,000, on top of being wrong.
+        // - otherwise it is a 24-byte message with a wrong checksum.
+        if trusted && may_be_legacy(&command) {
+            let legacy_end = LEGACY_HEADER_LEN + len;
+            let next_magic = view
+                .get(legacy_end..legacy_end + 4)
+                .and_then(|m| <[u8; 4]>::try_from(m).ok());
+            let lone_verack = !scanning && len == 0;
+            let legacy_version = !scanning
+                && len >= MIN_VERSION_PAYLOAD
+                && (1..=LATEST_PROTOCOL_VERSION).contains(&u32::from_le_bytes(claimed));
+            if lone_verack || legacy_version || next_magic.is_some_and(|m| self.trusted(m)) {
+                return Class::Message(decided(Checksum::Absent, LEGACY_HEADER_LEN));
+            }
+        }
+        if strict {
+            return Class::NotHeader;
+        }
+        Class::Message(decided(
+            Checksum::Invalid {
+                expected: claimed,
+                actual,
+            },
+            HEADER_LEN,
+        ))
+    }
+
+    /// A legacy version/verack with a known or adopted magic whose 20-byte
+    /// reading ends exactly at the end of `view`.
+    fn legacy_ending_here(&self, view: &[u8]) -> Option<Decided> {
+        let head = view.get(..LEGACY_HEADER_LEN)?;
+        let mut magic = [0u8; 4];
+        magic.copy_from_slice(&head[..4]);
+        let mut command = [0u8; 12];
+        command.copy_from_slice(&head[4..16]);
+        let length = header::length_field(head)?;
+        let ends_here =
+            (LEGACY_HEADER_LEN as u64).saturating_add(u64::from(length)) == view.len() as u64;
+        (self.trusted(magic) && may_be_legacy(&command) && ends_here).then_some(Decided {
+            network: Network::from_magic(magic),
+            command: Command(command),
+            length,
+            checksum: Checksum::Absent,
+            header_len: LEGACY_HEADER_LEN,
+        })
+    }
+}

@@ -1,0 +1,81 @@
+//! Inventory vectors (inv, getdata, notfound) and block locators
+//! (getblocks, getheaders).
+
+use crate::p2p::Hash256;
+use crate::p2p::reader::{DecodeError, Reader};
+use serde::Serialize;
+
+/// Core's MAX_INV_SZ (net_processing.cpp): inv/getdata/notfound with more
+/// entries make Core treat the peer as misbehaving.
+pub const MAX_INV_SZ: u64 = 50_000;
+
+/// Core's MAX_LOCATOR_SZ (net_processing.cpp): a longer locator in
+/// getblocks/getheaders makes Core disconnect the peer.
+pub const MAX_LOCATOR_SZ: u64 = 101;
+
+/// Inventory type names (protocol.h GetDataMsg).
+pub fn inv_type_name(type_id: u32) -> &'static str {
+    match type_id {
+        0 => "ERROR",
+        1 => "MSG_TX",
+        2 => "MSG_BLOCK",
+        3 => "MSG_FILTERED_BLOCK",
+        4 => "MSG_CMPCT_BLOCK",
+        5 => "MSG_WTX",
+        0x4000_0001 => "MSG_WITNESS_TX",
+        0x4000_0002 => "MSG_WITNESS_BLOCK",
+        0x4000_0003 => "MSG_FILTERED_WITNESS_BLOCK",
+        _ => "unknown",
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InvItem {
+    #[serde(rename = "type")]
+    pub type_name: &'static str,
+    pub type_id: u32,
+    pub hash: Hash256,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Inventory {
+    pub inventory: Vec<InvItem>,
+}
+
+pub(super) fn read_inventory(r: &mut Reader<'_>) -> Result<Inventory, DecodeError> {
+    let count = r.count("inv.count", MAX_INV_SZ)?;
+    let mut inventory = Vec::with_capacity(r.capacity_for(count, 36));
+    for _ in 0..count {
+        let type_id = r.u32_le("inv.type")?;
+        inventory.push(InvItem {
+            type_name: inv_type_name(type_id),
+            type_id,
+            hash: r.hash("inv.hash")?,
+        });
+    }
+    Ok(Inventory { inventory })
+}
+
+/// getblocks / getheaders payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlockLocator {
+    /// The sender's protocol version (Core ignores it).
+    pub version: u32,
+    pub locator_hashes: Vec<Hash256>,
+    /// All zero: as many as the reply allows.
+    pub hash_stop: Hash256,
+}
+
+pub(super) fn read_locator(r: &mut Reader<'_>) -> Result<BlockLocator, DecodeError> {
+    let version = r.u32_le("locator.version")?;
+    let count = r.count("locator.count", MAX_LOCATOR_SZ)?;
+    let mut locator_hashes = Vec::with_capacity(r.capacity_for(count, 32));
+    for _ in 0..count {
+        locator_hashes.push(r.hash("locator.hash")?);
+    }
+    Ok(BlockLocator {
+        version,
+        locator_hashes,
+        hash_stop: r.hash("locator.hash_stop")?,
+    })
+}

@@ -1,0 +1,68 @@
+//! serde helpers shared by the message families: text forms computed when
+//! JSON is written, so decoding itself builds no strings.
+
+use serde::Serializer;
+use serde::ser::SerializeSeq;
+
+/// Network-supplied bytes as a lossy UTF-8 string (the raw bytes are kept
+/// next to it for anyone who needs them exactly).
+pub fn lossy<S: Serializer>(bytes: &&[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&String::from_utf8_lossy(bytes))
+}
+
+/// A list of network-supplied byte strings as lossy UTF-8 strings.
+pub fn lossy_list<S: Serializer>(items: &[&[u8]], s: S) -> Result<S::Ok, S::Error> {
+    let mut seq = s.serialize_seq(Some(items.len()))?;
+    for item in items {
+        seq.serialize_element(&String::from_utf8_lossy(item))?;
+    }
+    seq.end()
+}
+
+/// A list of byte strings as a list of hex strings.
+pub fn hex_list<S: Serializer, T: AsRef<[u8]>>(items: &[T], s: S) -> Result<S::Ok, S::Error> {
+    let mut seq = s.serialize_seq(Some(items.len()))?;
+    for item in items {
+        seq.serialize_element(&hex::encode(item.as_ref()))?;
+    }
+    seq.end()
+}
+
+/// RFC 4648 base32, lowercase, without padding (as Tor and I2P write
+/// their addresses).
+pub fn base32(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+    let mut out = String::with_capacity(data.len().div_ceil(5) * 8);
+    let mut acc: u32 = 0;
+    let mut bits = 0u32;
+    for &b in data {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(ALPHABET[((acc >> bits) & 0x1f) as usize]));
+        }
+        acc &= (1 << bits) - 1;
+    }
+    if bits > 0 {
+        out.push(char::from(ALPHABET[((acc << (5 - bits)) & 0x1f) as usize]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base32;
+
+    #[test]
+    fn base32_rfc4648_vectors() {
+        // RFC 4648 section 10, lowercased, padding removed.
+        assert_eq!(base32(b""), "");
+        assert_eq!(base32(b"f"), "my");
+        assert_eq!(base32(b"fo"), "mzxq");
+        assert_eq!(base32(b"foo"), "mzxw6");
+        assert_eq!(base32(b"foob"), "mzxw6yq");
+        assert_eq!(base32(b"fooba"), "mzxw6ytb");
+        assert_eq!(base32(b"foobar"), "mzxw6ytboi");
+    }
+}

@@ -1,0 +1,119 @@
+//! Transactions (tx, and inside block / cmpctblock / blocktxn).
+//!
+//! txid and wtxid are hashed over the payload's own bytes: the txid of a
+//! segwit transaction is sha256d over three slices (version, inputs and
+//! outputs, lock time) that skip the marker, flag and witnesses.
+
+use super::MAX_SIZE;
+pub use super::tx_parts::{OutPoint, TxIn, TxInputs, TxOut, TxOutputs, WitnessStack};
+use crate::p2p::Hash256;
+use crate::p2p::hash::{sha256d, sha256d_parts};
+use crate::p2p::reader::{DecodeError, Reader};
+use serde::Serialize;
+
+/// Weight units per non-witness byte (BIP141 WITNESS_SCALE_FACTOR).
+pub const WITNESS_SCALE_FACTOR: usize = 4;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transaction<'a> {
+    pub txid: Hash256,
+    /// None when the caller asked to skip it (blocks without full detail).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wtxid: Option<Hash256>,
+    pub version: i32,
+    /// Serialised with the BIP144 marker and flag.
+    pub segwit: bool,
+    pub inputs: TxInputs<'a>,
+    pub outputs: TxOutputs<'a>,
+    pub lock_time: u32,
+    /// Bytes on the wire, witness included.
+    pub size: usize,
+    pub weight: usize,
+    pub vsize: usize,
+}
+
+/// Decodes one transaction at the reader's position, Core's way: an empty
+/// input vector followed by a non-zero byte means BIP144 (that byte is the
+/// flag); an empty input vector followed by 0 is a transaction without
+/// inputs and outputs. `want_wtxid` false skips the wtxid hash of a segwit
+/// transaction (for a legacy one it equals the txid and costs nothing).
+pub fn read_transaction<'a>(
+    r: &mut Reader<'a>,
+    want_wtxid: bool,
+) -> Result<Transaction<'a>, DecodeError> {
+    let start = r.position();
+    let version = r.i32_le("tx.version")?;
+    let mut body_start = r.position();
+    let mut input_count = r.count("tx.input_count", MAX_SIZE)?;
+    let mut segwit = false;
+    let mut outputs = TxOutputs::default();
+    let mut inputs = TxInputs::default();
+    if input_count == 0 {
+        let flag_offset = r.position();
+        let flag = r.u8("tx.flag")?;
+        if flag != 0 {
+            // BIP144: only flag 1 (witness) is defined; Core refuses others.
+            if flag != 1 {
+                return Err(DecodeError::Invalid {
+                    what: "tx.flag",
+                    offset: flag_offset,
+                    detail: format!("unknown transaction optional data flag {flag:#04x}"),
+                });
+            }
+            segwit = true;
+            body_start = r.position();
+            input_count = r.count("tx.input_count", MAX_SIZE)?;
+            inputs = TxInputs::read(r, input_count)?;
+            outputs = TxOutputs::read(r)?;
+        }
+        // flag 0: that byte was the (empty) output count.
+    } else {
+        inputs = TxInputs::read(r, input_count)?;
+        outputs = TxOutputs::read(r)?;
+    }
+    let body = r.consumed_since(body_start);
+    let witness_start = r.position();
+    if segwit {
+        let any_witness = inputs.read_witnesses(r)?;
+        if !any_witness {
+            // Core: "Superfluous witness record".
+            return Err(DecodeError::Invalid {
+                what: "tx.witness",
+                offset: witness_start,
+                detail: "segwit flag set but every witness is empty".into(),
+            });
+        }
+    }
+    let witness_len = r.position().saturating_sub(witness_start);
+    let lock_time_bytes = r.bytes(4, "tx.lock_time")?;
+    let lock_time = u32::from_le_bytes(lock_time_bytes.try_into().unwrap_or([0; 4]));
+    let whole = r.consumed_since(start);
+    let size = whole.len();
+    let (txid, wtxid) = if segwit {
+        let version_bytes = whole.get(..4).unwrap_or(&[]);
+        let txid = Hash256(sha256d_parts(&[version_bytes, body, lock_time_bytes]));
+        (txid, want_wtxid.then(|| Hash256(sha256d(whole))))
+    } else {
+        let txid = Hash256(sha256d(whole));
+        (txid, Some(txid))
+    };
+    // Stripped size: without marker, flag and witnesses.
+    let base_size = if segwit {
+        size.saturating_sub(2 + witness_len)
+    } else {
+        size
+    };
+    let weight = base_size * (WITNESS_SCALE_FACTOR - 1) + size;
+    Ok(Transaction {
+        txid,
+        wtxid,
+        version,
+        segwit,
+        inputs,
+        outputs,
+        lock_time,
+        size,
+        weight,
+        vsize: weight.div_ceil(WITNESS_SCALE_FACTOR),
+    })
+}

@@ -1,0 +1,288 @@
+//! Builds small pcap files for tests: TCP connections over Ethernet with
+//! IPv4 or IPv6, segmented like a real stack, and v1 message framing.
+#![allow(dead_code)]
+
+use etherparse::PacketBuilder;
+use sha2::{Digest, Sha256};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+pub const MAINNET: [u8; 4] = [0xf9, 0xbe, 0xb4, 0xd9];
+pub const REGTEST: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
+
+/// A v1 message: header with checksum, then the payload.
+pub fn frame(magic: [u8; 4], command: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = magic.to_vec();
+    let mut cmd = [0u8; 12];
+    cmd[..command.len()].copy_from_slice(command.as_bytes());
+    out.extend_from_slice(&cmd);
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    let h = Sha256::digest(Sha256::digest(payload));
+    out.extend_from_slice(&h[..4]);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// A minimal modern `version` payload with the given user agent.
+pub fn version_payload(user_agent: &[u8]) -> Vec<u8> {
+    let mut p = Vec::new();
+    p.extend_from_slice(&70016i32.to_le_bytes());
+    p.extend_from_slice(&9u64.to_le_bytes()); // NODE_NETWORK | NODE_WITNESS
+    p.extend_from_slice(&1_700_000_000i64.to_le_bytes());
+    for _ in 0..2 {
+        p.extend_from_slice(&0u64.to_le_bytes());
+        p.extend_from_slice(&[0u8; 10]);
+        p.extend_from_slice(&[0xff, 0xff, 127, 0, 0, 1]);
+        p.extend_from_slice(&18444u16.to_be_bytes());
+    }
+    p.extend_from_slice(&42u64.to_le_bytes());
+    assert!(user_agent.len() < 0xfd);
+    p.push(user_agent.len() as u8);
+    p.extend_from_slice(user_agent);
+    p.extend_from_slice(&800_000i32.to_le_bytes());
+    p.push(1);
+    p
+}
+
+/// A pcap file being built (microsecond timestamps, Ethernet).
+pub struct Pcap {
+    bytes: Vec<u8>,
+    ts_us: u64,
+}
+
+impl Default for Pcap {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Pcap {
+    pub fn new() -> Pcap {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        bytes.extend_from_slice(&2u16.to_le_bytes());
+        bytes.extend_from_slice(&4u16.to_le_bytes());
+        bytes.extend_from_slice(&0i32.to_le_bytes());
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        bytes.extend_from_slice(&65535u32.to_le_bytes());
+        bytes.extend_from_slice(&1u32.to_le_bytes()); // LINKTYPE_ETHERNET
+        Pcap {
+            bytes,
+            ts_us: 1_700_000_000_000_000,
+        }
+    }
+
+    pub fn record(&mut self, frame: &[u8]) {
+        self.ts_us += 1000;
+        self.bytes
+            .extend_from_slice(&((self.ts_us / 1_000_000) as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&((self.ts_us % 1_000_000) as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(frame);
+    }
+
+    pub fn write(&self, path: &Path) {
+        std::fs::write(path, &self.bytes).expect("write pcap");
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Flags {
+    pub syn: bool,
+    pub ack: bool,
+    pub fin: bool,
+    pub rst: bool,
+}
+
+pub const DATA: Flags = Flags {
+    syn: false,
+    ack: true,
+    fin: false,
+    rst: false,
+};
+
+/// One TCP segment as an Ethernet frame.
+pub fn segment(
+    src: SocketAddr,
+    dst: SocketAddr,
+    seq: u32,
+    ack: u32,
+    flags: Flags,
+    payload: &[u8],
+) -> Vec<u8> {
+    let eth = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+    let ip = match (src.ip(), dst.ip()) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => eth.ipv4(s.octets(), d.octets(), 64),
+        (IpAddr::V6(s), IpAddr::V6(d)) => eth.ipv6(s.octets(), d.octets(), 64),
+        _ => panic!("mixed address families"),
+    };
+    let mut tcp = ip.tcp(src.port(), dst.port(), seq, 65535);
+    if flags.syn {
+        tcp = tcp.syn();
+    }
+    if flags.ack {
+        tcp = tcp.ack(ack);
+    }
+    if flags.fin {
+        tcp = tcp.fin();
+    }
+    if flags.rst {
+        tcp = tcp.rst();
+    }
+    let mut out = Vec::with_capacity(tcp.size(payload.len()));
+    tcp.write(&mut out, payload).expect("build packet");
+    out
+}
+
+/// A TCP connection whose packets go into a [`Pcap`].
+pub struct Conn {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub client_seq: u32,
+    pub server_seq: u32,
+}
+
+pub const MSS: usize = 1460;
+
+impl Conn {
+    pub fn new(client: &str, server: &str) -> Conn {
+        Conn {
+            client: client.parse().expect("client addr"),
+            server: server.parse().expect("server addr"),
+            client_seq: 1_000,
+            server_seq: 5_000_000,
+        }
+    }
+
+    /// SYN, SYN-ACK, ACK.
+    pub fn handshake(&mut self, pcap: &mut Pcap) {
+        let syn = Flags {
+            syn: true,
+            ack: false,
+            fin: false,
+            rst: false,
+        };
+        pcap.record(&segment(
+            self.client,
+            self.server,
+            self.client_seq,
+            0,
+            syn,
+            &[],
+        ));
+        let synack = Flags {
+            syn: true,
+            ack: true,
+            fin: false,
+            rst: false,
+        };
+        pcap.record(&segment(
+            self.server,
+            self.client,
+            self.server_seq,
+            self.client_seq + 1,
+            synack,
+            &[],
+        ));
+        self.client_seq += 1;
+        self.server_seq += 1;
+        pcap.record(&segment(
+            self.client,
+            self.server,
+            self.client_seq,
+            self.server_seq,
+            DATA,
+            &[],
+        ));
+    }
+
+    /// Client-to-server bytes, segmented at MSS.
+    pub fn c2s(&mut self, pcap: &mut Pcap, bytes: &[u8]) {
+        for chunk in bytes.chunks(MSS) {
+            pcap.record(&segment(
+                self.client,
+                self.server,
+                self.client_seq,
+                self.server_seq,
+                DATA,
+                chunk,
+            ));
+            self.client_seq = self.client_seq.wrapping_add(chunk.len() as u32);
+        }
+    }
+
+    /// Server-to-client bytes, segmented at MSS.
+    pub fn s2c(&mut self, pcap: &mut Pcap, bytes: &[u8]) {
+        for chunk in bytes.chunks(MSS) {
+            pcap.record(&segment(
+                self.server,
+                self.client,
+                self.server_seq,
+                self.client_seq,
+                DATA,
+                chunk,
+            ));
+            self.server_seq = self.server_seq.wrapping_add(chunk.len() as u32);
+        }
+    }
+
+    /// Skips `n` client-to-server bytes (never captured).
+    pub fn lose_c2s(&mut self, n: u32) {
+        self.client_seq = self.client_seq.wrapping_add(n);
+    }
+
+    /// FIN from both sides.
+    pub fn close(&mut self, pcap: &mut Pcap) {
+        let fin = Flags {
+            syn: false,
+            ack: true,
+            fin: true,
+            rst: false,
+        };
+        pcap.record(&segment(
+            self.client,
+            self.server,
+            self.client_seq,
+            self.server_seq,
+            fin,
+            &[],
+        ));
+        self.client_seq += 1;
+        pcap.record(&segment(
+            self.server,
+            self.client,
+            self.server_seq,
+            self.client_seq,
+            fin,
+            &[],
+        ));
+        self.server_seq += 1;
+    }
+}
+
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("btcsniff-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Deterministic pseudo-random bytes (xorshift), e.g. for v2 ciphertext.
+pub fn noise(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
