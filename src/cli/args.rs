@@ -102,16 +102,19 @@ pub struct ProbeArgs {
     pub commands: Vec<String>,
 }
 
-fn parse_hash(s: &str) -> Result<crate::p2p::Hash256, String> {
+/// `--tx` / `--block` values: 64 hex digits in display order.
+pub fn parse_hash(s: &str) -> Result<crate::p2p::Hash256, String> {
     crate::p2p::Hash256::from_display_hex(s).ok_or_else(|| format!("'{s}' is not 64 hex digits"))
 }
 
-fn parse_network(s: &str) -> Result<crate::p2p::Network, String> {
+/// `--network` values: the five known names.
+pub fn parse_network(s: &str) -> Result<crate::p2p::Network, String> {
     crate::p2p::Network::from_name(s)
         .ok_or_else(|| format!("'{s}' is not one of mainnet, testnet3, testnet4, signet, regtest"))
 }
 
-fn parse_timeout(s: &str) -> Result<f64, String> {
+/// `--timeout` values: seconds, above 0, at most a day.
+pub fn parse_timeout(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(t) if t.is_finite() && t > 0.0 && t <= 86_400.0 => Ok(t),
         _ => Err(format!(

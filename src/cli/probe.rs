@@ -5,7 +5,7 @@ use super::args::ProbeArgs;
 use crate::output::{Event, Sink, SinkOptions, make_sink};
 use crate::probe::{self, ProbeConfig, Request};
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Passes notes and findings through, and messages only of the commands
 /// asked for with `--command`.
@@ -31,31 +31,25 @@ impl Sink for CommandFilter<'_> {
 }
 
 pub fn run(args: ProbeArgs) -> anyhow::Result<u8> {
-    let started = Instant::now();
     let timeout = Duration::from_secs_f64(args.timeout);
-    // `--network` only takes the five known names: each has a port.
-    let default_port = args.network.default_port().unwrap_or(8333);
-    let addrs = match probe::target::resolve(&args.target, default_port, timeout) {
-        Ok(a) => a,
-        Err(reason) => {
-            eprintln!("btcsniff: {reason}");
-            return Ok(EXIT_ERROR);
-        }
-    };
     let requests = args
         .txs
         .iter()
         .map(|h| Request::Tx(*h))
         .chain(args.blocks.iter().map(|h| Request::Block(*h)))
         .collect();
-    let config = ProbeConfig {
-        timeout,
-        witness: !args.no_witness,
-        user_agent: args.user_agent.clone(),
-        record: args.write.clone(),
-        full_detail: args.verbose,
-        started,
-        ..ProbeConfig::new(addrs, args.network, requests)
+    let config = match ProbeConfig::for_target(&args.target, args.network, requests, timeout) {
+        Ok(c) => ProbeConfig {
+            witness: !args.no_witness,
+            user_agent: args.user_agent.clone(),
+            record: args.write.clone(),
+            full_detail: args.verbose,
+            ..c
+        },
+        Err(reason) => {
+            eprintln!("btcsniff: {reason}");
+            return Ok(EXIT_ERROR);
+        }
     };
 
     let stdout = io::stdout().lock();

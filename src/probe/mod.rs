@@ -140,6 +140,27 @@ impl ProbeConfig {
         }
     }
 
+    /// Resolves `target` (default port: the network's) within `timeout`,
+    /// counting the time from now, and builds a configuration with the
+    /// other defaults. The error is a one-line reason.
+    pub fn for_target(
+        target: &Target,
+        network: Network,
+        requests: Vec<Request>,
+        timeout: Duration,
+    ) -> Result<ProbeConfig, String> {
+        let started = Instant::now();
+        let port = network
+            .default_port()
+            .ok_or_else(|| format!("network {network} has no default port"))?;
+        let addrs = target::resolve(target, port, timeout)?;
+        Ok(ProbeConfig {
+            timeout,
+            started,
+            ..ProbeConfig::new(addrs, network, requests)
+        })
+    }
+
     /// The instant the probe gives up.
     pub fn deadline(&self) -> Instant {
         self.started
@@ -152,6 +173,26 @@ impl ProbeConfig {
 /// to `observer` when given; the outcome carries the per-request results
 /// and the exit code. Never panics on peer input, never blocks past the
 /// deadline (plus the time to flush a -w file).
+///
+/// Next to a live capture, the probe runs without a sink of its own (the
+/// capture shows its packets) and its result is printed at the end:
+///
+/// ```no_run
+/// use btcsniff::p2p::{Hash256, Network};
+/// use btcsniff::probe::{ProbeConfig, Request, Target};
+/// use std::time::Duration;
+///
+/// let target: Target = "127.0.0.1:18444".parse().unwrap();
+/// let txid = Hash256::from_display_hex(&"ab".repeat(32)).unwrap();
+/// let config = ProbeConfig::for_target(&target, Network::Regtest, vec![Request::Tx(txid)], Duration::from_secs(10)).unwrap();
+/// let probe = std::thread::spawn(move || btcsniff::probe::run(&config, None));
+/// // ... capture ...
+/// let outcome = probe.join().unwrap();
+/// for line in outcome.summary_lines() {
+///     eprintln!("{line}");
+/// }
+/// std::process::exit(i32::from(outcome.exit_code()));
+/// ```
 pub fn run(config: &ProbeConfig, observer: Option<&mut dyn Sink>) -> ProbeOutcome {
     session::run(config, observer)
 }
