@@ -8,6 +8,7 @@
 //! handshake, answers) is bounded by one deadline, and the peer is bounded
 //! in bytes and messages. Exit codes: see [`outcome`].
 
+mod observer;
 pub mod outcome;
 pub mod record;
 mod session;

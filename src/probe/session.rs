@@ -6,21 +6,18 @@
 //! bounded in total bytes and messages, and a refused length (above
 //! 4,000,000) ends the session at once.
 
+use super::observer::{Observer, framing_finding, now_ts};
 use super::outcome::{ProbeOutcome, RequestResult, Status};
 use super::record::{SessionRecorder, Side};
-use super::verify::{self, Mismatch};
 use super::{
     BIP0031_VERSION, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION, ProbeConfig, Request,
     WTXID_RELAY_VERSION,
 };
-use crate::capture::Timestamp;
 use crate::output::{Event, Finding, Meta, Sink};
 use crate::p2p::encode::{self, VersionParams};
 use crate::p2p::frame::{Checksum, Command, Frame, FrameDecoder, FrameEvent, FramingFinding};
-use crate::p2p::message::{
-    self, Block, DecodeContext, Decoded, Inventory, Message, Transaction, Version,
-};
-use crate::p2p::{DecodeError, MAX_PROTOCOL_MESSAGE_LENGTH, Network};
+use crate::p2p::message::{self, DecodeContext, Decoded, Message, Version};
+use crate::p2p::{MAX_PROTOCOL_MESSAGE_LENGTH, Network};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -39,17 +36,9 @@ const MAX_MESSAGES: u64 = 50_000;
 const MAX_GETDATA_ITEMS: usize = 50_000;
 const READ_BUFFER: usize = 64 * 1024;
 
-type Recorder = SessionRecorder<BufWriter<File>>;
+mod answers;
 
-fn now_ts() -> Timestamp {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO);
-    Timestamp {
-        secs: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        nanos: d.subsec_nanos(),
-    }
-}
+type Recorder = SessionRecorder<BufWriter<File>>;
 
 /// A random 64-bit value from std's per-process random hasher keys (the
 /// version nonce and the synthesized TCP sequence numbers need no more).
@@ -63,43 +52,6 @@ fn random_u64() -> u64 {
             .unwrap_or(0),
     );
     h.finish()
-}
-
-/// The sink, if any, and the first error writing to it (after which
-/// output stops but the probe goes on).
-struct Observer<'o> {
-    sink: Option<&'o mut dyn Sink>,
-    error: Option<io::Error>,
-}
-
-impl Observer<'_> {
-    fn emit(&mut self, event: &Event<'_, '_>) {
-        if self.error.is_some() {
-            return;
-        }
-        if let Some(sink) = self.sink.as_mut()
-            && let Err(e) = sink.event(event)
-        {
-            self.error = Some(e);
-        }
-    }
-
-    fn note(&mut self, text: &str) {
-        self.emit(&Event::Note {
-            ts: now_ts(),
-            source: "probe",
-            text,
-        });
-    }
-
-    fn flush(&mut self) {
-        if self.error.is_none()
-            && let Some(sink) = self.sink.as_mut()
-            && let Err(e) = sink.flush()
-        {
-            self.error = Some(e);
-        }
-    }
 }
 
 fn magic_hex(network: Network) -> String {
@@ -211,7 +163,6 @@ pub(super) fn run(config: &ProbeConfig, sink: Option<&mut dyn Sink>) -> ProbeOut
         verack_received: false,
         verack_sent: false,
         getdata_sent: false,
-        peer_closed: false,
         statuses: vec![Status::Pending; config.requests.len()],
         failure: None,
         sent_bytes: 0,
@@ -242,7 +193,6 @@ struct Session<'c, 'o> {
     verack_received: bool,
     verack_sent: bool,
     getdata_sent: bool,
-    peer_closed: bool,
     /// Parallel to `config.requests`.
     statuses: Vec<Status>,
     failure: Option<String>,
@@ -347,7 +297,6 @@ impl Session<'_, '_> {
     }
 
     fn closed_by_peer(&mut self, decoder: &mut FrameDecoder) {
-        self.peer_closed = true;
         let ts = now_ts();
         self.record(|r| r.fin(ts, Side::Remote));
         if let Some(f) = decoder.finish() {
@@ -569,121 +518,6 @@ impl Session<'_, '_> {
         self.getdata_sent = self.failure.is_none();
     }
 
-    /// The pending request `kind` answers: the one with this hash, else
-    /// the oldest pending one of that kind (answers come in order).
-    fn pending_for(
-        &self,
-        is_kind: fn(&Request) -> bool,
-        hash: &crate::p2p::Hash256,
-    ) -> Option<usize> {
-        let pending = |(i, r): (usize, &Request)| {
-            (is_kind(r) && self.statuses.get(i) == Some(&Status::Pending)).then_some(i)
-        };
-        let requests = self.config.requests.iter().enumerate();
-        requests
-            .clone()
-            .filter_map(pending)
-            .find(|&i| self.config.requests.get(i).map(Request::hash) == Some(hash))
-            .or_else(|| requests.filter_map(pending).next())
-    }
-
-    fn resolve(&mut self, index: usize, status: Status) {
-        let Some(request) = self.config.requests.get(index).copied() else {
-            return;
-        };
-        let text = status.describe(&request, self.config.timeout);
-        if let Some(slot) = self.statuses.get_mut(index) {
-            *slot = status;
-        }
-        self.observer.note(&text);
-    }
-
-    fn on_tx(&mut self, tx: &Transaction<'_>) {
-        let is_tx: fn(&Request) -> bool = |r| matches!(r, Request::Tx(_));
-        let Some(i) = self
-            .getdata_sent
-            .then(|| self.pending_for(is_tx, &tx.txid))
-            .flatten()
-        else {
-            self.observer
-                .note(&format!("ignored tx {} (not asked for)", tx.txid));
-            return;
-        };
-        let Some(requested) = self.config.requests.get(i).map(|r| *r.hash()) else {
-            return;
-        };
-        let status = match verify::verify_tx(tx, &requested) {
-            Ok(()) => Status::Verified { bytes: tx.size },
-            Err(m) => Status::Mismatch(m),
-        };
-        self.resolve(i, status);
-    }
-
-    fn on_block(&mut self, block: &Block<'_>, payload: &[u8]) {
-        let is_block: fn(&Request) -> bool = |r| matches!(r, Request::Block(_));
-        let hash = verify::block_hash(payload).unwrap_or(block.header.hash);
-        let Some(i) = self
-            .getdata_sent
-            .then(|| self.pending_for(is_block, &hash))
-            .flatten()
-        else {
-            self.observer
-                .note(&format!("ignored block {hash} (not asked for)"));
-            return;
-        };
-        let Some(requested) = self.config.requests.get(i).map(|r| *r.hash()) else {
-            return;
-        };
-        let status = match verify::verify_block(block, payload, &requested) {
-            Ok(()) => Status::Verified {
-                bytes: payload.len(),
-            },
-            Err(m) => Status::Mismatch(m),
-        };
-        self.resolve(i, status);
-    }
-
-    fn on_notfound(&mut self, inv: &Inventory) {
-        for item in &inv.inventory {
-            let found = self.config.requests.iter().enumerate().position(|(i, r)| {
-                self.statuses.get(i) == Some(&Status::Pending)
-                    && r.answered_by_inv(item.type_id, &item.hash)
-            });
-            if let Some(i) = found {
-                self.resolve(i, Status::NotFound);
-            }
-        }
-    }
-
-    fn on_undecodable(&mut self, command: &Command, error: &DecodeError) {
-        let (name, is_kind): (&'static str, fn(&Request) -> bool) = match command.as_bytes() {
-            b"version" => {
-                self.fail(format!(
-                    "the peer's version message could not be decoded: {error}"
-                ));
-                return;
-            }
-            b"tx" => ("tx", |r| matches!(r, Request::Tx(_))),
-            b"block" => ("block", |r| matches!(r, Request::Block(_))),
-            // The finding is in the output; the probe does not need it.
-            _ => return,
-        };
-        let none = crate::p2p::Hash256::default();
-        if let Some(i) = self
-            .getdata_sent
-            .then(|| self.pending_for(is_kind, &none))
-            .flatten()
-        {
-            self.resolve(
-                i,
-                Status::Mismatch(Mismatch::Undecodable {
-                    command: name,
-                    error: error.to_string(),
-                }),
-            );
-        }
-    }
-
     fn send_version(&mut self) {
         let unspecified = match self.local {
             SocketAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
@@ -810,35 +644,5 @@ impl Session<'_, '_> {
             timeout: self.config.timeout,
             output_error: self.observer.error,
         }
-    }
-}
-
-fn framing_finding(f: &FramingFinding) -> Finding {
-    match *f {
-        FramingFinding::SkippedBytes { offset, bytes } => Finding::SkippedBytes { offset, bytes },
-        FramingFinding::OversizeLength {
-            offset,
-            command,
-            length,
-            limit,
-        } => Finding::OversizeLength {
-            offset,
-            command: String::from_utf8_lossy(command.as_bytes()).into_owned(),
-            length,
-            limit,
-        },
-        FramingFinding::Truncated {
-            offset,
-            have,
-            needed,
-        } => Finding::Truncated {
-            offset,
-            have,
-            needed,
-        },
-        FramingFinding::UnknownMagicAdopted { offset, magic } => Finding::UnknownMagic {
-            offset,
-            magic: hex::encode(magic),
-        },
     }
 }
