@@ -201,7 +201,12 @@ fn ansi_escapes_in_peer_strings_come_out_inert() {
         &mut pcap,
         &frame(MAINNET, "version", &version_payload(evil)),
     );
-    conn.c2s(&mut pcap, &frame(MAINNET, "\x1b[31mred", b"xyz"));
+    // BIP61 reject: message "tx", ccode 0x10, reason with a colour escape.
+    let mut reject = vec![2, b't', b'x', 0x10];
+    let reason = b"\x1b[31mred\x1b[0m";
+    reject.push(reason.len() as u8);
+    reject.extend_from_slice(reason);
+    conn.c2s(&mut pcap, &frame(MAINNET, "reject", &reject));
     let path = dir.join("ansi.pcap");
     pcap.write(&path);
     for args in [&["-v"][..], &[][..]] {

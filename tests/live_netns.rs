@@ -71,6 +71,15 @@ fn commands(lines: &[Value], src_port_is_server: bool) -> Vec<String> {
         .collect()
 }
 
+fn repeat(items: &[String], n: usize) -> Vec<String> {
+    items
+        .iter()
+        .cycle()
+        .take(items.len() * n)
+        .cloned()
+        .collect()
+}
+
 #[test]
 fn live_capture_on_lo_sees_every_message_and_w_file_reads_back() {
     let Some(out) = run_live("basic", CONNECTIONS) else {
@@ -94,8 +103,8 @@ fn live_capture_on_lo_sees_every_message_and_w_file_reads_back() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    assert_eq!(commands(&live, false), client.repeat(CONNECTIONS));
-    assert_eq!(commands(&live, true), server.repeat(CONNECTIONS));
+    assert_eq!(commands(&live, false), repeat(&client, CONNECTIONS));
+    assert_eq!(commands(&live, true), repeat(&server, CONNECTIONS));
     assert!(
         live.iter()
             .filter(|v| v["type"] == "message")

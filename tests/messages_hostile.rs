@@ -73,6 +73,34 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Valid payloads with a few bytes overwritten reach deeper states than
+    /// random bytes do.
+    #[test]
+    fn mutated_payloads_never_panic(
+        which in 0usize..3,
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+    ) {
+        let (cmd, hex_payload) = [("block", GENESIS), ("version", VERSION), ("cmpctblock", CMPCT)][which];
+        let mut payload = hex::decode(hex_payload).unwrap();
+        for (at, byte) in edits {
+            let i = at.index(payload.len());
+            payload[i] = byte;
+        }
+        let d = dec(cmd, &payload);
+        match &d.message {
+            Ok(m) => { serde_json::to_string(m).unwrap(); }
+            Err(e) => prop_assert!(offset_of(e) <= payload.len()),
+        }
+    }
+}
+
+// tests/data/jnewbery-regtest/version1.pcap and cmpctblock.pcap payloads.
+const VERSION: &str = "7f1101000500000000000000134c59580000000000000000000000000000000000000000000000000000000000000500000000000000000000000000000000000000000000000000cb26f42f485334e1112f5361746f7368693a302e31332e39392f0000000001";
+const CMPCT: &str = "0000002097ee31cb0d9cc3e068bf18f1acbddce9cdb7fcce2ca66c9e928ce17545201f5ffe1f8d91d363ea15c0ada48464d2425e7487da71e5c3044eb07e4a39e233039c254c5958ffff7f200300000009587a994afbb32700010001000000010000000000000000000000000000000000000000000000000000000000000000ffffffff04016b0101ffffffff0100f2052a0100000023210307394f288a38051c2725751bed89452ed160dd5cfb80eeca3308e7dce200d9bcac00000000";
+
 #[test]
 fn every_truncation_of_a_block_is_an_error_at_a_valid_offset() {
     let block = hex::decode(GENESIS).unwrap();

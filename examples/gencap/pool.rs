@@ -189,10 +189,12 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
         Command::Version,
         &version_payload(rng, "/Satoshi:27.1.0/", 0),
         0,
+        0,
     ));
     let version_server = push(frame(
         Command::Version,
         &version_payload(rng, "/Satoshi:28.0.0/", 872_345),
+        0,
         0,
     ));
     let verack = push(frame(Command::Verack, &[], 0, 0));

@@ -285,7 +285,13 @@ impl<'s> Handler<'s> {
     }
 
     /// A frame or framing finding of direction `dir`.
-    fn frame_event(&mut self, info: &FlowInfo, meta: &mut FlowMeta, dir: Direction, event: FrameEvent<'_>) {
+    fn frame_event(
+        &mut self,
+        info: &FlowInfo,
+        meta: &mut FlowMeta,
+        dir: Direction,
+        event: FrameEvent<'_>,
+    ) {
         match event {
             FrameEvent::Finding(f) => self.hold_or_report(info, meta, dir, framing_finding(f)),
             FrameEvent::Frame(frame) => {

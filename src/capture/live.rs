@@ -52,10 +52,22 @@ pub enum LiveEvent {
 /// Why a capture could not start: one line each, with what to do.
 #[derive(Debug)]
 pub enum LiveError {
-    Permission { interface: String, detail: String },
-    UnknownInterface { interface: String, known: Vec<String> },
-    Filter { filter: String, detail: String },
-    Other { interface: String, detail: String },
+    Permission {
+        interface: String,
+        detail: String,
+    },
+    UnknownInterface {
+        interface: String,
+        known: Vec<String>,
+    },
+    Filter {
+        filter: String,
+        detail: String,
+    },
+    Other {
+        interface: String,
+        detail: String,
+    },
 }
 
 impl std::fmt::Display for LiveError {
@@ -135,12 +147,16 @@ pub fn open(options: &LiveOptions) -> Result<Vec<OpenCapture>, LiveError> {
         }
         let inactive =
             pcap::Capture::from_device(name.as_str()).map_err(|e| classify_open_error(name, e))?;
+        // Non-blocking, with our own poll(): libpcap's read timeout is not
+        // honoured in immediate mode on Linux, and a stop request must be
+        // noticed even when no packet arrives.
         let mut capture = inactive
             .immediate_mode(true)
             .snaplen(options.snaplen)
             .promisc(options.promisc)
             .timeout(READ_TIMEOUT_MS)
             .open()
+            .and_then(|c| c.setnonblock())
             .map_err(|e| classify_open_error(name, e))?;
         capture
             .filter(&options.filter, true)
@@ -176,7 +192,26 @@ pub fn spawn(
         .collect()
 }
 
-fn capture_loop(index: usize, mut open: OpenCapture, stop: &AtomicBool, tx: &SyncSender<LiveEvent>) {
+/// Waits until the capture has packets, or READ_TIMEOUT_MS.
+fn wait_readable(capture: &pcap::Capture<pcap::Active>) {
+    use std::os::fd::AsRawFd;
+    let mut fds = libc::pollfd {
+        fd: capture.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, count 1; poll only writes `revents`.
+    unsafe {
+        libc::poll(&mut fds, 1, READ_TIMEOUT_MS);
+    }
+}
+
+fn capture_loop(
+    index: usize,
+    mut open: OpenCapture,
+    stop: &AtomicBool,
+    tx: &SyncSender<LiveEvent>,
+) {
     let mut error = None;
     while !stop.load(Ordering::Relaxed) {
         match open.capture.next_packet() {
@@ -198,7 +233,7 @@ fn capture_loop(index: usize, mut open: OpenCapture, stop: &AtomicBool, tx: &Syn
                     break; // the analyzer is gone
                 }
             }
-            Err(pcap::Error::TimeoutExpired) => continue,
+            Err(pcap::Error::TimeoutExpired) => wait_readable(&open.capture),
             Err(e) => {
                 error = Some(format!("{}: {e}", open.interface));
                 break;

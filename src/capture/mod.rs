@@ -11,8 +11,8 @@
 
 mod blocks;
 pub mod file;
-pub mod live;
 mod input;
+pub mod live;
 mod writer;
 
 pub use file::FileReader;

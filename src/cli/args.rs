@@ -223,7 +223,6 @@ impl AnalysisArgs {
                 max_flows: self.max_flows,
                 max_buffered_per_direction: self.max_buffer,
                 idle_timeout_secs: self.idle_timeout,
-                ..FlowLimits::default()
             },
             extra_ports: self.ports.clone(),
             commands: (!output.commands.is_empty()).then(|| output.commands.clone()),

@@ -38,7 +38,11 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                     "-w needs one link type, and these interfaces differ: capture on 'any' instead"
                 );
             }
-            let w = PcapWriter::create(path, LinkType(link), u32::try_from(args.snaplen).unwrap_or(65535))?;
+            let w = PcapWriter::create(
+                path,
+                LinkType(link),
+                u32::try_from(args.snaplen).unwrap_or(65535),
+            )?;
             Some(w)
         }
         None => None,
@@ -123,13 +127,16 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     analyzer.stats_mut().capture = Some(counters);
-    let finished = analyzer.finish().map_err(anyhow::Error::from).and_then(|stats| {
-        if args.output.stats {
-            sink.event(&Event::Stats(&stats))?;
-        }
-        sink.flush()?;
-        Ok(())
-    });
+    let finished = analyzer
+        .finish()
+        .map_err(anyhow::Error::from)
+        .and_then(|stats| {
+            if args.output.stats {
+                sink.event(&Event::Stats(&stats))?;
+            }
+            sink.flush()?;
+            Ok(())
+        });
     match finished {
         Err(e) if is_broken_pipe(&e) => return Ok(EXIT_OK),
         other => other?,

@@ -110,6 +110,15 @@ pub enum Transport {
     V2,
 }
 
+impl Transport {
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::V1 => "v1",
+            Transport::V2 => "v2",
+        }
+    }
+}
+
 /// A flow's classification (`start`) or its end (`end`), with counters.
 #[derive(Debug, Clone, Serialize)]
 pub struct FlowRecord {

@@ -12,7 +12,7 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
     match message {
         Message::Version(v) => {
             let _ = write!(out, "version {}", v.version);
-            if let Some(ua) = v.user_agent {
+            if let Some(ua) = v.user_agent.filter(|ua| !ua.is_empty()) {
                 let _ = write!(out, " {}", escape_bytes(ua));
             }
             if let Some(h) = v.start_height {

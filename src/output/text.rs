@@ -50,12 +50,12 @@ impl<W: Write> TextSink<W> {
             frame.network, command, frame.length
         );
         match frame.checksum {
-            Checksum::Valid => self.line.push_str("ok "),
-            Checksum::Absent => self.line.push_str("no-checksum "),
+            Checksum::Valid => self.line.push_str("ok"),
+            Checksum::Absent => self.line.push_str("no-checksum"),
             Checksum::Invalid { expected, actual } => {
                 let _ = write!(
                     self.line,
-                    "BAD-CHECKSUM(header {} computed {}) ",
+                    "BAD-CHECKSUM(header {} computed {})",
                     hex::encode(expected),
                     hex::encode(actual)
                 );
@@ -63,8 +63,12 @@ impl<W: Write> TextSink<W> {
         }
         match message {
             Ok(m) => {
-                self.line.push(' ');
+                let before = self.line.len();
+                self.line.push_str("  ");
                 summary::summarize(m, &mut self.line);
+                if self.line.len() == before + 2 {
+                    self.line.truncate(before);
+                }
                 if self.options.verbose {
                     self.line.push('\n');
                     match serde_json::to_value(m) {
@@ -77,7 +81,7 @@ impl<W: Write> TextSink<W> {
                 }
             }
             Err(e) => {
-                let _ = write!(self.line, " DECODE-ERROR {}", escape_str(&e.to_string()));
+                let _ = write!(self.line, "  DECODE-ERROR {}", escape_str(&e.to_string()));
                 if self.options.verbose {
                     let _ = write!(self.line, "\n    raw {}", hex::encode(frame.payload));
                 }
@@ -177,8 +181,13 @@ impl<W: Write> TextSink<W> {
         for f in &s.flows {
             let _ = writeln!(
                 self.line,
-                "   flow {} {} <-> {} {:?} {} messages {} bytes",
-                f.flow, f.client, f.server, f.transport, f.messages, f.bytes
+                "   flow {} {} <-> {} {} {} messages {} bytes",
+                f.flow,
+                f.client,
+                f.server,
+                f.transport.name(),
+                f.messages,
+                f.bytes
             );
         }
         if s.flows_not_listed > 0 {

@@ -268,3 +268,5 @@ impl Serialize for Message<'_> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_mainnet;

@@ -103,7 +103,9 @@ pub fn read_transaction<'a>(
     } else {
         size
     };
-    let weight = base_size * (WITNESS_SCALE_FACTOR - 1) + size;
+    let weight = base_size
+        .saturating_mul(WITNESS_SCALE_FACTOR - 1)
+        .saturating_add(size);
     Ok(Transaction {
         txid,
         wtxid,
