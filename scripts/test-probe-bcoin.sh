@@ -53,10 +53,23 @@ trap cleanup EXIT
 node_pid="$(bcoin_start "$P2P_PORT" "$HTTP_PORT" "$API_KEY" "$out/bcoin")"
 ctl() { timeout 60 node "$here/bcoin/ctl.js" "$HTTP_PORT" "$API_KEY" "$@"; }
 
+trap 'echo "test-probe-bcoin: line $LINENO failed: $BASH_COMMAND" >&2' ERR
+
 ctl mine 101 >"$out/mined.txt"
 block_101="$(tail -n 1 "$out/mined.txt")"
-txid="$(ctl send 100000000)"
-for _ in $(seq 50); do ctl mempool | grep -qx "$txid" && break; sleep 0.1; done
+# The wallet may still be catching up with the blocks just mined: retry.
+txid=""
+for _ in $(seq 20); do
+    txid="$(ctl send 100000000 2>>"$out/send.err")" && break
+    sleep 0.5
+done
+[[ -n "$txid" ]] || { echo "FAIL: the wallet could not send ($(tail -n 1 "$out/send.err"))"; exit 1; }
+in_mempool=""
+for _ in $(seq 50); do
+    ctl mempool | grep -qx "$txid" && { in_mempool=yes; break; }
+    sleep 0.1
+done
+[[ -n "$in_mempool" ]] || { echo "FAIL: tx $txid did not reach the mempool"; exit 1; }
 echo "tx $txid in the mempool; block $block_101"
 
 # probe NAME EXPECTED_EXIT ARGS...: runs btcsniff probe, keeps its output.
