@@ -370,10 +370,11 @@ fn handshake_with_extras_then_tx_verified_with_pings_answered() {
             "pong"
         ]
     );
-    // The version is the probe's: relay off, our user agent, height 0.
+    // The version is the probe's: no services, our user agent, height 0,
+    // relay on (Core ignores tx requests from a peer that turned it off).
     let v = &received[0].1;
     assert_eq!(&v[4..12], &0u64.to_le_bytes(), "services 0");
-    assert_eq!(*v.last().unwrap(), 0, "relay false");
+    assert_eq!(*v.last().unwrap(), 1, "relay true when a tx is asked for");
     assert!(String::from_utf8_lossy(v).contains("/btcsniff:"));
 
     let json = run.json();
@@ -466,7 +467,13 @@ fn blocks_verified_by_hash_and_merkle_root() {
             "20",
         ],
     );
-    peer_result(peer);
+    let received = peer_result(peer);
+    let version = &received[0].1;
+    assert_eq!(
+        *version.last().unwrap(),
+        0,
+        "relay false with only blocks asked for"
+    );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let notes = run.notes();
     for h in &hashes {

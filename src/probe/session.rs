@@ -77,6 +77,15 @@ fn connect(addrs: &[SocketAddr], deadline: Instant) -> Result<TcpStream, String>
     Err(format!("cannot connect: {}", errors.join("; ")))
 }
 
+/// The BIP37 relay flag of our version: true when a transaction is asked
+/// for. Bitcoin Core (0.19 and later, without NODE_BLOOM) keeps no
+/// transaction-relay state for a peer that announced relay=false and then
+/// ignores its getdata for transactions: no tx, not even notfound. With
+/// only blocks asked for, relay=false spares us the peer's tx announcements.
+fn announces_relay(requests: &[Request]) -> bool {
+    requests.iter().any(|r| matches!(r, Request::Tx(_)))
+}
+
 /// Time left before `deadline`, `None` once it has passed.
 fn remaining(deadline: Instant) -> Option<Duration> {
     deadline
@@ -533,7 +542,7 @@ impl Session<'_, '_> {
             nonce: self.nonce,
             user_agent: self.config.user_agent.clone(),
             start_height: 0,
-            relay: false,
+            relay: announces_relay(&self.config.requests),
         };
         self.send("version", &encode::version(&params));
     }
