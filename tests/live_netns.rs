@@ -32,6 +32,16 @@ fn lines(path: &Path) -> Vec<Value> {
 }
 
 fn run_live(name: &str, connections: usize) -> Option<PathBuf> {
+    run_live_with(name, connections, "testpeer")
+}
+
+fn bcoin_installed() -> bool {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".cache/bcoin/node_modules/bcoin/package.json")
+        .exists()
+}
+
+fn run_live_with(name: &str, connections: usize, server: &str) -> Option<PathBuf> {
     if !can_use_namespaces() {
         let msg = "SKIPPED live capture test: needs root and network namespaces (unshare --net)";
         eprintln!("\n*** {msg} ***\n");
@@ -52,6 +62,7 @@ fn run_live(name: &str, connections: usize) -> Option<PathBuf> {
         .arg(env!("CARGO_BIN_EXE_btcsniff"))
         .arg(testpeer())
         .arg(connections.to_string())
+        .arg(server)
         .status()
         .expect("run test-live.sh");
     assert!(
@@ -173,6 +184,44 @@ fn live_memory_stays_flat_over_many_connections() {
     assert!(
         hwm_kib < 48 * 1024,
         "peak RSS {hwm_kib} KiB over {n} connections"
+    );
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// The same capture against a real full node (bcoin on regtest, in the
+/// namespace): our client's handshake, ping and getdata, bcoin's answers.
+#[test]
+fn live_capture_of_a_real_bcoin_node() {
+    if !bcoin_installed() {
+        let msg = "SKIPPED live capture against bcoin: run scripts/bcoin/install.sh first";
+        eprintln!("\n*** {msg} ***\n");
+        assert!(std::env::var_os("CI").is_none(), "{msg}, and CI must run it");
+        return;
+    }
+    let Some(out) = run_live_with("bcoin", 2, "bcoin") else {
+        return;
+    };
+    let live = lines(&out.join("live.jsonl"));
+    let client: Vec<String> = ["version", "verack", "ping", "getdata"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(commands(&live, false), repeat(&client, 2));
+    let from_node = commands(&live, true);
+    for needed in ["version", "verack", "pong", "notfound"] {
+        let n = from_node.iter().filter(|c| *c == needed).count();
+        assert_eq!(n, 2, "{needed} from bcoin: {from_node:?}");
+    }
+    let agents: Vec<_> = live
+        .iter()
+        .filter(|v| v["command"] == "version" && v["src"].as_str().unwrap().ends_with(":18444"))
+        .map(|v| v["payload"]["user_agent"].as_str().unwrap().to_string())
+        .collect();
+    assert!(agents.iter().all(|a| a.starts_with("/bcoin:")), "{agents:?}");
+    assert!(
+        live.iter()
+            .filter(|v| v["type"] == "message")
+            .all(|v| v["checksum"] == "valid")
     );
     let _ = std::fs::remove_dir_all(out);
 }
