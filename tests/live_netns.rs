@@ -195,7 +195,10 @@ fn live_capture_of_a_real_bcoin_node() {
     if !bcoin_installed() {
         let msg = "SKIPPED live capture against bcoin: run scripts/bcoin/install.sh first";
         eprintln!("\n*** {msg} ***\n");
-        assert!(std::env::var_os("CI").is_none(), "{msg}, and CI must run it");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{msg}, and CI must run it"
+        );
         return;
     }
     let Some(out) = run_live_with("bcoin", 2, "bcoin") else {
@@ -217,7 +220,10 @@ fn live_capture_of_a_real_bcoin_node() {
         .filter(|v| v["command"] == "version" && v["src"].as_str().unwrap().ends_with(":18444"))
         .map(|v| v["payload"]["user_agent"].as_str().unwrap().to_string())
         .collect();
-    assert!(agents.iter().all(|a| a.starts_with("/bcoin:")), "{agents:?}");
+    assert!(
+        agents.iter().all(|a| a.starts_with("/bcoin:")),
+        "{agents:?}"
+    );
     assert!(
         live.iter()
             .filter(|v| v["type"] == "message")
