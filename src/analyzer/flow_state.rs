@@ -247,10 +247,8 @@ impl<'s> Handler<'s> {
         }
         let verdict = classify::first_bytes(d.prefix.get(..d.prefix_len).unwrap_or(&[]));
         d.first = Some(verdict);
-        if verdict == FirstBytes::V1 {
-            if let Some(magic) = d.prefix.first_chunk::<4>() {
-                state.meta.network = Some(crate::p2p::Network::from_magic(*magic).name());
-            }
+        if let (FirstBytes::V1, Some(magic)) = (verdict, d.prefix.first_chunk::<4>()) {
+            state.meta.network = Some(crate::p2p::Network::from_magic(*magic).name());
         }
         let class = match verdict {
             FirstBytes::V1 => Class::V1,
