@@ -35,7 +35,7 @@ else
 fi
 sleep 0.5
 grep VmHWM "/proc/$cap/status" | awk '{print $2}' >"$out/hwm_kib"
-kill -INT "$cap"
+kill -INT "$cap"  # SIGTERM is handled the same way (ctrlc "termination")
 for _ in $(seq 100); do kill -0 "$cap" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$cap" 2>/dev/null; then echo "capture did not stop on SIGINT" >&2; kill -KILL "$cap"; exit 1; fi
 wait "$cap"
