@@ -5,7 +5,7 @@
 # then stops the capture with SIGINT. Writes OUT/live.jsonl, OUT/live.pcap,
 # OUT/live.err, OUT/hwm_kib.
 set -euo pipefail
-out=$1 btcsniff=$2 testpeer=$3 connections=${4:-3} server_kind=${5:-testpeer}
+out=$1 btcsniff=$2 testpeer=$3 connections=${4:-3} server_kind=${5:-testpeer} stop_signal=${STOP_SIGNAL:-INT}
 here=$(cd "$(dirname "$0")" && pwd)
 [ "$(ip -o link show | wc -l)" = 1 ] || { echo "test-live: refusing to run outside a lo-only namespace" >&2; exit 1; }
 ip link set lo up
@@ -35,7 +35,7 @@ else
 fi
 sleep 0.5
 grep VmHWM "/proc/$cap/status" | awk '{print $2}' >"$out/hwm_kib"
-kill -INT "$cap"  # SIGTERM is handled the same way (ctrlc "termination")
+kill "-$stop_signal" "$cap"
 for _ in $(seq 100); do kill -0 "$cap" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$cap" 2>/dev/null; then echo "capture did not stop on SIGINT" >&2; kill -KILL "$cap"; exit 1; fi
+if kill -0 "$cap" 2>/dev/null; then echo "capture did not stop on SIG$stop_signal" >&2; kill -KILL "$cap"; exit 1; fi
 wait "$cap"

@@ -33,7 +33,9 @@ fn is_root() -> bool {
 #[test]
 fn bad_filter_and_missing_permission_are_one_line_errors() {
     if !is_root() {
-        eprintln!("\n*** SKIPPED live error test: needs root (to open lo, and to drop to nobody) ***\n");
+        eprintln!(
+            "\n*** SKIPPED live error test: needs root (to open lo, and to drop to nobody) ***\n"
+        );
         assert!(std::env::var_os("CI").is_none(), "CI must run it");
         return;
     }

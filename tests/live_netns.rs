@@ -35,6 +35,11 @@ fn run_live(name: &str, connections: usize) -> Option<PathBuf> {
     run_live_with(name, connections, "testpeer")
 }
 
+thread_local! {
+    /// The signal that stops the capture (INT, or TERM as a service manager sends).
+    static STOP_SIGNAL: std::cell::Cell<&'static str> = const { std::cell::Cell::new("INT") };
+}
+
 fn bcoin_installed() -> bool {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(".cache/bcoin/node_modules/bcoin/package.json")
@@ -55,6 +60,7 @@ fn run_live_with(name: &str, connections: usize, server: &str) -> Option<PathBuf
     std::fs::create_dir_all(&out).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/test-live.sh");
     let status = Command::new("timeout")
+        .env("STOP_SIGNAL", STOP_SIGNAL.get())
         .arg("120")
         .args(["unshare", "--net", "--", "bash"])
         .arg(&script)
@@ -167,6 +173,7 @@ fn live_capture_on_lo_sees_every_message_and_w_file_reads_back() {
 #[test]
 fn live_memory_stays_flat_over_many_connections() {
     let n = 200;
+    STOP_SIGNAL.set("TERM");
     let Some(out) = run_live("many", n) else {
         return;
     };
@@ -176,6 +183,8 @@ fn live_memory_stays_flat_over_many_connections() {
         .filter(|v| v["type"] == "flow" && v["event"] == "end")
         .count();
     assert_eq!(ends, n);
+    // Stopped by SIGTERM: the summary was still written.
+    assert_eq!(live.last().unwrap()["type"], "stats");
     let hwm_kib: u64 = std::fs::read_to_string(out.join("hwm_kib"))
         .unwrap()
         .trim()
