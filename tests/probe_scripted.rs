@@ -996,3 +996,39 @@ fn recorded_session_reads_back_as_the_same_messages() {
         read.stdout
     );
 }
+
+#[test]
+fn undecodable_answer_is_not_accepted() {
+    let run = answered_with(&["--tx", &"dd".repeat(32)], |peer, _| {
+        peer.send("tx", &[0xff; 10])
+    });
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("could not be decoded"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn answer_with_a_wrong_checksum_is_ignored_like_core_does() {
+    let tx = genesis().txdata[0].clone();
+    let txid = tx.compute_txid().to_string();
+    let (addr, peer) = spawn_peer(move |peer| {
+        modern_handshake(peer)?;
+        let mut bytes = encode::frame(NET, "tx", &serialize(&tx));
+        bytes[20] ^= 0xff;
+        peer.send_raw(&bytes)?;
+        peer.drain()
+    });
+    let run = probe(addr, &["--tx", &txid, "--timeout", "1"]);
+    peer_result(peer);
+    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
+    let notes = run.notes();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("ignored a 'tx' message with a wrong checksum")),
+        "{notes:?}"
+    );
+}
