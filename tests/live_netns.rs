@@ -240,3 +240,51 @@ fn live_capture_of_a_real_bcoin_node() {
     );
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// `live --probe`: the probe runs while the capture shows its session.
+#[test]
+fn live_alongside_probe_shows_the_probe_session() {
+    if !can_use_namespaces() {
+        eprintln!("\n*** SKIPPED live --probe test: needs root and network namespaces ***\n");
+        assert!(std::env::var_os("CI").is_none(), "CI must run it");
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("btcsniff-live-{}-probe", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/test-live-probe.sh");
+    let status = Command::new("timeout")
+        .arg("120")
+        .args(["unshare", "--net", "--", "bash"])
+        .arg(&script)
+        .arg(&out)
+        .arg(env!("CARGO_BIN_EXE_btcsniff"))
+        .arg(testpeer())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rc = std::fs::read_to_string(out.join("rc")).unwrap();
+    assert_eq!(rc.trim(), "3", "notfound is exit 3");
+    let live = lines(&out.join("alongside.jsonl"));
+    let to_peer = commands(&live, false);
+    let from_peer = commands(&live, true);
+    assert_eq!(to_peer.first().map(String::as_str), Some("version"));
+    assert!(to_peer.contains(&"getdata".to_string()), "{to_peer:?}");
+    assert!(from_peer.contains(&"notfound".to_string()), "{from_peer:?}");
+    let agents: Vec<_> = live
+        .iter()
+        .filter(|v| v["command"] == "version" && !v["src"].as_str().unwrap().ends_with(":18444"))
+        .map(|v| v["payload"]["user_agent"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        agents.iter().all(|a| a.starts_with("/btcsniff:")),
+        "{agents:?}"
+    );
+    let notes: Vec<_> = live.iter().filter(|v| v["type"] == "note").collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["text"].as_str().unwrap().contains("notfound")),
+        "{notes:?}"
+    );
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -22,7 +22,8 @@ Examples:
   sudo btcsniff live -i eth0
   sudo btcsniff live -i eth0 -f 'tcp port 8333' --format json | jq .
   sudo btcsniff live -i any -w session.pcap --duration 60 --stats
-  sudo btcsniff live -i lo --count 10 --command version,verack";
+  sudo btcsniff live -i lo --count 10 --command version,verack
+  sudo btcsniff live -i lo --probe 127.0.0.1:18444 --network regtest --tx TXID";
 
 #[derive(Debug, Parser)]
 #[command(name = "btcsniff", version, about = ABOUT)]
@@ -149,6 +150,8 @@ pub struct LiveArgs {
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<f64>,
     #[command(flatten)]
+    pub probe: LiveProbeArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
@@ -163,6 +166,31 @@ pub struct ReadArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+/// `live --probe`: run the probe alongside the capture.
+#[derive(Debug, Clone, Args)]
+pub struct LiveProbeArgs {
+    /// Probe this node while capturing: the capture shows the probe's own
+    /// session, the probe's result is printed at the end, and the capture
+    /// stops a second after the probe ends (unless --duration is given).
+    #[arg(long = "probe", value_name = "HOST[:PORT]")]
+    pub target: Option<crate::probe::Target>,
+    /// With --probe: ask for this transaction (repeatable).
+    #[arg(long = "tx", value_name = "TXID", value_parser = parse_hash, requires = "target")]
+    pub txs: Vec<crate::p2p::Hash256>,
+    /// With --probe: ask for this block (repeatable).
+    #[arg(long = "block", value_name = "HASH", value_parser = parse_hash, requires = "target")]
+    pub blocks: Vec<crate::p2p::Hash256>,
+    /// With --probe: the network (magic and default port).
+    #[arg(long, value_name = "NAME", default_value = "mainnet", value_parser = parse_network)]
+    pub network: crate::p2p::Network,
+    /// With --probe: bound on the whole probe, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// With --probe: ask with MSG_TX / MSG_BLOCK instead of the witness types.
+    #[arg(long, requires = "target")]
+    pub no_witness: bool,
 }
 
 /// How events are shown.
