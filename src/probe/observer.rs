@@ -3,8 +3,7 @@
 //! codec types to output events.
 
 use crate::capture::Timestamp;
-use crate::output::{Event, Finding, Sink};
-use crate::p2p::frame::FramingFinding;
+use crate::output::{Event, Sink};
 use std::io;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -53,36 +52,5 @@ impl Observer<'_> {
         {
             self.error = Some(e);
         }
-    }
-}
-
-/// The output finding for a framing finding.
-pub(super) fn framing_finding(f: &FramingFinding) -> Finding {
-    match *f {
-        FramingFinding::SkippedBytes { offset, bytes } => Finding::SkippedBytes { offset, bytes },
-        FramingFinding::OversizeLength {
-            offset,
-            command,
-            length,
-            limit,
-        } => Finding::OversizeLength {
-            offset,
-            command: String::from_utf8_lossy(command.as_bytes()).into_owned(),
-            length,
-            limit,
-        },
-        FramingFinding::Truncated {
-            offset,
-            have,
-            needed,
-        } => Finding::Truncated {
-            offset,
-            have,
-            needed,
-        },
-        FramingFinding::UnknownMagicAdopted { offset, magic } => Finding::UnknownMagic {
-            offset,
-            magic: hex::encode(magic),
-        },
     }
 }

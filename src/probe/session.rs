@@ -6,7 +6,7 @@
 //! bounded in total bytes and messages, and a refused length (above
 //! 4,000,000) ends the session at once.
 
-use super::observer::{Observer, framing_finding, now_ts};
+use super::observer::{Observer, now_ts};
 use super::outcome::{ProbeOutcome, RequestResult, Status};
 use super::record::{SessionRecorder, Side};
 use super::{
@@ -351,7 +351,7 @@ impl Session<'_, '_> {
     }
 
     fn on_framing_finding(&mut self, f: FramingFinding) {
-        let finding = framing_finding(&f);
+        let finding = Finding::from(&f);
         let meta = self.meta(Side::Remote);
         self.observer.emit(&Event::Finding {
             meta: &meta,
