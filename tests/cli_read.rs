@@ -276,3 +276,75 @@ fn several_files_are_read_in_order() {
         .collect();
     assert_eq!(cmds, vec!["ping", "pong"]);
 }
+
+/// The real bcoin recordings (samples/README.md): command counts equal
+/// tshark's, and the retransmitted cmpctblock segment of the port-28444
+/// sample is not counted twice.
+#[test]
+fn bcoin_samples_match_tshark_counts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let base = [
+        ("block", 90),
+        ("cmpctblock", 12),
+        ("version", 4),
+        ("verack", 4),
+        ("getdata", 4),
+        ("sendcmpct", 3),
+        ("inv", 3),
+        ("getaddr", 3),
+        ("tx", 1),
+        ("notfound", 1),
+        ("getblocks", 1),
+        ("addr", 1),
+    ];
+    for (file, extra) in [
+        ("bcoin-regtest-sync.pcap", &[][..]),
+        (
+            "bcoin-regtest-port28444.pcap",
+            &[("ping", 2), ("pong", 2)][..],
+        ),
+    ] {
+        let path = root.join("samples").join(file);
+        let out = run(&["read", path.to_str().unwrap(), "--format", "json"]);
+        assert!(out.status.success());
+        let lines = json_lines(&out);
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        for m in messages(&lines) {
+            assert_eq!(m["checksum"], "valid", "{m}");
+            assert!(m["payload"].is_object(), "{m}");
+            *counts
+                .entry(m["command"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+        let expected: std::collections::BTreeMap<String, usize> = base
+            .iter()
+            .chain(extra)
+            .map(|(c, n)| (c.to_string(), *n))
+            .collect();
+        assert_eq!(counts, expected, "{file}");
+        assert!(
+            lines.iter().all(|l| l["type"] != "finding"),
+            "{file}: no anomalies in a clean recording"
+        );
+    }
+}
+
+/// The same capture as pcapng (converted with `editcap -F pcapng`) gives
+/// the same messages as the pcap.
+#[test]
+fn pcapng_and_pcap_give_the_same_messages() {
+    let a = run(&[
+        "read",
+        data("mainnet-2011-ndpi.pcap").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let b = run(&[
+        "read",
+        data("mainnet-2011-ndpi.pcapng").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(a.status.success() && b.status.success());
+    assert_eq!(json_lines(&a), json_lines(&b));
+}

@@ -32,6 +32,21 @@ fn lines(path: &Path) -> Vec<Value> {
 }
 
 fn run_live(name: &str, connections: usize) -> Option<PathBuf> {
+    run_live_with(name, connections, "testpeer")
+}
+
+thread_local! {
+    /// The signal that stops the capture (INT, or TERM as a service manager sends).
+    static STOP_SIGNAL: std::cell::Cell<&'static str> = const { std::cell::Cell::new("INT") };
+}
+
+fn bcoin_installed() -> bool {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".cache/bcoin/node_modules/bcoin/package.json")
+        .exists()
+}
+
+fn run_live_with(name: &str, connections: usize, server: &str) -> Option<PathBuf> {
     if !can_use_namespaces() {
         let msg = "SKIPPED live capture test: needs root and network namespaces (unshare --net)";
         eprintln!("\n*** {msg} ***\n");
@@ -45,6 +60,7 @@ fn run_live(name: &str, connections: usize) -> Option<PathBuf> {
     std::fs::create_dir_all(&out).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/test-live.sh");
     let status = Command::new("timeout")
+        .env("STOP_SIGNAL", STOP_SIGNAL.get())
         .arg("120")
         .args(["unshare", "--net", "--", "bash"])
         .arg(&script)
@@ -52,6 +68,7 @@ fn run_live(name: &str, connections: usize) -> Option<PathBuf> {
         .arg(env!("CARGO_BIN_EXE_btcsniff"))
         .arg(testpeer())
         .arg(connections.to_string())
+        .arg(server)
         .status()
         .expect("run test-live.sh");
     assert!(
@@ -156,6 +173,7 @@ fn live_capture_on_lo_sees_every_message_and_w_file_reads_back() {
 #[test]
 fn live_memory_stays_flat_over_many_connections() {
     let n = 200;
+    STOP_SIGNAL.set("TERM");
     let Some(out) = run_live("many", n) else {
         return;
     };
@@ -165,6 +183,8 @@ fn live_memory_stays_flat_over_many_connections() {
         .filter(|v| v["type"] == "flow" && v["event"] == "end")
         .count();
     assert_eq!(ends, n);
+    // Stopped by SIGTERM: the summary was still written.
+    assert_eq!(live.last().unwrap()["type"], "stats");
     let hwm_kib: u64 = std::fs::read_to_string(out.join("hwm_kib"))
         .unwrap()
         .trim()
@@ -173,6 +193,98 @@ fn live_memory_stays_flat_over_many_connections() {
     assert!(
         hwm_kib < 48 * 1024,
         "peak RSS {hwm_kib} KiB over {n} connections"
+    );
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// The same capture against a real full node (bcoin on regtest, in the
+/// namespace): our client's handshake, ping and getdata, bcoin's answers.
+#[test]
+fn live_capture_of_a_real_bcoin_node() {
+    if !bcoin_installed() {
+        let msg = "SKIPPED live capture against bcoin: run scripts/bcoin/install.sh first";
+        eprintln!("\n*** {msg} ***\n");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{msg}, and CI must run it"
+        );
+        return;
+    }
+    let Some(out) = run_live_with("bcoin", 2, "bcoin") else {
+        return;
+    };
+    let live = lines(&out.join("live.jsonl"));
+    let client: Vec<String> = ["version", "verack", "ping", "getdata"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(commands(&live, false), repeat(&client, 2));
+    let from_node = commands(&live, true);
+    for needed in ["version", "verack", "pong", "notfound"] {
+        let n = from_node.iter().filter(|c| *c == needed).count();
+        assert_eq!(n, 2, "{needed} from bcoin: {from_node:?}");
+    }
+    let agents: Vec<_> = live
+        .iter()
+        .filter(|v| v["command"] == "version" && v["src"].as_str().unwrap().ends_with(":18444"))
+        .map(|v| v["payload"]["user_agent"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        agents.iter().all(|a| a.starts_with("/bcoin:")),
+        "{agents:?}"
+    );
+    assert!(
+        live.iter()
+            .filter(|v| v["type"] == "message")
+            .all(|v| v["checksum"] == "valid")
+    );
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// `live --probe`: the probe runs while the capture shows its session.
+#[test]
+fn live_alongside_probe_shows_the_probe_session() {
+    if !can_use_namespaces() {
+        eprintln!("\n*** SKIPPED live --probe test: needs root and network namespaces ***\n");
+        assert!(std::env::var_os("CI").is_none(), "CI must run it");
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("btcsniff-live-{}-probe", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/test-live-probe.sh");
+    let status = Command::new("timeout")
+        .arg("120")
+        .args(["unshare", "--net", "--", "bash"])
+        .arg(&script)
+        .arg(&out)
+        .arg(env!("CARGO_BIN_EXE_btcsniff"))
+        .arg(testpeer())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rc = std::fs::read_to_string(out.join("rc")).unwrap();
+    assert_eq!(rc.trim(), "3", "notfound is exit 3");
+    let live = lines(&out.join("alongside.jsonl"));
+    let to_peer = commands(&live, false);
+    let from_peer = commands(&live, true);
+    assert_eq!(to_peer.first().map(String::as_str), Some("version"));
+    assert!(to_peer.contains(&"getdata".to_string()), "{to_peer:?}");
+    assert!(from_peer.contains(&"notfound".to_string()), "{from_peer:?}");
+    let agents: Vec<_> = live
+        .iter()
+        .filter(|v| v["command"] == "version" && !v["src"].as_str().unwrap().ends_with(":18444"))
+        .map(|v| v["payload"]["user_agent"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        agents.iter().all(|a| a.starts_with("/btcsniff:")),
+        "{agents:?}"
+    );
+    let notes: Vec<_> = live.iter().filter(|v| v["type"] == "note").collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["text"].as_str().unwrap().contains("notfound")),
+        "{notes:?}"
     );
     let _ = std::fs::remove_dir_all(out);
 }

@@ -247,6 +247,9 @@ impl<'s> Handler<'s> {
         }
         let verdict = classify::first_bytes(d.prefix.get(..d.prefix_len).unwrap_or(&[]));
         d.first = Some(verdict);
+        if let (FirstBytes::V1, Some(magic)) = (verdict, d.prefix.first_chunk::<4>()) {
+            state.meta.network = Some(crate::p2p::Network::from_magic(*magic).name());
+        }
         let class = match verdict {
             FirstBytes::V1 => Class::V1,
             FirstBytes::NotV1 if state.meta.on_bitcoin_port => Class::V2,

@@ -22,7 +22,8 @@ Examples:
   sudo btcsniff live -i eth0
   sudo btcsniff live -i eth0 -f 'tcp port 8333' --format json | jq .
   sudo btcsniff live -i any -w session.pcap --duration 60 --stats
-  sudo btcsniff live -i lo --count 10 --command version,verack";
+  sudo btcsniff live -i lo --count 10 --command version,verack
+  sudo btcsniff live -i lo --probe 127.0.0.1:18444 --network regtest --tx TXID";
 
 #[derive(Debug, Parser)]
 #[command(name = "btcsniff", version, about = ABOUT)]
@@ -42,6 +43,85 @@ pub enum Command {
     Live(LiveArgs),
     /// List the interfaces live capture can use (like tcpdump -D).
     Interfaces,
+    /// Connect to a node, ask for transactions or blocks with getdata,
+    /// verify what comes back, and show the whole session.
+    #[command(after_help = PROBE_EXAMPLES)]
+    Probe(ProbeArgs),
+}
+
+const PROBE_EXAMPLES: &str = "\
+Examples:
+  btcsniff probe 127.0.0.1:18444 --network regtest --tx TXID
+  btcsniff probe node.example --block 000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f
+  btcsniff probe [::1]:18444 --network regtest --tx TXID1 --tx TXID2 --format json -w probe.pcap
+
+Exit codes: 0 every object arrived and verified; 1 connection or handshake
+failure, or an answer that does not verify; 2 usage; 3 the peer answered
+notfound; 4 no answer within the timeout (nodes serve transactions only from
+their mempool). When several apply: 1, then 4, then 3.";
+
+/// `btcsniff probe HOST[:PORT] (--tx TXID | --block HASH)...`
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("requests").required(true).multiple(true).args(["txs", "blocks"])))]
+pub struct ProbeArgs {
+    /// The node: IPv4, IPv6 ([::1]:18444 or ::1) or a name, with an
+    /// optional port (default: the network's).
+    #[arg(value_name = "HOST[:PORT]")]
+    pub target: crate::probe::Target,
+    /// Ask for this transaction (txid, display hex; repeatable).
+    #[arg(long = "tx", value_name = "TXID", value_parser = parse_hash)]
+    pub txs: Vec<crate::p2p::Hash256>,
+    /// Ask for this block (hash, display hex; repeatable).
+    #[arg(long = "block", value_name = "HASH", value_parser = parse_hash)]
+    pub blocks: Vec<crate::p2p::Hash256>,
+    /// Network: message magic and default port.
+    #[arg(long, value_name = "NAME", default_value = "mainnet", value_parser = parse_network)]
+    pub network: crate::p2p::Network,
+    /// Bound on the whole probe (connect, handshake, answers), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// Ask with MSG_TX / MSG_BLOCK instead of the witness types (for peers
+    /// that predate segwit).
+    #[arg(long)]
+    pub no_witness: bool,
+    /// User agent announced in our version message.
+    #[arg(long, value_name = "UA", default_value_t = crate::probe::default_user_agent())]
+    pub user_agent: String,
+    /// Record the session as a pcap file (synthesized IP/TCP packets
+    /// carrying exactly the bytes sent and received).
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Output format: annotated text, or JSON Lines (one object per line).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Show the full decoded field tree below each message (text).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Show only these commands (comma-separated, repeatable); notes are
+    /// always shown.
+    #[arg(long = "command", value_name = "CMD", value_delimiter = ',')]
+    pub commands: Vec<String>,
+}
+
+/// `--tx` / `--block` values: 64 hex digits in display order.
+pub fn parse_hash(s: &str) -> Result<crate::p2p::Hash256, String> {
+    crate::p2p::Hash256::from_display_hex(s).ok_or_else(|| format!("'{s}' is not 64 hex digits"))
+}
+
+/// `--network` values: the five known names.
+pub fn parse_network(s: &str) -> Result<crate::p2p::Network, String> {
+    crate::p2p::Network::from_name(s)
+        .ok_or_else(|| format!("'{s}' is not one of mainnet, testnet3, testnet4, signet, regtest"))
+}
+
+/// `--timeout` values: seconds, above 0, at most a day.
+pub fn parse_timeout(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 && t <= 86_400.0 => Ok(t),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds between 0 and 86400"
+        )),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +150,8 @@ pub struct LiveArgs {
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<f64>,
     #[command(flatten)]
+    pub probe: LiveProbeArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
@@ -84,6 +166,31 @@ pub struct ReadArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+/// `live --probe`: run the probe alongside the capture.
+#[derive(Debug, Clone, Args)]
+pub struct LiveProbeArgs {
+    /// Probe this node while capturing: the capture shows the probe's own
+    /// session, the probe's result is printed at the end, and the capture
+    /// stops a second after the probe ends (unless --duration is given).
+    #[arg(long = "probe", value_name = "HOST[:PORT]")]
+    pub target: Option<crate::probe::Target>,
+    /// With --probe: ask for this transaction (repeatable).
+    #[arg(long = "tx", value_name = "TXID", value_parser = parse_hash, requires = "target")]
+    pub txs: Vec<crate::p2p::Hash256>,
+    /// With --probe: ask for this block (repeatable).
+    #[arg(long = "block", value_name = "HASH", value_parser = parse_hash, requires = "target")]
+    pub blocks: Vec<crate::p2p::Hash256>,
+    /// With --probe: the network (magic and default port).
+    #[arg(long, value_name = "NAME", default_value = "mainnet", value_parser = parse_network)]
+    pub network: crate::p2p::Network,
+    /// With --probe: bound on the whole probe, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// With --probe: ask with MSG_TX / MSG_BLOCK instead of the witness types.
+    #[arg(long, requires = "target")]
+    pub no_witness: bool,
 }
 
 /// How events are shown.

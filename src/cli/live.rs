@@ -7,6 +7,7 @@ use crate::capture::live::{self, LiveEvent, LiveOptions};
 use crate::capture::{LinkType, Packet, PcapWriter};
 use crate::output::stats::CaptureCounters;
 use crate::output::{Event, make_sink};
+use crate::probe::{ProbeConfig, Request};
 use anyhow::{Context, bail};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,6 +58,9 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let (tx, rx) = std::sync::mpsc::sync_channel(live::CHANNEL_PACKETS);
     let threads = live::spawn(captures, &stop, &tx);
     drop(tx);
+    // The capture is open: the probe's packets will all be seen.
+    let probe = start_probe(&args)?;
+    let mut probe_done_at: Option<Instant> = None;
 
     let stdout = std::io::stdout().lock();
     let mut sink = make_sink(args.output.format, stdout, args.output.sink_options(true));
@@ -71,6 +75,12 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let mut output_closed = false;
     while ended < threads.len() {
         if deadline.is_some_and(|d| Instant::now() >= d) {
+            stop.store(true, Ordering::Relaxed);
+        }
+        if probe_done_at.is_none() && probe.as_ref().is_some_and(|p| p.is_finished()) {
+            probe_done_at = Some(Instant::now());
+        }
+        if args.duration.is_none() && probe_done_at.is_some_and(|t| t.elapsed() >= PROBE_GRACE) {
             stop.store(true, Ordering::Relaxed);
         }
         let event = match rx.recv_timeout(TICK) {
@@ -127,10 +137,21 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         return Ok(EXIT_OK);
     }
     analyzer.stats_mut().capture = Some(counters);
+    let outcome = probe.and_then(|p| p.join().ok());
     let finished = analyzer
         .finish()
         .map_err(anyhow::Error::from)
         .and_then(|stats| {
+            if let Some(outcome) = &outcome {
+                let ts = wall_clock();
+                for line in outcome.summary_lines() {
+                    sink.event(&Event::Note {
+                        ts,
+                        source: "probe",
+                        text: &line,
+                    })?;
+                }
+            }
             if args.output.stats {
                 sink.event(&Event::Stats(&stats))?;
             }
@@ -145,11 +166,58 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     for e in &errors {
         eprintln!("btcsniff: capture ended: {e}");
     }
-    Ok(if errors.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_ERROR
+    if let Some(reason) = outcome.as_ref().and_then(|o| o.failure_reason()) {
+        eprintln!("btcsniff: probe: {reason}");
+    }
+    // The probe's exit code (README, "Exit codes") wins over the capture's.
+    Ok(match outcome.map(|o| o.exit_code()) {
+        Some(code) if code != EXIT_OK => code,
+        _ if errors.is_empty() => EXIT_OK,
+        _ => EXIT_ERROR,
     })
+}
+
+/// How long the capture goes on after the probe ends, to see the close.
+const PROBE_GRACE: Duration = Duration::from_secs(1);
+
+fn wall_clock() -> crate::capture::Timestamp {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    crate::capture::Timestamp {
+        secs: i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
+        nanos: now.subsec_nanos(),
+    }
+}
+
+/// Starts `--probe` in a thread of its own, without a sink: the capture
+/// shows its packets.
+fn start_probe(
+    args: &LiveArgs,
+) -> anyhow::Result<Option<std::thread::JoinHandle<crate::probe::ProbeOutcome>>> {
+    let Some(target) = &args.probe.target else {
+        return Ok(None);
+    };
+    let p = &args.probe;
+    let requests: Vec<Request> = p
+        .txs
+        .iter()
+        .map(|h| Request::Tx(*h))
+        .chain(p.blocks.iter().map(|h| Request::Block(*h)))
+        .collect();
+    if requests.is_empty() {
+        bail!("--probe needs at least one --tx or --block");
+    }
+    let timeout = Duration::from_secs_f64(p.timeout);
+    let config = ProbeConfig::for_target(target, p.network, requests, timeout)
+        .map_err(|reason| anyhow::anyhow!("probe: {reason}"))?;
+    let config = ProbeConfig {
+        witness: !p.no_witness,
+        ..config
+    };
+    Ok(Some(std::thread::spawn(move || {
+        crate::probe::run(&config, None)
+    })))
 }
 
 /// `btcsniff interfaces`: like `tcpdump -D`.

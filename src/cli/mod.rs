@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod live;
+pub mod probe;
 pub mod read;
 
 pub use args::{Cli, Command};
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Read(args) => read::run(args),
         Command::Live(args) => live::run(args),
         Command::Interfaces => live::interfaces(),
+        Command::Probe(args) => probe::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -3,7 +3,7 @@
 
 use super::stats::Stats;
 use crate::capture::Timestamp;
-use crate::p2p::frame::Frame;
+use crate::p2p::frame::{Frame, FramingFinding};
 use crate::p2p::message::Message;
 use crate::p2p::{Anomaly, DecodeError};
 use serde::Serialize;
@@ -98,6 +98,40 @@ impl Finding {
                 limit,
             },
             Anomaly::TrailingBytes { bytes } => Finding::TrailingBytes { command, bytes },
+        }
+    }
+}
+
+impl From<&FramingFinding> for Finding {
+    fn from(f: &FramingFinding) -> Finding {
+        match *f {
+            FramingFinding::SkippedBytes { offset, bytes } => {
+                Finding::SkippedBytes { offset, bytes }
+            }
+            FramingFinding::OversizeLength {
+                offset,
+                command,
+                length,
+                limit,
+            } => Finding::OversizeLength {
+                offset,
+                command: String::from_utf8_lossy(command.as_bytes()).into_owned(),
+                length,
+                limit,
+            },
+            FramingFinding::Truncated {
+                offset,
+                have,
+                needed,
+            } => Finding::Truncated {
+                offset,
+                have,
+                needed,
+            },
+            FramingFinding::UnknownMagicAdopted { offset, magic } => Finding::UnknownMagic {
+                offset,
+                magic: hex::encode(magic),
+            },
         }
     }
 }

@@ -1,0 +1,657 @@
+//! One probe session over TCP: connect, handshake, getdata, answers.
+//!
+//! The peer's bytes are read as they come (any chunking) into the framing
+//! decoder, which hands out whole messages by their length field; every
+//! read waits at most until the probe's single deadline. The peer is
+//! bounded in total bytes and messages, and a refused length (above
+//! 4,000,000) ends the session at once.
+
+use super::observer::{Observer, now_ts};
+use super::outcome::{ProbeOutcome, RequestResult, Status};
+use super::record::{SessionRecorder, Side};
+use super::{
+    BIP0031_VERSION, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION, ProbeConfig, Request,
+    WTXID_RELAY_VERSION,
+};
+use crate::output::{Event, Finding, Meta, Sink};
+use crate::p2p::encode::{self, VersionParams};
+use crate::p2p::frame::{Checksum, Command, Frame, FrameDecoder, FrameEvent, FramingFinding};
+use crate::p2p::message::{self, DecodeContext, Decoded, Message, Version};
+use crate::p2p::{MAX_PROTOCOL_MESSAGE_LENGTH, Network};
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The probe's one connection is flow 1 in the event stream.
+const FLOW_ID: u64 = 1;
+/// Bytes a peer may send besides the blocks asked for: far more than any
+/// handshake and chatter needs in a probe's lifetime.
+const BASE_BYTE_LIMIT: u64 = 64 * 1024 * 1024;
+/// Allowance per requested block: one maximal message with its header.
+const BYTES_PER_BLOCK: u64 = MAX_PROTOCOL_MESSAGE_LENGTH as u64 + 24;
+/// Messages a peer may send in one probe (a flood of tiny messages is cut).
+const MAX_MESSAGES: u64 = 50_000;
+/// Core's MAX_INV_SZ: getdata carries at most this many items.
+const MAX_GETDATA_ITEMS: usize = 50_000;
+const READ_BUFFER: usize = 64 * 1024;
+
+mod answers;
+
+type Recorder = SessionRecorder<BufWriter<File>>;
+
+/// A random 64-bit value from std's per-process random hasher keys (the
+/// version nonce and the synthesized TCP sequence numbers need no more).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher, RandomState};
+    let mut h = RandomState::new().build_hasher();
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.finish()
+}
+
+fn magic_hex(network: Network) -> String {
+    hex::encode(network.magic())
+}
+
+/// Connects to the first address that accepts, within the deadline.
+fn connect(addrs: &[SocketAddr], deadline: Instant) -> Result<TcpStream, String> {
+    let mut errors = Vec::new();
+    for addr in addrs {
+        let Some(remaining) = remaining(deadline) else {
+            errors.push(format!("{addr}: no connection before the deadline"));
+            break;
+        };
+        match TcpStream::connect_timeout(addr, remaining) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => errors.push(format!("{addr}: {e}")),
+        }
+    }
+    if errors.is_empty() {
+        return Err("no address to connect to".into());
+    }
+    Err(format!("cannot connect: {}", errors.join("; ")))
+}
+
+/// The BIP37 relay flag of our version: true when a transaction is asked
+/// for. Bitcoin Core (0.19 and later, without NODE_BLOOM) keeps no
+/// transaction-relay state for a peer that announced relay=false and then
+/// ignores its getdata for transactions: no tx, not even notfound. With
+/// only blocks asked for, relay=false spares us the peer's tx announcements.
+fn announces_relay(requests: &[Request]) -> bool {
+    requests.iter().any(|r| matches!(r, Request::Tx(_)))
+}
+
+/// Time left before `deadline`, `None` once it has passed.
+fn remaining(deadline: Instant) -> Option<Duration> {
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+}
+
+/// The outcome of a probe that ended before the handshake could start.
+fn early_failure(config: &ProbeConfig, mut observer: Observer<'_>, reason: String) -> ProbeOutcome {
+    let outcome = ProbeOutcome {
+        results: config
+            .requests
+            .iter()
+            .map(|r| RequestResult {
+                request: *r,
+                status: Status::Unanswered,
+            })
+            .collect(),
+        failure: Some(reason),
+        timeout: config.timeout,
+        output_error: None,
+    };
+    for line in outcome.result_texts() {
+        observer.note(&line);
+    }
+    observer.flush();
+    ProbeOutcome {
+        output_error: observer.error,
+        ..outcome
+    }
+}
+
+pub(super) fn run(config: &ProbeConfig, sink: Option<&mut dyn Sink>) -> ProbeOutcome {
+    let mut observer = Observer { sink, error: None };
+    let deadline = config.deadline();
+    if config.requests.is_empty() {
+        return early_failure(config, observer, "nothing to ask for".into());
+    }
+    let isn = [random_u64() as u32, random_u64() as u32];
+    let recorder = match &config.record {
+        Some(path) => match SessionRecorder::create(path, isn) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                return early_failure(config, observer, format!("cannot record the session: {e}"));
+            }
+        },
+        None => None,
+    };
+    let targets: Vec<String> = config.addrs.iter().map(|a| a.to_string()).collect();
+    observer.note(&format!(
+        "connecting to {} ({}, timeout {} s)",
+        targets.join(" or "),
+        config.network,
+        config.timeout.as_secs_f64()
+    ));
+    let stream = match connect(&config.addrs, deadline) {
+        Ok(s) => s,
+        Err(reason) => return early_failure(config, observer, reason),
+    };
+    let (local, remote) = match (stream.local_addr(), stream.peer_addr()) {
+        (Ok(l), Ok(r)) => (l, r),
+        (Err(e), _) | (_, Err(e)) => {
+            return early_failure(config, observer, format!("connection lost: {e}"));
+        }
+    };
+    observer.note(&format!("connected {local} -> {remote}"));
+    let blocks = config
+        .requests
+        .iter()
+        .filter(|r| matches!(r, Request::Block(_)))
+        .count() as u64;
+    let mut session = Session {
+        config,
+        deadline,
+        stream,
+        local,
+        remote,
+        observer,
+        recorder,
+        record_error: None,
+        nonce: random_u64(),
+        peer_version: None,
+        peer_summary: String::new(),
+        verack_received: false,
+        verack_sent: false,
+        getdata_sent: false,
+        statuses: vec![Status::Pending; config.requests.len()],
+        failure: None,
+        sent_bytes: 0,
+        received_bytes: 0,
+        received_messages: 0,
+        byte_limit: BASE_BYTE_LIMIT.saturating_add(BYTES_PER_BLOCK.saturating_mul(blocks)),
+    };
+    let ts = now_ts();
+    session.record(|r| r.connected(ts, local, remote));
+    session.exchange();
+    session.finish()
+}
+
+struct Session<'c, 'o> {
+    config: &'c ProbeConfig,
+    deadline: Instant,
+    stream: TcpStream,
+    local: SocketAddr,
+    remote: SocketAddr,
+    observer: Observer<'o>,
+    recorder: Option<Recorder>,
+    record_error: Option<String>,
+    /// Our version nonce (a peer echoing it is ourselves).
+    nonce: u64,
+    peer_version: Option<i32>,
+    /// "version 70016, /Satoshi:27.0.0/, height 101" for the notes.
+    peer_summary: String,
+    verack_received: bool,
+    verack_sent: bool,
+    getdata_sent: bool,
+    /// Parallel to `config.requests`.
+    statuses: Vec<Status>,
+    failure: Option<String>,
+    sent_bytes: u64,
+    received_bytes: u64,
+    received_messages: u64,
+    byte_limit: u64,
+}
+
+impl Session<'_, '_> {
+    fn fail(&mut self, reason: String) {
+        if self.failure.is_none() {
+            self.failure = Some(reason);
+        }
+    }
+
+    fn all_answered(&self) -> bool {
+        self.getdata_sent && !self.statuses.contains(&Status::Pending)
+    }
+
+    fn record(
+        &mut self,
+        f: impl FnOnce(&mut Recorder) -> Result<(), crate::capture::CaptureError>,
+    ) {
+        if let Some(r) = self.recorder.as_mut()
+            && let Err(e) = f(r)
+        {
+            self.record_error = Some(e.to_string());
+            self.recorder = None;
+        }
+    }
+
+    fn meta(&self, from: Side) -> Meta {
+        let (src, dst) = match from {
+            Side::Local => (self.local, self.remote),
+            Side::Remote => (self.remote, self.local),
+        };
+        Meta {
+            ts: now_ts(),
+            flow: FLOW_ID,
+            src,
+            dst,
+        }
+    }
+
+    /// Reads and answers until every request is answered, the session
+    /// fails, the peer closes, or the deadline passes.
+    fn exchange(&mut self) {
+        let mut decoder = FrameDecoder::new();
+        let mut buf = vec![0u8; READ_BUFFER];
+        self.send_version();
+        while self.failure.is_none() && !self.all_answered() {
+            let Some(wait) = remaining(self.deadline) else {
+                self.deadline_passed();
+                return;
+            };
+            if let Err(e) = self.stream.set_read_timeout(Some(wait)) {
+                self.fail(format!("connection to {}: {e}", self.remote));
+                return;
+            }
+            let n = match self.stream.read(&mut buf) {
+                Ok(n) => n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                            | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => {
+                    self.fail(format!("connection to {}: {e}", self.remote));
+                    return;
+                }
+            };
+            let Some(bytes) = buf.get(..n) else {
+                return;
+            };
+            if bytes.is_empty() {
+                self.closed_by_peer(&mut decoder);
+                return;
+            }
+            let ts = now_ts();
+            self.record(|r| r.data(ts, Side::Remote, bytes));
+            self.received_bytes = self.received_bytes.saturating_add(n as u64);
+            if self.received_bytes > self.byte_limit {
+                self.fail(format!(
+                    "the peer sent more than {} bytes: cut off",
+                    self.byte_limit
+                ));
+                return;
+            }
+            decoder.push(bytes);
+            while self.failure.is_none()
+                && let Some(event) = decoder.next_event()
+            {
+                self.on_event(event);
+            }
+        }
+    }
+
+    fn closed_by_peer(&mut self, decoder: &mut FrameDecoder) {
+        let ts = now_ts();
+        self.record(|r| r.fin(ts, Side::Remote));
+        if let Some(f) = decoder.finish() {
+            self.on_event(FrameEvent::Finding(f));
+        }
+        while let Some(event) = decoder.next_event() {
+            self.on_event(event);
+        }
+        if !self.getdata_sent {
+            let stage = self.handshake_stage();
+            self.fail(format!(
+                "the peer closed the connection during the handshake ({stage})"
+            ));
+        } else if !self.all_answered() {
+            self.fail("the peer closed the connection before answering".into());
+        }
+    }
+
+    fn deadline_passed(&mut self) {
+        if !self.getdata_sent {
+            let stage = self.handshake_stage();
+            self.fail(format!(
+                "handshake not complete within {} s ({stage})",
+                self.config.timeout.as_secs_f64()
+            ));
+        }
+        // Requests still pending become TimedOut in `finish`.
+    }
+
+    fn handshake_stage(&self) -> &'static str {
+        match (self.peer_version.is_some(), self.verack_received) {
+            (false, _) => "no version received",
+            (true, false) => "version received, no verack",
+            (true, true) => "verack received",
+        }
+    }
+
+    fn on_event(&mut self, event: FrameEvent<'_>) {
+        match event {
+            FrameEvent::Frame(frame) => self.on_frame(&frame),
+            FrameEvent::Finding(f) => self.on_framing_finding(f),
+        }
+    }
+
+    fn on_framing_finding(&mut self, f: FramingFinding) {
+        let finding = Finding::from(&f);
+        let meta = self.meta(Side::Remote);
+        self.observer.emit(&Event::Finding {
+            meta: &meta,
+            finding: &finding,
+        });
+        match f {
+            FramingFinding::OversizeLength {
+                command,
+                length,
+                limit,
+                ..
+            } => self.fail(format!(
+                "the peer announced a '{}' message of {length} bytes (limit {limit}): cut off",
+                String::from_utf8_lossy(command.as_bytes()).escape_default()
+            )),
+            FramingFinding::SkippedBytes { bytes, .. } => self.fail(format!(
+                "the peer sent {bytes} bytes that are not a v1 message"
+            )),
+            FramingFinding::UnknownMagicAdopted { magic, .. } => self.fail(format!(
+                "wrong network: the peer uses magic {}, {} is {}",
+                hex::encode(magic),
+                self.config.network,
+                magic_hex(self.config.network)
+            )),
+            // Reported at the end of the stream; `closed_by_peer` decides.
+            FramingFinding::Truncated { .. } => {}
+        }
+    }
+
+    fn emit_message(&mut self, from: Side, frame: &Frame<'_>, decoded: &Decoded<'_>) {
+        let meta = self.meta(from);
+        self.observer.emit(&Event::Message {
+            meta: &meta,
+            frame,
+            message: &decoded.message,
+        });
+        if decoded.anomalies.is_empty() {
+            return;
+        }
+        let command = String::from_utf8_lossy(frame.command.as_bytes());
+        for anomaly in &decoded.anomalies {
+            let finding = Finding::from_anomaly(&command, anomaly);
+            self.observer.emit(&Event::Finding {
+                meta: &meta,
+                finding: &finding,
+            });
+        }
+    }
+
+    fn on_frame(&mut self, frame: &Frame<'_>) {
+        self.received_messages = self.received_messages.saturating_add(1);
+        let ctx = DecodeContext {
+            peer_version: self.peer_version,
+            full_detail: self.config.full_detail,
+        };
+        let decoded = message::decode(&frame.command, frame.payload, &ctx);
+        self.emit_message(Side::Remote, frame, &decoded);
+        if self.received_messages > MAX_MESSAGES {
+            self.fail(format!(
+                "the peer sent more than {MAX_MESSAGES} messages: cut off"
+            ));
+            return;
+        }
+        if frame.network != self.config.network {
+            self.fail(format!(
+                "wrong network: the peer uses the magic of {} ({}), {} is {}",
+                frame.network,
+                magic_hex(frame.network),
+                self.config.network,
+                magic_hex(self.config.network)
+            ));
+            return;
+        }
+        if let Checksum::Invalid { expected, actual } = frame.checksum {
+            // Core drops such a message and keeps the connection: so do we.
+            self.observer.note(&format!(
+                "ignored a '{}' message with a wrong checksum (header {}, payload {})",
+                String::from_utf8_lossy(frame.command.as_bytes()).escape_default(),
+                hex::encode(expected),
+                hex::encode(actual)
+            ));
+            return;
+        }
+        match &decoded.message {
+            Ok(message) => self.on_message(message, frame.payload),
+            Err(e) => self.on_undecodable(&frame.command, e),
+        }
+    }
+
+    fn on_message(&mut self, message: &Message<'_>, payload: &[u8]) {
+        match message {
+            Message::Version(v) => self.on_version(v),
+            Message::Verack => {
+                self.verack_received = true;
+                self.maybe_getdata();
+            }
+            Message::Ping(ping) => {
+                // Before BIP31 a ping has no nonce and wants no pong.
+                if let Some(nonce) = ping.nonce {
+                    self.send("pong", &encode::pong(nonce));
+                }
+            }
+            Message::Tx(tx) => self.on_tx(tx),
+            Message::Block(block) => self.on_block(block, payload),
+            Message::NotFound(inv) => self.on_notfound(inv),
+            // sendcmpct, feefilter, sendheaders, wtxidrelay, sendaddrv2,
+            // sendtxrcncl, getheaders, getaddr, inv, addr...: a peer may
+            // send them; the probe needs none of them.
+            _ => {}
+        }
+    }
+
+    fn on_version(&mut self, v: &Version<'_>) {
+        if self.peer_version.is_some() {
+            self.observer
+                .note("ignored a second version message from the peer");
+            return;
+        }
+        self.peer_version = Some(v.version);
+        self.peer_summary = format!(
+            "version {}, user agent {}, height {}",
+            v.version,
+            v.user_agent
+                .map(|ua| String::from_utf8_lossy(ua).into_owned())
+                .unwrap_or_else(|| "(none)".into()),
+            v.start_height
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| "(none)".into())
+        );
+        if v.version < MIN_PEER_PROTO_VERSION {
+            self.fail(format!(
+                "the peer's protocol version {} is below {MIN_PEER_PROTO_VERSION} \
+                 (Core's MIN_PEER_PROTO_VERSION)",
+                v.version
+            ));
+            return;
+        }
+        if v.nonce == Some(self.nonce) {
+            self.fail("connected to ourselves: the peer's version nonce is ours".into());
+            return;
+        }
+        // BIP339 / BIP155: announced between version and verack, only to
+        // peers that know them.
+        if v.version >= WTXID_RELAY_VERSION {
+            self.send("wtxidrelay", &encode::wtxidrelay());
+            self.send("sendaddrv2", &encode::sendaddrv2());
+        }
+        self.send("verack", &encode::verack());
+        self.verack_sent = self.failure.is_none();
+        if v.version < BIP0031_VERSION {
+            self.observer
+                .note("the peer predates BIP31: its pings carry no nonce and get no pong");
+        }
+        self.maybe_getdata();
+    }
+
+    fn maybe_getdata(&mut self) {
+        if self.getdata_sent || !self.verack_received || !self.verack_sent || self.failure.is_some()
+        {
+            return;
+        }
+        let summary = format!("handshake complete: peer {}", self.peer_summary);
+        self.observer.note(&summary);
+        let items: Vec<_> = self
+            .config
+            .requests
+            .iter()
+            .map(|r| (r.inv_type(self.config.witness), *r.hash()))
+            .collect();
+        for chunk in items.chunks(MAX_GETDATA_ITEMS) {
+            self.send("getdata", &encode::getdata(chunk));
+        }
+        self.getdata_sent = self.failure.is_none();
+    }
+
+    fn send_version(&mut self) {
+        let unspecified = match self.local {
+            SocketAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
+            SocketAddr::V6(_) => SocketAddr::from(([0u16; 8], 0)),
+        };
+        let params = VersionParams {
+            version: PROTOCOL_VERSION,
+            services: 0,
+            timestamp: now_ts().secs,
+            receiver: (0, self.remote),
+            // Like Core, do not tell the peer our own address.
+            sender: (0, unspecified),
+            nonce: self.nonce,
+            user_agent: self.config.user_agent.clone(),
+            start_height: 0,
+            relay: announces_relay(&self.config.requests),
+        };
+        self.send("version", &encode::version(&params));
+    }
+
+    /// Frames and sends one message, records it, and shows it.
+    fn send(&mut self, command: &'static str, payload: &[u8]) {
+        if self.failure.is_some() {
+            return;
+        }
+        let bytes = encode::frame(self.config.network, command, payload);
+        if let Err(e) = self.write_all(&bytes) {
+            let closed = matches!(
+                e.kind(),
+                io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+            );
+            let reason = match (closed, self.getdata_sent) {
+                (true, false) => format!(
+                    "the peer closed the connection during the handshake ({}; sending {command}: {e})",
+                    self.handshake_stage()
+                ),
+                (true, true) => format!("the peer closed the connection (sending {command}: {e})"),
+                (false, _) => format!("sending {command} to {}: {e}", self.remote),
+            };
+            self.fail(reason);
+            return;
+        }
+        let ts = now_ts();
+        self.record(|r| r.data(ts, Side::Local, &bytes));
+        let frame = Frame {
+            network: self.config.network,
+            command: Command::new(command),
+            length: u32::try_from(payload.len()).unwrap_or(u32::MAX),
+            checksum: Checksum::Valid,
+            payload,
+            stream_offset: self.sent_bytes,
+        };
+        self.sent_bytes = self.sent_bytes.saturating_add(bytes.len() as u64);
+        let ctx = DecodeContext {
+            peer_version: Some(PROTOCOL_VERSION),
+            full_detail: self.config.full_detail,
+        };
+        let decoded = message::decode(&frame.command, payload, &ctx);
+        self.emit_message(Side::Local, &frame, &decoded);
+    }
+
+    /// write_all where every write waits at most until the deadline.
+    fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            let wait = remaining(self.deadline).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::TimedOut, "the probe's deadline passed")
+            })?;
+            self.stream.set_write_timeout(Some(wait))?;
+            match self.stream.write(bytes) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted
+                            | io::ErrorKind::WouldBlock
+                            | io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the connection, settles every request and builds the outcome.
+    fn finish(mut self) -> ProbeOutcome {
+        // Our side of the close; the peer's FIN is recorded if it came.
+        let _ = self.stream.shutdown(Shutdown::Both);
+        let ts = now_ts();
+        self.record(|r| r.fin(ts, Side::Local));
+        self.record(|r| r.flush());
+        if let (Some(e), Some(path)) = (self.record_error.take(), self.config.record.as_ref()) {
+            self.fail(format!("recording to {}: {e}", path.display()));
+        }
+        let timed_out = self.failure.is_none() && self.getdata_sent;
+        for i in 0..self.statuses.len() {
+            if self.statuses.get(i) == Some(&Status::Pending) {
+                let status = if timed_out {
+                    Status::TimedOut
+                } else {
+                    Status::Unanswered
+                };
+                self.resolve(i, status);
+            }
+        }
+        if let Some(f) = self.failure.clone() {
+            self.observer.note(&format!("failed: {f}"));
+        }
+        self.observer.flush();
+        ProbeOutcome {
+            results: self
+                .config
+                .requests
+                .iter()
+                .zip(self.statuses)
+                .map(|(request, status)| RequestResult {
+                    request: *request,
+                    status,
+                })
+                .collect(),
+            failure: self.failure,
+            timeout: self.config.timeout,
+            output_error: self.observer.error,
+        }
+    }
+}
