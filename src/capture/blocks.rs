@@ -305,8 +305,12 @@ fn ts_offset(idb: &pcap_parser::InterfaceDescriptionBlock<'_>, big_endian: bool)
 /// `units` ticks of `1/resolution` s since `offset_secs`.
 pub(super) fn ng_timestamp(units: u64, resolution: u64, offset_secs: i64) -> Timestamp {
     let resolution = resolution.max(1);
-    let whole = i64::try_from(units / resolution).unwrap_or(i64::MAX);
-    let frac = u128::from(units % resolution) * 1_000_000_000 / u128::from(resolution);
+    let whole = i64::try_from(units.checked_div(resolution).unwrap_or(0)).unwrap_or(i64::MAX);
+    // (units % resolution) < resolution <= u64::MAX: times 1e9 fits a u128.
+    let frac = u128::from(units.checked_rem(resolution).unwrap_or(0))
+        .saturating_mul(1_000_000_000)
+        .checked_div(u128::from(resolution))
+        .unwrap_or(0);
     Timestamp::new(
         whole.saturating_add(offset_secs),
         u32::try_from(frac).unwrap_or(0),

@@ -274,7 +274,7 @@ impl FileReader {
     fn record_len_hint(&self) -> Option<u64> {
         let data = self.inner.data();
         let field = |at: usize, big_endian: bool| -> Option<u32> {
-            let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
+            let b: [u8; 4] = data.get(at..at.checked_add(4)?)?.try_into().ok()?;
             Some(if big_endian {
                 u32::from_be_bytes(b)
             } else {

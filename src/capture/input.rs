@@ -8,7 +8,7 @@ pub(super) fn read_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usi
     while got < buf.len() {
         match input.read(buf.get_mut(got..).unwrap_or_default()) {
             Ok(0) => break,
-            Ok(n) => got += n,
+            Ok(n) => got = got.saturating_add(n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -39,13 +39,13 @@ impl<R: Read> Read for TapRead<R> {
             if let (Some(dst), Some(src)) = (buf.get_mut(..n), rest.get(..n)) {
                 dst.copy_from_slice(src);
             }
-            self.magic_used += n;
+            self.magic_used = self.magic_used.saturating_add(n);
             got = n;
         }
         while got < buf.len().min(MIN_READ) || got == 0 && !buf.is_empty() {
             match self.inner.read(buf.get_mut(got..).unwrap_or_default()) {
                 Ok(0) => break,
-                Ok(n) => got += n,
+                Ok(n) => got = got.saturating_add(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // Bytes already copied are returned; the error repeats on
                 // the next call.

@@ -8,6 +8,17 @@
 //! Files are read by [`file::FileReader`] (pcap in both byte orders, micro- and
 //! nanosecond variants, and pcapng with any number of interfaces and
 //! sections); [`PcapWriter`] writes classic pcap.
+// Bytes from the wire reach this module: no panic by construction (no
+// unwrap/expect, no unchecked indexing or arithmetic). Tests may.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 mod blocks;
 pub mod file;

@@ -12,6 +12,17 @@
 //! Everything is driven by capture time: idle expiry compares packet
 //! timestamps, never the wall clock, so a file gives the same result however
 //! fast it is read.
+// Bytes from the wire reach this module: no panic by construction (no
+// unwrap/expect, no unchecked indexing or arithmetic). Tests may.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 pub mod reassembly;
 mod table;

@@ -134,13 +134,17 @@ impl Reassembler {
             let len = payload.len() as i64;
             let dist = self.distance(seq);
             if dist.saturating_add(len) <= 0 {
-                self.stats.retransmitted_bytes += payload.len() as u64;
+                self.stats.retransmitted_bytes = self
+                    .stats
+                    .retransmitted_bytes
+                    .saturating_add(payload.len() as u64);
                 return;
             }
             if dist < 0 {
                 // Starts before the next expected byte: keep the new part.
                 let skip = dist.unsigned_abs() as usize;
-                self.stats.retransmitted_bytes += skip as u64;
+                self.stats.retransmitted_bytes =
+                    self.stats.retransmitted_bytes.saturating_add(skip as u64);
                 payload = payload.get(skip..).unwrap_or_default();
                 seq = seq.wrapping_add(skip as u32);
                 continue;
@@ -149,7 +153,9 @@ impl Reassembler {
                 self.far_strikes = 0;
                 // Up to the first buffered entry, which arrived first and wins.
                 let room = match self.pending.first_key_value() {
-                    Some((&k, _)) => (k - self.next_off) as usize,
+                    Some((&k, _)) => {
+                        usize::try_from(k.saturating_sub(self.next_off)).unwrap_or(usize::MAX)
+                    }
                     None => usize::MAX,
                 };
                 let (now, rest) = payload.split_at(payload.len().min(room));
@@ -159,9 +165,9 @@ impl Reassembler {
                 seq = seq.wrapping_add(now.len() as u32);
                 continue;
             }
-            let start = self.next_off + dist as u64;
-            let end = start + payload.len() as u64;
-            let within_reach = end - self.next_off <= self.max_buffered as u64;
+            let start = self.next_off.saturating_add(dist.unsigned_abs());
+            let end = start.saturating_add(payload.len() as u64);
+            let within_reach = end.saturating_sub(self.next_off) <= self.max_buffered as u64;
             let pieces = if within_reach {
                 self.uncovered(start, end)
             } else {
@@ -169,9 +175,13 @@ impl Reassembler {
             };
             let added: u64 = pieces
                 .iter()
-                .map(|(from, to)| to - from + SEGMENT_OVERHEAD as u64)
+                .map(|(from, to)| {
+                    to.saturating_sub(*from)
+                        .saturating_add(SEGMENT_OVERHEAD as u64)
+                })
                 .sum();
-            let fits = within_reach && self.cost as u64 + added <= self.max_buffered as u64;
+            let fits = within_reach
+                && (self.cost as u64).saturating_add(added) <= self.max_buffered as u64;
             if fits {
                 self.far_strikes = 0;
                 self.insert(start, payload, &pieces);
@@ -182,9 +192,12 @@ impl Reassembler {
                 self.skip_first_hole(emit);
                 continue;
             }
-            self.far_strikes += 1;
+            self.far_strikes = self.far_strikes.saturating_add(1);
             if self.far_strikes < FAR_RESYNC_STRIKES {
-                self.stats.dropped_bytes += payload.len() as u64;
+                self.stats.dropped_bytes = self
+                    .stats
+                    .dropped_bytes
+                    .saturating_add(payload.len() as u64);
                 return;
             }
             self.far_strikes = 0;
@@ -201,7 +214,7 @@ impl Reassembler {
         if let Some(fin) = self.fin_off
             && fin > self.next_off
         {
-            self.gap(fin - self.next_off, emit);
+            self.gap(fin.saturating_sub(self.next_off), emit);
         }
     }
 
@@ -222,13 +235,16 @@ impl Reassembler {
             return;
         }
         emit(Chunk::Data(bytes));
-        self.stats.delivered_bytes += bytes.len() as u64;
+        self.stats.delivered_bytes = self
+            .stats
+            .delivered_bytes
+            .saturating_add(bytes.len() as u64);
         self.advance(bytes.len() as u64);
     }
 
     fn gap(&mut self, n: u64, emit: &mut impl FnMut(Chunk<'_>)) {
         emit(Chunk::Gap(n));
-        self.stats.gap_bytes += n;
+        self.stats.gap_bytes = self.stats.gap_bytes.saturating_add(n);
         self.advance(n);
     }
 
@@ -240,14 +256,22 @@ impl Reassembler {
                 break;
             }
             let bytes = entry.remove();
-            self.cost -= bytes.len() + SEGMENT_OVERHEAD;
-            let skip = (self.next_off - start) as usize;
+            self.cost = self
+                .cost
+                .saturating_sub(bytes.len().saturating_add(SEGMENT_OVERHEAD));
+            let skip = usize::try_from(self.next_off.saturating_sub(start)).unwrap_or(usize::MAX);
             match bytes.get(skip..) {
                 Some(rest) if !rest.is_empty() => {
-                    self.stats.retransmitted_bytes += skip as u64;
+                    self.stats.retransmitted_bytes =
+                        self.stats.retransmitted_bytes.saturating_add(skip as u64);
                     self.deliver(rest, emit);
                 }
-                _ => self.stats.retransmitted_bytes += bytes.len() as u64,
+                _ => {
+                    self.stats.retransmitted_bytes = self
+                        .stats
+                        .retransmitted_bytes
+                        .saturating_add(bytes.len() as u64)
+                }
             }
         }
     }
@@ -266,14 +290,14 @@ impl Reassembler {
         // The entry starting at or before `start` may reach into it.
         let mut cursor = start;
         if let Some((&k, v)) = self.pending.range(..=start).next_back() {
-            cursor = cursor.max(k + v.len() as u64);
+            cursor = cursor.max(k.saturating_add(v.len() as u64));
         }
         let mut pieces = Vec::new();
         for (&k, v) in self.pending.range(start..end) {
             if k > cursor {
                 pieces.push((cursor, k));
             }
-            cursor = cursor.max(k + v.len() as u64);
+            cursor = cursor.max(k.saturating_add(v.len() as u64));
         }
         if cursor < end {
             pieces.push((cursor, end));
@@ -287,12 +311,23 @@ impl Reassembler {
         let mut kept = 0u64;
         for &(from, to) in pieces {
             let slice = bytes
-                .get((from - start) as usize..(to - start) as usize)
+                .get(offset_in(from, start)..offset_in(to, start))
                 .unwrap_or_default();
-            kept += slice.len() as u64;
-            self.cost += slice.len() + SEGMENT_OVERHEAD;
+            kept = kept.saturating_add(slice.len() as u64);
+            self.cost = self
+                .cost
+                .saturating_add(slice.len().saturating_add(SEGMENT_OVERHEAD));
             self.pending.insert(from, slice.to_vec());
         }
-        self.stats.retransmitted_bytes += bytes.len() as u64 - kept;
+        self.stats.retransmitted_bytes = self
+            .stats
+            .retransmitted_bytes
+            .saturating_add((bytes.len() as u64).saturating_sub(kept));
     }
+}
+
+/// Where stream offset `at` falls in a slice starting at stream offset
+/// `start` (`at >= start` by the caller's invariant; 0 otherwise).
+fn offset_in(at: u64, start: u64) -> usize {
+    usize::try_from(at.saturating_sub(start)).unwrap_or(usize::MAX)
 }

@@ -62,7 +62,7 @@ impl<S> FlowTable<S> {
         bitcoin_ports.extend_from_slice(extra_ports);
         FlowTable {
             limits: FlowLimits {
-                max_flows: limits.max_flows.clamp(1, NIL as usize - 1),
+                max_flows: limits.max_flows.clamp(1, (NIL as usize).saturating_sub(1)),
                 ..limits
             },
             bitcoin_ports,
@@ -105,7 +105,7 @@ impl<S> FlowTable<S> {
             Some(&idx) => idx,
             None if seg.flags.syn || !seg.payload.is_empty() => self.create(ts, key, seg, handler),
             None => {
-                self.stats.segments_ignored += 1;
+                self.stats.segments_ignored = self.stats.segments_ignored.saturating_add(1);
                 return;
             }
         };
@@ -130,8 +130,8 @@ impl<S> FlowTable<S> {
             Direction::ClientToServer => (&mut *to_server, &mut info.to_server),
             Direction::ServerToClient => (&mut *to_client, &mut info.to_client),
         };
-        stats.packets += 1;
-        stats.payload_bytes += seg.payload.len() as u64;
+        stats.packets = stats.packets.saturating_add(1);
+        stats.payload_bytes = stats.payload_bytes.saturating_add(seg.payload.len() as u64);
         reasm.segment(
             seg.seq,
             seg.flags.syn,
@@ -159,7 +159,7 @@ impl<S> FlowTable<S> {
             if slot.info.last_ts.plus_secs(self.limits.idle_timeout_secs) >= now {
                 break;
             }
-            self.stats.flows_expired += 1;
+            self.stats.flows_expired = self.stats.flows_expired.saturating_add(1);
             self.end_flow(self.tail, EndReason::IdleTimeout, handler);
         }
     }
@@ -187,7 +187,7 @@ impl<S> FlowTable<S> {
         handler: &mut impl FlowHandler<S>,
     ) -> u32 {
         if self.index.len() >= self.limits.max_flows && self.tail != NIL {
-            self.stats.flows_evicted += 1;
+            self.stats.flows_evicted = self.stats.flows_evicted.saturating_add(1);
             self.end_flow(self.tail, EndReason::Evicted, handler);
         }
         let src_is_client = if seg.flags.syn {
@@ -215,8 +215,8 @@ impl<S> FlowTable<S> {
             to_server: Default::default(),
             to_client: Default::default(),
         };
-        self.next_id += 1;
-        self.stats.flows_created += 1;
+        self.next_id = self.next_id.saturating_add(1);
+        self.stats.flows_created = self.stats.flows_created.saturating_add(1);
         let state = handler.new_flow(&info);
         let max = self.limits.max_buffered_per_direction;
         let slot = Slot {
@@ -238,7 +238,7 @@ impl<S> FlowTable<S> {
             }
             None => {
                 self.slots.push(Some(slot));
-                (self.slots.len() - 1) as u32
+                self.slots.len().saturating_sub(1) as u32
             }
         };
         self.index.insert(key, idx);

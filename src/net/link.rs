@@ -98,7 +98,7 @@ fn family_proto(family: u32) -> Result<NetProto, Skip> {
 
 fn be16(data: &[u8], at: usize) -> Result<u16, Skip> {
     let b: [u8; 2] = data
-        .get(at..at + 2)
+        .get(at..at.saturating_add(2))
         .and_then(|b| b.try_into().ok())
         .ok_or(Skip::Truncated(Layer::Link))?;
     Ok(u16::from_be_bytes(b))

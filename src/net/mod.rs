@@ -6,6 +6,17 @@
 //! allocates. IPv4 fragments are skipped, not reassembled: Bitcoin nodes
 //! speak TCP with path-MTU discovery, so fragments are rare and belong to
 //! someone else's traffic or to an attack.
+// Bytes from the wire reach this module: no panic by construction (no
+// unwrap/expect, no unchecked indexing or arithmetic). Tests may.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 pub mod link;
 

@@ -138,7 +138,7 @@ pub struct VersionParams {
 
 /// `version` payload, with every optional field present.
 pub fn version(p: &VersionParams) -> Vec<u8> {
-    let mut w = Writer::with_capacity(86 + p.user_agent.len());
+    let mut w = Writer::with_capacity(p.user_agent.len().saturating_add(86));
     w.i32_le(p.version)
         .u64_le(p.services)
         .i64_le(p.timestamp)
@@ -186,7 +186,7 @@ pub fn pong(nonce: u64) -> Vec<u8> {
 
 /// Inventory vector payload: `getdata`, also `inv` and `notfound`.
 pub fn getdata(items: &[(u32, Hash256)]) -> Vec<u8> {
-    let mut w = Writer::with_capacity(9 + 36 * items.len());
+    let mut w = Writer::with_capacity(items.len().saturating_mul(36).saturating_add(9));
     w.compact_size(items.len() as u64);
     for (inv_type, hash) in items {
         w.u32_le(*inv_type).hash(hash);

@@ -75,8 +75,9 @@ pub struct Command(pub [u8; 12]);
 impl Command {
     pub fn new(name: &str) -> Command {
         let mut bytes = [0u8; 12];
-        let n = name.len().min(12);
-        bytes[..n].copy_from_slice(&name.as_bytes()[..n]);
+        for (dst, &src) in bytes.iter_mut().zip(name.as_bytes()) {
+            *dst = src;
+        }
         Command(bytes)
     }
 
@@ -84,7 +85,7 @@ impl Command {
     /// before printing.
     pub fn as_bytes(&self) -> &[u8] {
         let end = self.0.iter().position(|&b| b == 0).unwrap_or(12);
-        &self.0[..end]
+        self.0.get(..end).unwrap_or(&self.0)
     }
 
     /// The command as text when it is printable ASCII.
@@ -358,7 +359,7 @@ impl FrameDecoder {
             if self.buf.capacity() > KEEP_CAPACITY {
                 self.buf.shrink_to(KEEP_CAPACITY);
             }
-        } else if consumed >= self.buf.len() - consumed {
+        } else if consumed >= self.buf.len().saturating_sub(consumed) {
             self.buf.drain(..consumed);
         } else {
             return;

@@ -1,5 +1,16 @@
 //! The Bitcoin v1 P2P codec: networks, framing, typed messages, encoders.
 //! No I/O happens here: bytes in, frames and messages out.
+// Bytes from the wire reach this module: no panic by construction (no
+// unwrap/expect, no unchecked indexing or arithmetic). Tests may.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 
 pub mod encode;
 pub mod frame;

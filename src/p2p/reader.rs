@@ -119,13 +119,13 @@ impl<'a> Reader<'a> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
         match end.and_then(|e| self.data.get(self.pos..e)) {
             Some(slice) => {
-                self.pos += n;
+                self.pos = self.pos.saturating_add(n);
                 Ok(slice)
             }
             None => Err(DecodeError::UnexpectedEnd {
                 what,
                 offset: self.pos,
-                needed: n - self.remaining(),
+                needed: n.saturating_sub(self.remaining()),
             }),
         }
     }
@@ -211,8 +211,8 @@ impl<'a> Reader<'a> {
     /// `elem_size` bytes each on the wire: never more than the input could
     /// hold, nor more than [`MAX_PREALLOC_BYTES`].
     pub fn capacity_for(&self, count: u64, elem_size: usize) -> usize {
-        let by_input = self.remaining() / elem_size.max(1);
-        let by_cap = MAX_PREALLOC_BYTES / elem_size.max(1);
+        let by_input = self.remaining().checked_div(elem_size).unwrap_or(0);
+        let by_cap = MAX_PREALLOC_BYTES.checked_div(elem_size).unwrap_or(0);
         usize::try_from(count)
             .unwrap_or(usize::MAX)
             .min(by_input)

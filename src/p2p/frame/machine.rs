@@ -270,7 +270,7 @@ impl Machine {
         {
             if let Some(slot) = firsts.get_mut(n_firsts) {
                 *slot = magic[0];
-                n_firsts += 1;
+                n_firsts = n_firsts.saturating_add(1);
             }
         }
         let firsts = firsts.get(..n_firsts).unwrap_or(&[]);
@@ -279,7 +279,7 @@ impl Machine {
             match candidate.iter().position(|b| firsts.contains(b)) {
                 Some(0) => {}
                 Some(k) => {
-                    i += k;
+                    i = i.saturating_add(k);
                     continue;
                 }
                 None => break,
@@ -289,7 +289,7 @@ impl Machine {
                 .get(..candidate.len().min(HEADER_LEN))
                 .unwrap_or(&[]);
             if !self.prefix_plausible(prefix, true) {
-                i += 1;
+                i = i.saturating_add(1);
                 continue;
             }
             // The run's hashing budget (SCAN_HASH_ALLOWANCE): decided from
@@ -300,7 +300,7 @@ impl Machine {
                 .saturating_mul(run_len.saturating_add(i as u64))
                 .saturating_add(SCAN_HASH_ALLOWANCE);
             if self.scan_hashed.saturating_add(cost) > budget {
-                i += 1;
+                i = i.saturating_add(1);
                 continue;
             }
             let hashed = if candidate.len() as u64 >= cost {
@@ -311,7 +311,7 @@ impl Machine {
             match self.classify(candidate, true, at_end) {
                 Class::NotHeader | Class::Oversize { .. } => {
                     self.scan_hashed = self.scan_hashed.saturating_add(hashed);
-                    i += 1;
+                    i = i.saturating_add(1);
                 }
                 Class::Wait(n) => {
                     self.need = n;
@@ -383,19 +383,16 @@ impl Machine {
             }
             let needed = match header::length_field(view) {
                 Some(len) if len <= MAX_PROTOCOL_MESSAGE_LENGTH => {
-                    HEADER_LEN as u64 + u64::from(len)
+                    (HEADER_LEN as u64).saturating_add(u64::from(len))
                 }
                 _ => HEADER_LEN as u64,
             };
             return Class::Truncated { needed };
         };
-        let mut magic = [0u8; 4];
-        magic.copy_from_slice(&head[..4]);
-        let mut command = [0u8; 12];
-        command.copy_from_slice(&head[4..16]);
+        let magic: [u8; 4] = field(head, 0);
+        let command: [u8; 12] = field(head, 4);
         let length = header::length_field(head).unwrap_or(u32::MAX);
-        let mut claimed = [0u8; 4];
-        claimed.copy_from_slice(&head[20..24]);
+        let claimed: [u8; 4] = field(head, 20);
 
         let trusted = self.trusted(magic);
         if (scanning && !trusted) || !header::command_prefix_plausible(&command) {
@@ -415,7 +412,7 @@ impl Machine {
         // itself; a known magic in sync is taken as a header.
         let strict = scanning || !trusted;
         let len = length as usize;
-        let std_end = HEADER_LEN + len;
+        let std_end = HEADER_LEN.saturating_add(len);
         let decided = |checksum, header_len| Decided {
             network: Network::from_magic(magic),
             command: Command(command),
@@ -464,9 +461,9 @@ impl Machine {
         //   of 1 in 61,000, on top of being wrong.
         // - otherwise it is a 24-byte message with a wrong checksum.
         if trusted && may_be_legacy(&command) {
-            let legacy_end = LEGACY_HEADER_LEN + len;
+            let legacy_end = LEGACY_HEADER_LEN.saturating_add(len);
             let next_magic = view
-                .get(legacy_end..legacy_end + 4)
+                .get(legacy_end..legacy_end.saturating_add(4))
                 .and_then(|m| <[u8; 4]>::try_from(m).ok());
             let lone_verack = !scanning && len == 0;
             let legacy_version = !scanning
@@ -492,10 +489,8 @@ impl Machine {
     /// reading ends exactly at the end of `view`.
     fn legacy_ending_here(&self, view: &[u8]) -> Option<Decided> {
         let head = view.get(..LEGACY_HEADER_LEN)?;
-        let mut magic = [0u8; 4];
-        magic.copy_from_slice(&head[..4]);
-        let mut command = [0u8; 12];
-        command.copy_from_slice(&head[4..16]);
+        let magic: [u8; 4] = field(head, 0);
+        let command: [u8; 12] = field(head, 4);
         let length = header::length_field(head)?;
         let ends_here =
             (LEGACY_HEADER_LEN as u64).saturating_add(u64::from(length)) == view.len() as u64;
@@ -507,4 +502,13 @@ impl Machine {
             header_len: LEGACY_HEADER_LEN,
         })
     }
+}
+
+/// `N` bytes of `bytes` from `at`; zeros if `bytes` is shorter (callers
+/// pass a whole header).
+fn field<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    bytes
+        .get(at..at.saturating_add(N))
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or([0; N])
 }

@@ -109,7 +109,7 @@ fn tor_v3_text(pubkey: &[u8]) -> String {
         .chain_update(pubkey)
         .chain_update([VERSION])
         .finalize();
-    let mut full = Vec::with_capacity(pubkey.len() + 3);
+    let mut full = Vec::with_capacity(pubkey.len().saturating_add(3));
     full.extend_from_slice(pubkey);
     full.extend_from_slice(digest.get(..2).unwrap_or(&[]));
     full.push(VERSION);

@@ -62,7 +62,8 @@ impl DifferentialIndexes {
             .filter(|&i| i <= MAX_COMPACT_INDEX);
         match absolute {
             Some(index) => {
-                self.next = index + 1;
+                // index <= MAX_COMPACT_INDEX: no overflow.
+                self.next = index.saturating_add(1);
                 Ok(index as u32)
             }
             None => Err(DecodeError::Invalid {

@@ -32,20 +32,22 @@ pub fn hex_list<S: Serializer, T: AsRef<[u8]>>(items: &[T], s: S) -> Result<S::O
 /// their addresses).
 pub fn base32(data: &[u8]) -> String {
     const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let mut out = String::with_capacity(data.len().div_ceil(5) * 8);
+    let mut out = String::with_capacity(data.len().div_ceil(5).saturating_mul(8));
+    let symbol = |v: u32| char::from(ALPHABET.get((v & 0x1f) as usize).copied().unwrap_or(b'?'));
+    // `acc` holds the `bits` (< 5) bits not written yet, in its low bits.
     let mut acc: u32 = 0;
     let mut bits = 0u32;
     for &b in data {
         acc = (acc << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(ALPHABET[((acc >> bits) & 0x1f) as usize]));
+        bits = bits.wrapping_add(8);
+        while let Some(rest) = bits.checked_sub(5) {
+            bits = rest;
+            out.push(symbol(acc >> bits));
         }
-        acc &= (1 << bits) - 1;
+        acc &= (1u32 << bits).wrapping_sub(1);
     }
-    if bits > 0 {
-        out.push(char::from(ALPHABET[((acc << (5 - bits)) & 0x1f) as usize]));
+    if let Some(pad) = 5u32.checked_sub(bits).filter(|_| bits > 0) {
+        out.push(symbol(acc << pad));
     }
     out
 }

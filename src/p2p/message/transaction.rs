@@ -99,7 +99,7 @@ pub fn read_transaction<'a>(
     };
     // Stripped size: without marker, flag and witnesses.
     let base_size = if segwit {
-        size.saturating_sub(2 + witness_len)
+        size.saturating_sub(witness_len.saturating_add(2))
     } else {
         size
     };
