@@ -20,7 +20,13 @@ targets=("$@")
 jobs=${FUZZ_JOBS:-2}
 export RUSTC_BOOTSTRAP=1
 
-RUSTC_BOOTSTRAP=1 nice -n 19 cargo fuzz build -O >/dev/null
+# Built once, before any run: a run never rebuilds, so editing the sources
+# while fuzzing cannot break (or silently change) a run. FUZZ_SKIP_BUILD=1
+# reuses the binaries as they are.
+if [ -z "${FUZZ_SKIP_BUILD:-}" ]; then
+    nice -n 19 cargo fuzz build -O >/dev/null
+fi
+bin=target/x86_64-unknown-linux-gnu/release
 
 seed() {
     local target=$1 dir="corpus/$1"
@@ -47,7 +53,7 @@ run() {
     [ "$target" = read_pipeline ] && max_len=65536
     [ "$target" = framing ] && max_len=65536
     # -rss_limit_mb / -malloc_limit_mb: "balloon" is a crash too.
-    nice -n 19 cargo fuzz run -O "$target" "corpus/$target" -- \
+    nice -n 19 "$bin/$target" "corpus/$target" \
         -max_total_time="$secs" -max_len="$max_len" -timeout=10 \
         -rss_limit_mb=1024 -malloc_limit_mb=512 -print_final_stats=1 \
         -artifact_prefix="artifacts/$target/" >"$log" 2>&1 || true
