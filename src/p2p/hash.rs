@@ -51,11 +51,9 @@ impl Hash256 {
 
 impl fmt::Display for Hash256 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0u8; 64];
-        for (i, b) in self.0.iter().rev().enumerate() {
-            out[2 * i] = DIGITS[usize::from(b >> 4)];
-            out[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+        for (pair, &b) in out.chunks_exact_mut(2).zip(self.0.iter().rev()) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
         }
         // The buffer holds only ASCII hex digits.
         f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
@@ -74,10 +72,49 @@ impl Serialize for Hash256 {
     }
 }
 
+/// The two lowercase hex digits of every byte value.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [DIGITS[i >> 4], DIGITS[i & 0x0f]];
+        i += 1;
+    }
+    table
+};
+
+/// Bytes shown as lowercase hex (`Display`, and a JSON string with serde),
+/// written in chunks from a stack buffer: no allocation however long.
+#[derive(Clone, Copy)]
+pub struct Hex<'a>(pub &'a [u8]);
+
+impl fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const CHUNK: usize = 512;
+        let mut out = [0u8; 2 * CHUNK];
+        for chunk in self.0.chunks(CHUNK) {
+            for (pair, &b) in out.chunks_exact_mut(2).zip(chunk) {
+                pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
+            }
+            let text = out.get(..2 * chunk.len()).unwrap_or(&[]);
+            // The buffer holds only ASCII hex digits.
+            f.write_str(std::str::from_utf8(text).map_err(|_| fmt::Error)?)?;
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Hex<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// serde helper: byte slices as lowercase hex strings
 /// (`#[serde(serialize_with = "crate::p2p::hash::as_hex")]`).
 pub fn as_hex<S: Serializer, T: AsRef<[u8]>>(bytes: &T, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode(bytes.as_ref()))
+    Hex(bytes.as_ref()).serialize(s)
 }
 
 #[cfg(test)]
@@ -98,5 +135,13 @@ mod tests {
         assert_eq!(h.0[0], 0x6f);
         assert_eq!(h.to_string(), s);
         assert!(Hash256::from_display_hex("00").is_none());
+    }
+
+    #[test]
+    fn hex_matches_the_hex_crate_across_chunks() {
+        let bytes: Vec<u8> = (0..1500u32).map(|i| (i * 7 + i / 256) as u8).collect();
+        for len in [0, 1, 511, 512, 513, 1024, 1500] {
+            assert_eq!(Hex(&bytes[..len]).to_string(), hex::encode(&bytes[..len]));
+        }
     }
 }
