@@ -8,6 +8,7 @@ use super::event::{Event, Finding, Meta};
 use super::{Sink, SinkOptions};
 use crate::capture::Timestamp;
 use crate::p2p::frame::{Checksum, Frame};
+use crate::p2p::hash::write_hex;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
@@ -53,11 +54,6 @@ fn write_unix_time(out: &mut Vec<u8>, ts: Timestamp) {
     } else {
         let _ = write!(out, ".{micros:06}");
     }
-}
-
-/// Lowercase hex appended to `out` (via the shared `Hex`).
-fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    let _ = write!(out, "{}", crate::p2p::hash::Hex(bytes));
 }
 
 pub struct JsonSink<W: Write> {

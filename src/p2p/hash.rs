@@ -49,12 +49,19 @@ impl Hash256 {
     }
 }
 
-impl fmt::Display for Hash256 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = [0u8; 64];
+impl Hash256 {
+    /// Display-order hex into `out`.
+    fn hex_digits(&self, out: &mut [u8; 64]) {
         for (pair, &b) in out.chunks_exact_mut(2).zip(self.0.iter().rev()) {
             pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
         }
+    }
+}
+
+impl fmt::Display for Hash256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = [0u8; 64];
+        self.hex_digits(&mut out);
         // The buffer holds only ASCII hex digits.
         f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
@@ -68,7 +75,11 @@ impl fmt::Debug for Hash256 {
 
 impl Serialize for Hash256 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        // A plain str (not collect_str): no fmt machinery per hash.
+        let mut out = [0u8; 64];
+        self.hex_digits(&mut out);
+        let text = std::str::from_utf8(&out).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(text)
     }
 }
 
@@ -84,6 +95,14 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
     table
 };
 
+/// Appends `bytes` as lowercase hex to `out`.
+pub fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(2 * bytes.len());
+    for &b in bytes {
+        out.extend_from_slice(&HEX_PAIRS[usize::from(b)]);
+    }
+}
+
 /// Bytes shown as lowercase hex (`Display`, and a JSON string with serde),
 /// written in chunks from a stack buffer: no allocation however long.
 #[derive(Clone, Copy)]
@@ -91,7 +110,7 @@ pub struct Hex<'a>(pub &'a [u8]);
 
 impl fmt::Display for Hex<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const CHUNK: usize = 512;
+        const CHUNK: usize = 256;
         let mut out = [0u8; 2 * CHUNK];
         for chunk in self.0.chunks(CHUNK) {
             for (pair, &b) in out.chunks_exact_mut(2).zip(chunk) {
@@ -107,7 +126,22 @@ impl fmt::Display for Hex<'_> {
 
 impl Serialize for Hex<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        // Short strings (hashes, most scripts) as a plain str from the
+        // stack, longer ones through Display in chunks.
+        const SHORT: usize = 128;
+        let Some(short) = self
+            .0
+            .get(..SHORT.min(self.0.len()))
+            .filter(|b| b.len() == self.0.len())
+        else {
+            return s.collect_str(self);
+        };
+        let mut out = [0u8; 2 * SHORT];
+        for (pair, &b) in out.chunks_exact_mut(2).zip(short) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
+        }
+        let text = out.get(..2 * short.len()).unwrap_or(&[]);
+        s.serialize_str(std::str::from_utf8(text).map_err(serde::ser::Error::custom)?)
     }
 }
 

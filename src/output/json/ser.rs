@@ -76,14 +76,40 @@ pub fn write_i64(out: &mut Vec<u8>, n: i64) {
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any of the eight bytes of `w` is a control character, `"` or
-/// `\` (the bytes JSON escapes). Exact: borrows between bytes only ever
-/// flag bytes above one that is already flagged.
-fn needs_escape(w: u64) -> bool {
+/// Marks the bytes of `w` (little-endian) that JSON escapes: control
+/// characters, `"` and `\\`, with their high bit. Borrows between bytes
+/// can mark a byte above a marked one, never the lowest marked byte: its
+/// position is exact.
+fn escape_mask(w: u64) -> u64 {
     let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
     let below_space = w.wrapping_sub(LO * 0x20) & !w & HI;
-    (below_space | has_zero(w ^ (LO * u64::from(b'"'))) | has_zero(w ^ (LO * u64::from(b'\\'))))
-        != 0
+    below_space | has_zero(w ^ (LO * u64::from(b'"'))) | has_zero(w ^ (LO * u64::from(b'\\')))
+}
+
+/// The escape sequence of `b`, `None` for a byte written as is.
+fn escape_of(b: u8, unicode: &mut [u8; 6]) -> Option<&[u8]> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    Some(match b {
+        b'"' => b"\\\"",
+        b'\\' => b"\\\\",
+        0x08 => b"\\b",
+        0x0c => b"\\f",
+        b'\n' => b"\\n",
+        b'\r' => b"\\r",
+        b'\t' => b"\\t",
+        0..=0x1f => {
+            *unicode = [
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0x0f)],
+            ];
+            unicode
+        }
+        _ => return None,
+    })
 }
 
 /// Appends the contents of a JSON string (without quotes), escaped as
@@ -92,49 +118,51 @@ fn needs_escape(w: u64) -> bool {
 pub fn write_escaped(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if let Some(word) = bytes.get(i..i + 8) {
-            let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
-            if !needs_escape(w) {
-                i += 8;
-                continue;
-            }
-        }
-        let b = bytes[i];
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => b"",
-            _ => {
-                i += 1;
-                continue;
+    let mut at = 0;
+    while at < bytes.len() {
+        let rest = bytes.get(at..).unwrap_or(&[]);
+        let word = match rest.first_chunk::<8>() {
+            Some(w) => *w,
+            None => {
+                // The tail, padded with a byte that needs no escaping.
+                let mut w = [b'a'; 8];
+                w[..rest.len()].copy_from_slice(rest);
+                w
             }
         };
-        out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0x0f)]);
-        } else {
-            out.extend_from_slice(escape);
+        let mask = escape_mask(u64::from_le_bytes(word));
+        if mask == 0 {
+            at += 8;
+            continue;
         }
-        i += 1;
-        start = i;
+        at += (mask.trailing_zeros() / 8) as usize;
+        let mut unicode = [0u8; 6];
+        if let Some(escape) = bytes.get(at).and_then(|&b| escape_of(b, &mut unicode)) {
+            out.extend_from_slice(bytes.get(start..at).unwrap_or(&[]));
+            out.extend_from_slice(escape);
+            start = at + 1;
+        }
+        at += 1;
     }
-    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(bytes.get(start..).unwrap_or(&[]));
 }
 
 fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     write_escaped(out, s);
     out.push(b'"');
+}
+
+/// A struct field's name: a Rust identifier or a serde rename in this
+/// crate's own code, never network data; escaped only if it needs it.
+fn write_field_name(out: &mut Vec<u8>, key: &'static str) {
+    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'"');
+    } else {
+        write_str(out, key);
+    }
 }
 
 /// `Display` output escaped straight into the buffer (for `collect_str`).
@@ -414,7 +442,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
         self.comma();
-        write_str(self.w.out, key);
+        write_field_name(self.w.out, key);
         self.w.out.push(b':');
         value.serialize(&mut *self.w)
     }
