@@ -75,11 +75,9 @@ impl fmt::Debug for Hash256 {
 
 impl Serialize for Hash256 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // A plain str (not collect_str): no fmt machinery per hash.
-        let mut out = [0u8; 64];
-        self.hex_digits(&mut out);
-        let text = std::str::from_utf8(&out).map_err(serde::ser::Error::custom)?;
-        s.serialize_str(text)
+        let mut display_order = self.0;
+        display_order.reverse();
+        Hex(&display_order).serialize(s)
     }
 }
 
@@ -97,9 +95,11 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
 
 /// Appends `bytes` as lowercase hex to `out`.
 pub fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.reserve(2 * bytes.len());
-    for &b in bytes {
-        out.extend_from_slice(&HEX_PAIRS[usize::from(b)]);
+    let start = out.len();
+    out.resize(start + 2 * bytes.len(), 0);
+    let digits = out.get_mut(start..).unwrap_or(&mut []);
+    for (pair, &b) in digits.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
 }
 
@@ -124,23 +124,39 @@ impl fmt::Display for Hex<'_> {
     }
 }
 
+/// The newtype name hex strings are wrapped in when serialized. The JSON
+/// sink (output/json/ser.rs) recognises it and writes the digits straight
+/// into its buffer (no escaping scan, no copy); to any other serializer it
+/// is a transparent newtype around the hex string.
+pub const HEX_NEWTYPE: &str = "$btcsniff::hex";
+
 impl Serialize for Hex<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(HEX_NEWTYPE, &HexText(self.0))
+    }
+}
+
+/// The inside of [`HEX_NEWTYPE`]: the hex string for a human-readable
+/// serializer, the raw bytes otherwise (the JSON sink asks for them that
+/// way, to write the digits itself).
+struct HexText<'a>(&'a [u8]);
+
+impl Serialize for HexText<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if !s.is_human_readable() {
+            return s.serialize_bytes(self.0);
+        }
         // Short strings (hashes, most scripts) as a plain str from the
         // stack, longer ones through Display in chunks.
         const SHORT: usize = 128;
-        let Some(short) = self
-            .0
-            .get(..SHORT.min(self.0.len()))
-            .filter(|b| b.len() == self.0.len())
-        else {
-            return s.collect_str(self);
-        };
+        if self.0.len() > SHORT {
+            return s.collect_str(&Hex(self.0));
+        }
         let mut out = [0u8; 2 * SHORT];
-        for (pair, &b) in out.chunks_exact_mut(2).zip(short) {
+        for (pair, &b) in out.chunks_exact_mut(2).zip(self.0) {
             pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
         }
-        let text = out.get(..2 * short.len()).unwrap_or(&[]);
+        let text = out.get(..2 * self.0.len()).unwrap_or(&[]);
         s.serialize_str(std::str::from_utf8(text).map_err(serde::ser::Error::custom)?)
     }
 }

@@ -5,6 +5,7 @@
 //! formatted without `fmt`. Floats and 128-bit integers, which payloads
 //! hardly ever carry, are handed to serde_json itself.
 
+use crate::p2p::hash::{HEX_NEWTYPE, write_hex};
 use serde::ser::{self, Serialize};
 use std::fmt::{self, Write as _};
 
@@ -154,15 +155,21 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// A struct field's name: a Rust identifier or a serde rename in this
-/// crate's own code, never network data; escaped only if it needs it.
+/// crate's own code, never network data, never needing escapes (checked
+/// in debug builds, so every test run checks every name it writes).
 fn write_field_name(out: &mut Vec<u8>, key: &'static str) {
-    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(key.as_bytes());
-        out.push(b'"');
-    } else {
-        write_str(out, key);
-    }
+    debug_assert!(
+        escape_mask_all_clean(key),
+        "field name {key:?} needs escaping"
+    );
+    out.reserve(key.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.push(b'"');
+}
+
+fn escape_mask_all_clean(key: &str) -> bool {
+    key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\')
 }
 
 /// `Display` output escaped straight into the buffer (for `collect_str`).
@@ -290,9 +297,12 @@ impl<'a, 'o> ser::Serializer for &'a mut JsonWriter<'o> {
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result {
+        if name == HEX_NEWTYPE {
+            return value.serialize(HexDigits { out: self.out });
+        }
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -636,6 +646,94 @@ impl ser::Serializer for MapKey<'_> {
     }
 }
 
+/// The inside of a [`HEX_NEWTYPE`]: asked (as a non-human-readable
+/// serializer) for the raw bytes, it writes them as a hex string directly.
+struct HexDigits<'o> {
+    out: &'o mut Vec<u8>,
+}
+
+fn not_hex_bytes() -> Error {
+    Error("the hex newtype holds bytes only".into())
+}
+
+macro_rules! refuse {
+    ($($method:ident($($arg:ty),*) -> $ret:ty;)*) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<$ret> {
+            Err(not_hex_bytes())
+        })*
+    };
+}
+
+impl ser::Serializer for HexDigits<'_> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<(), Error>;
+    type SerializeTuple = ser::Impossible<(), Error>;
+    type SerializeTupleStruct = ser::Impossible<(), Error>;
+    type SerializeTupleVariant = ser::Impossible<(), Error>;
+    type SerializeMap = ser::Impossible<(), Error>;
+    type SerializeStruct = ser::Impossible<(), Error>;
+    type SerializeStructVariant = ser::Impossible<(), Error>;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result {
+        self.out.push(b'"');
+        write_hex(self.out, v);
+        self.out.push(b'"');
+        Ok(())
+    }
+    refuse! {
+        serialize_bool(bool) -> ();
+        serialize_i8(i8) -> ();
+        serialize_i16(i16) -> ();
+        serialize_i32(i32) -> ();
+        serialize_i64(i64) -> ();
+        serialize_u8(u8) -> ();
+        serialize_u16(u16) -> ();
+        serialize_u32(u32) -> ();
+        serialize_u64(u64) -> ();
+        serialize_f32(f32) -> ();
+        serialize_f64(f64) -> ();
+        serialize_char(char) -> ();
+        serialize_str(&str) -> ();
+        serialize_none() -> ();
+        serialize_unit() -> ();
+        serialize_unit_struct(&'static str) -> ();
+        serialize_unit_variant(&'static str, u32, &'static str) -> ();
+        serialize_seq(Option<usize>) -> Self::SerializeSeq;
+        serialize_tuple(usize) -> Self::SerializeTuple;
+        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+        serialize_map(Option<usize>) -> Self::SerializeMap;
+        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result {
+        Err(not_hex_bytes())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _value: &T,
+    ) -> Result {
+        Err(not_hex_bytes())
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _i: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result {
+        Err(not_hex_bytes())
+    }
+    fn collect_str<T: fmt::Display + ?Sized>(self, _value: &T) -> Result {
+        Err(not_hex_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -751,6 +849,23 @@ mod tests {
         let mut map = BTreeMap::new();
         map.insert('k', 1u8);
         same_as_serde_json(&map);
+    }
+
+    #[test]
+    fn hex_and_hashes_match_serde_json() {
+        use crate::p2p::Hash256;
+        use crate::p2p::hash::Hex;
+        let bytes: Vec<u8> = (0..600u32).map(|i| (i * 37) as u8).collect();
+        for len in [0, 1, 32, 128, 129, 600] {
+            same_as_serde_json(&Hex(&bytes[..len]));
+            same_as_serde_json(&vec![Hex(&bytes[..len]); 2]);
+        }
+        let hash = Hash256(std::array::from_fn(|i| i as u8));
+        same_as_serde_json(&hash);
+        assert_eq!(
+            serde_json::to_value(hash).unwrap(),
+            serde_json::Value::String(hash.to_string())
+        );
     }
 
     #[test]
