@@ -47,6 +47,7 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
     8081828384858687888990919293949596979899";
 
 /// Appends `n` in decimal.
+#[inline]
 pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut at = buf.len();
@@ -67,6 +68,7 @@ pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&buf[at..]);
 }
 
+#[inline]
 pub fn write_i64(out: &mut Vec<u8>, n: i64) {
     if n < 0 {
         out.push(b'-');
@@ -81,6 +83,7 @@ const HI: u64 = 0x8080_8080_8080_8080;
 /// characters, `"` and `\\`, with their high bit. Borrows between bytes
 /// can mark a byte above a marked one, never the lowest marked byte: its
 /// position is exact.
+#[inline]
 fn escape_mask(w: u64) -> u64 {
     let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
     let below_space = w.wrapping_sub(LO * 0x20) & !w & HI;
@@ -148,6 +151,7 @@ pub fn write_escaped(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(bytes.get(start..).unwrap_or(&[]));
 }
 
+#[inline]
 fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     write_escaped(out, s);
@@ -157,6 +161,7 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 /// A struct field's name: a Rust identifier or a serde rename in this
 /// crate's own code, never network data, never needing escapes (checked
 /// in debug builds, so every test run checks every name it writes).
+#[inline]
 fn write_field_name(out: &mut Vec<u8>, key: &'static str) {
     debug_assert!(
         escape_mask_all_clean(key),
@@ -196,6 +201,7 @@ pub struct Compound<'a, 'o> {
 }
 
 impl Compound<'_, '_> {
+    #[inline]
     fn comma(&mut self) {
         if self.first {
             self.first = false;
@@ -204,6 +210,7 @@ impl Compound<'_, '_> {
         }
     }
 
+    #[inline]
     fn end(self) -> Result {
         self.w.out.extend_from_slice(self.close);
         Ok(())
