@@ -65,7 +65,24 @@ pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
         at -= 1;
         buf[at] = b'0' + n as u8;
     }
-    out.extend_from_slice(&buf[at..]);
+    append(out, buf.get(at..).unwrap_or(&[]));
+}
+
+/// `extend_from_slice`, with a plain loop for a few bytes: a memcpy call
+/// costs more than copying a field name, a number or a short string.
+#[inline]
+fn append(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.len() > 16 {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    let start = out.len();
+    out.resize(start + bytes.len(), 0);
+    if let Some(dst) = out.get_mut(start..) {
+        for (d, &b) in dst.iter_mut().zip(bytes) {
+            *d = b;
+        }
+    }
 }
 
 #[inline]
@@ -148,7 +165,7 @@ pub fn write_escaped(out: &mut Vec<u8>, s: &str) {
         }
         at += 1;
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or(&[]));
+    append(out, bytes.get(start..).unwrap_or(&[]));
 }
 
 #[inline]
@@ -162,15 +179,27 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 /// crate's own code, never network data, never needing escapes (checked
 /// in debug builds, so every test run checks every name it writes).
 #[inline]
-fn write_field_name(out: &mut Vec<u8>, key: &'static str) {
+fn write_field_name(out: &mut Vec<u8>, comma: bool, key: &'static str) {
     debug_assert!(
         escape_mask_all_clean(key),
         "field name {key:?} needs escaping"
     );
-    out.reserve(key.len() + 2);
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.push(b'"');
+    // One bounds check for `,"key":` and a short copy loop: field names
+    // are a few bytes, where a memcpy call costs more than the copy.
+    let start = out.len();
+    let comma = usize::from(comma);
+    out.resize(start + comma + key.len() + 3, b'"');
+    if let Some(dst) = out.get_mut(start..) {
+        if comma == 1 {
+            dst[0] = b',';
+        }
+        for (d, &b) in dst[comma + 1..].iter_mut().zip(key.as_bytes()) {
+            *d = b;
+        }
+        if let Some(colon) = dst.last_mut() {
+            *colon = b':';
+        }
+    }
 }
 
 fn escape_mask_all_clean(key: &str) -> bool {
@@ -458,9 +487,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
     type Ok = ();
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.comma();
-        write_field_name(self.w.out, key);
-        self.w.out.push(b':');
+        write_field_name(self.w.out, !std::mem::take(&mut self.first), key);
         value.serialize(&mut *self.w)
     }
     fn end(self) -> Result {
