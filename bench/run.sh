@@ -6,6 +6,10 @@
 #
 #   bench/run.sh                 # 1024 MB per workload, 3 runs, median
 #   BENCH_MB=256 RUNS=5 bench/run.sh
+#
+# Captures go to bench/out (git-ignored) and are deleted after the report
+# unless BENCH_KEEP=1; the table is also saved as bench/out/results.md and
+# bench/out/results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${BENCH_MB:-1024}
@@ -21,4 +25,7 @@ for w in blocks inv; do
     echo "$MB" > "$OUT/$w.mb"
   fi
 done
-python3 bench/report.py --out "$OUT" --runs "$RUNS"
+python3 bench/report.py --out "$OUT" --runs "$RUNS" | tee "$OUT/results.md"
+if [ "${BENCH_KEEP:-0}" != 1 ]; then
+  rm -f "$OUT"/*.pcap "$OUT"/*.mb
+fi

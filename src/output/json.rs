@@ -113,6 +113,9 @@ impl<W: Write> JsonSink<W> {
         }
         match message {
             Ok(m) => {
+                // The JSON of a payload is about three times its size (hex
+                // doubles scripts and hashes): one allocation up front.
+                line.reserve(frame.payload.len().saturating_mul(4));
                 line.extend_from_slice(b",\"payload\":");
                 let start = line.len();
                 if ser::to_vec(line, m).is_err() {

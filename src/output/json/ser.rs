@@ -47,26 +47,52 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
     8081828384858687888990919293949596979899";
 
 /// Appends `n` in decimal.
+#[inline]
 pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    while n >= 100 {
+    let mut digits = 1;
+    let mut bound = 10u64;
+    while digits < 20 && n >= bound {
+        digits += 1;
+        bound = bound.saturating_mul(10);
+    }
+    let start = out.len();
+    out.resize(start + digits, b'0');
+    let Some(dst) = out.get_mut(start..) else {
+        return;
+    };
+    // Two digits at a time from the end.
+    let mut at = dst.len();
+    while n >= 10 && at >= 2 {
         let pair = (n % 100) as usize * 2;
         n /= 100;
         at -= 2;
-        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        if let (Some(d), Some(p)) = (dst.get_mut(at..at + 2), DIGIT_PAIRS.get(pair..pair + 2)) {
+            d.copy_from_slice(p);
+        }
     }
-    if n >= 10 {
-        let pair = n as usize * 2;
-        at -= 2;
-        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
-    } else {
-        at -= 1;
-        buf[at] = b'0' + n as u8;
+    if at == 1 {
+        dst[0] = b'0' + n as u8;
     }
-    out.extend_from_slice(&buf[at..]);
 }
 
+/// `extend_from_slice`, with a plain loop for a few bytes: a memcpy call
+/// costs more than copying a field name, a number or a short string.
+#[inline]
+fn append(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.len() > 16 {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    let start = out.len();
+    out.resize(start + bytes.len(), 0);
+    if let Some(dst) = out.get_mut(start..) {
+        for (d, &b) in dst.iter_mut().zip(bytes) {
+            *d = b;
+        }
+    }
+}
+
+#[inline]
 pub fn write_i64(out: &mut Vec<u8>, n: i64) {
     if n < 0 {
         out.push(b'-');
@@ -81,6 +107,7 @@ const HI: u64 = 0x8080_8080_8080_8080;
 /// characters, `"` and `\\`, with their high bit. Borrows between bytes
 /// can mark a byte above a marked one, never the lowest marked byte: its
 /// position is exact.
+#[inline]
 fn escape_mask(w: u64) -> u64 {
     let has_zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
     let below_space = w.wrapping_sub(LO * 0x20) & !w & HI;
@@ -145,9 +172,10 @@ pub fn write_escaped(out: &mut Vec<u8>, s: &str) {
         }
         at += 1;
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or(&[]));
+    append(out, bytes.get(start..).unwrap_or(&[]));
 }
 
+#[inline]
 fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     write_escaped(out, s);
@@ -157,15 +185,28 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 /// A struct field's name: a Rust identifier or a serde rename in this
 /// crate's own code, never network data, never needing escapes (checked
 /// in debug builds, so every test run checks every name it writes).
-fn write_field_name(out: &mut Vec<u8>, key: &'static str) {
+#[inline]
+fn write_field_name(out: &mut Vec<u8>, comma: bool, key: &'static str) {
     debug_assert!(
         escape_mask_all_clean(key),
         "field name {key:?} needs escaping"
     );
-    out.reserve(key.len() + 2);
-    out.push(b'"');
-    out.extend_from_slice(key.as_bytes());
-    out.push(b'"');
+    // One bounds check for `,"key":` and a short copy loop: field names
+    // are a few bytes, where a memcpy call costs more than the copy.
+    let start = out.len();
+    let comma = usize::from(comma);
+    out.resize(start + comma + key.len() + 3, b'"');
+    if let Some(dst) = out.get_mut(start..) {
+        if comma == 1 {
+            dst[0] = b',';
+        }
+        for (d, &b) in dst[comma + 1..].iter_mut().zip(key.as_bytes()) {
+            *d = b;
+        }
+        if let Some(colon) = dst.last_mut() {
+            *colon = b':';
+        }
+    }
 }
 
 fn escape_mask_all_clean(key: &str) -> bool {
@@ -196,6 +237,7 @@ pub struct Compound<'a, 'o> {
 }
 
 impl Compound<'_, '_> {
+    #[inline]
     fn comma(&mut self) {
         if self.first {
             self.first = false;
@@ -204,6 +246,7 @@ impl Compound<'_, '_> {
         }
     }
 
+    #[inline]
     fn end(self) -> Result {
         self.w.out.extend_from_slice(self.close);
         Ok(())
@@ -451,9 +494,7 @@ impl ser::SerializeStruct for Compound<'_, '_> {
     type Ok = ();
     type Error = Error;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.comma();
-        write_field_name(self.w.out, key);
-        self.w.out.push(b':');
+        write_field_name(self.w.out, !std::mem::take(&mut self.first), key);
         value.serialize(&mut *self.w)
     }
     fn end(self) -> Result {
