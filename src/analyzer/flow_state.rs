@@ -6,7 +6,7 @@ use crate::capture::Timestamp;
 use crate::flow::{Direction, EndReason, FlowHandler, FlowInfo, StreamEvent};
 use crate::output::event::{PerDirection, Transport};
 use crate::output::{Event, Finding, FlowRecord, Meta, Sink, Stats};
-use crate::p2p::frame::{Checksum, Frame, FrameDecoder, FrameEvent, FramingFinding};
+use crate::p2p::frame::{Checksum, Frame, FrameDecoder, FrameEvent};
 use crate::p2p::message::{self, DecodeContext, Message};
 use crate::p2p::network::BITCOIN_PORTS;
 use std::io;
@@ -75,36 +75,6 @@ fn event_meta(info: &FlowInfo, dir: Direction, ts: Timestamp) -> Meta {
         flow: info.id,
         src,
         dst,
-    }
-}
-
-fn framing_finding(f: FramingFinding) -> Finding {
-    match f {
-        FramingFinding::SkippedBytes { offset, bytes } => Finding::SkippedBytes { offset, bytes },
-        FramingFinding::OversizeLength {
-            offset,
-            command,
-            length,
-            limit,
-        } => Finding::OversizeLength {
-            offset,
-            command: String::from_utf8_lossy(command.as_bytes()).into_owned(),
-            length,
-            limit,
-        },
-        FramingFinding::Truncated {
-            offset,
-            have,
-            needed,
-        } => Finding::Truncated {
-            offset,
-            have,
-            needed,
-        },
-        FramingFinding::UnknownMagicAdopted { offset, magic } => Finding::UnknownMagic {
-            offset,
-            magic: hex::encode(magic),
-        },
     }
 }
 
@@ -296,7 +266,7 @@ impl<'s> Handler<'s> {
         event: FrameEvent<'_>,
     ) {
         match event {
-            FrameEvent::Finding(f) => self.hold_or_report(info, meta, dir, framing_finding(f)),
+            FrameEvent::Finding(f) => self.hold_or_report(info, meta, dir, Finding::from(&f)),
             FrameEvent::Frame(frame) => {
                 if meta.class == Class::Undecided {
                     meta.network = Some(frame.network.name());
@@ -430,7 +400,7 @@ impl FlowHandler<FlowState> for Handler<'_> {
                 // finish() returns the first end-of-stream finding; a frame
                 // ending exactly at the end (a legacy verack) follows it.
                 if let Some(f) = decoder.finish() {
-                    self.finding(info, dir, framing_finding(f));
+                    self.finding(info, dir, Finding::from(&f));
                 }
                 while let Some(event) = decoder.next_event() {
                     self.frame_event(info, meta, dir, event);

@@ -18,7 +18,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
         let mut reader = match FileReader::open(path) {
             Ok(r) => r,
             Err(e) => {
-                failed.push(format!("{}: {e}", path.display()));
+                failed.push(e.to_string());
                 continue;
             }
         };
@@ -32,7 +32,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    failed.push(format!("{}: {e}", path.display()));
+                    failed.push(e.to_string());
                     break;
                 }
             }
