@@ -14,8 +14,11 @@ mod reassembly;
 
 use std::path::Path;
 
+/// A fuzz target's body.
+type Body = fn(&[u8]);
+
 /// Runs `body` on every file of the target's folder; returns how many.
-fn replay(target: &str, body: fn(&[u8])) -> usize {
+fn replay(target: &str, body: Body) -> usize {
     replay_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/data/fuzz-regressions")
@@ -24,8 +27,8 @@ fn replay(target: &str, body: fn(&[u8])) -> usize {
     )
 }
 
-fn replay_dir(dir: &Path, body: fn(&[u8])) -> usize {
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+fn replay_dir(dir: &Path, body: Body) -> usize {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("directory entry").path())
         .filter(|p| {
@@ -98,7 +101,7 @@ fn bodies_accept_real_captures() {
 #[ignore = "needs a local fuzz/corpus"]
 fn replay_local_corpus() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let bodies: [(&str, fn(&[u8])); 4] = [
+    let bodies: [(&str, Body); 4] = [
         ("framing", framing::run),
         ("messages", messages::run),
         ("reassembly", reassembly::run),
