@@ -5,14 +5,55 @@
 //! serialized by serde straight into the output buffer.
 
 use super::event::{Event, Finding, Meta};
-use super::{Sink, SinkOptions, time};
+use super::{Sink, SinkOptions};
+use crate::capture::Timestamp;
 use crate::p2p::frame::{Checksum, Frame};
+use crate::p2p::hash::write_hex;
 use std::io::{self, Write};
 use std::net::SocketAddr;
+
+mod ser;
 
 /// `ip:port`, IPv6 as `[addr]:port` (SocketAddr's own Display).
 pub fn endpoint(addr: SocketAddr) -> String {
     addr.to_string()
+}
+
+/// [`endpoint`] appended to `out`; IPv4 without `fmt`.
+fn write_endpoint(out: &mut Vec<u8>, addr: SocketAddr) {
+    match addr {
+        SocketAddr::V4(v4) => {
+            let [a, b, c, d] = v4.ip().octets();
+            for (i, octet) in [a, b, c, d].into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                ser::write_u64(out, u64::from(octet));
+            }
+            out.push(b':');
+            ser::write_u64(out, u64::from(v4.port()));
+        }
+        SocketAddr::V6(_) => {
+            let _ = write!(out, "{addr}");
+        }
+    }
+}
+
+/// Unix seconds with microsecond precision, as
+/// [`super::time::format_unix`] writes them.
+fn write_unix_time(out: &mut Vec<u8>, ts: Timestamp) {
+    ser::write_i64(out, ts.secs);
+    let micros = ts.nanos / 1000;
+    if micros < 1_000_000 {
+        let at = out.len();
+        // Seven digits whose leading 1 becomes the dot: zero-padded micros.
+        ser::write_u64(out, u64::from(micros) + 1_000_000);
+        if let Some(one) = out.get_mut(at) {
+            *one = b'.';
+        }
+    } else {
+        let _ = write!(out, ".{micros:06}");
+    }
 }
 
 pub struct JsonSink<W: Write> {
@@ -20,7 +61,8 @@ pub struct JsonSink<W: Write> {
     options: SinkOptions,
     /// Reused per line: the envelope is built here, then written at once.
     line: Vec<u8>,
-    scratch: String,
+    /// Reused for objects whose fields are spliced into the envelope.
+    body: Vec<u8>,
 }
 
 impl<W: Write> JsonSink<W> {
@@ -29,90 +71,91 @@ impl<W: Write> JsonSink<W> {
             out: io::BufWriter::with_capacity(256 * 1024, out),
             options,
             line: Vec::with_capacity(4096),
-            scratch: String::new(),
+            body: Vec::new(),
         }
     }
 
     fn meta(&mut self, kind: &str, meta: &Meta) {
-        self.scratch.clear();
-        time::format_unix(meta.ts, &mut self.scratch);
-        let _ = write!(
-            self.line,
-            "{{\"type\":\"{kind}\",\"ts\":{},\"flow\":{},\"src\":\"{}\",\"dst\":\"{}\"",
-            self.scratch, meta.flow, meta.src, meta.dst
-        );
+        let line = &mut self.line;
+        line.extend_from_slice(b"{\"type\":\"");
+        line.extend_from_slice(kind.as_bytes());
+        line.extend_from_slice(b"\",\"ts\":");
+        write_unix_time(line, meta.ts);
+        line.extend_from_slice(b",\"flow\":");
+        ser::write_u64(line, meta.flow);
+        line.extend_from_slice(b",\"src\":\"");
+        write_endpoint(line, meta.src);
+        line.extend_from_slice(b"\",\"dst\":\"");
+        write_endpoint(line, meta.dst);
+        line.push(b'"');
     }
 
     fn message(&mut self, meta: &Meta, frame: &Frame<'_>, message: &MessageResult<'_>) {
         self.meta("message", meta);
-        let magic = frame.network.magic();
-        let _ = write!(
-            self.line,
-            ",\"network\":\"{}\",\"magic\":\"{}\",\"command\":",
-            frame.network.name(),
-            hex::encode(magic)
-        );
-        let command = String::from_utf8_lossy(frame.command.as_bytes());
-        let _ = serde_json::to_writer(&mut self.line, &command);
-        let _ = write!(
-            self.line,
-            ",\"length\":{},\"checksum\":\"{}\"",
-            frame.length,
-            frame.checksum.name()
-        );
+        let line = &mut self.line;
+        line.extend_from_slice(b",\"network\":\"");
+        line.extend_from_slice(frame.network.name().as_bytes());
+        line.extend_from_slice(b"\",\"magic\":\"");
+        write_hex(line, &frame.network.magic());
+        line.extend_from_slice(b"\",\"command\":\"");
+        ser::write_escaped(line, &String::from_utf8_lossy(frame.command.as_bytes()));
+        line.extend_from_slice(b"\",\"length\":");
+        ser::write_u64(line, u64::from(frame.length));
+        line.extend_from_slice(b",\"checksum\":\"");
+        line.extend_from_slice(frame.checksum.name().as_bytes());
+        line.push(b'"');
         if let Checksum::Invalid { expected, actual } = frame.checksum {
-            let _ = write!(
-                self.line,
-                ",\"checksum_header\":\"{}\",\"checksum_computed\":\"{}\"",
-                hex::encode(expected),
-                hex::encode(actual)
-            );
+            line.extend_from_slice(b",\"checksum_header\":\"");
+            write_hex(line, &expected);
+            line.extend_from_slice(b"\",\"checksum_computed\":\"");
+            write_hex(line, &actual);
+            line.push(b'"');
         }
         match message {
             Ok(m) => {
-                self.line.extend_from_slice(b",\"payload\":");
-                if serde_json::to_writer(&mut self.line, m).is_err() {
-                    self.line.extend_from_slice(b"null");
+                line.extend_from_slice(b",\"payload\":");
+                let start = line.len();
+                if ser::to_vec(line, m).is_err() {
+                    line.truncate(start);
+                    line.extend_from_slice(b"null");
                 }
             }
             Err(e) => {
-                let _ = write!(self.line, ",\"payload\":null,\"decode_error\":");
-                let _ = serde_json::to_writer(&mut self.line, &e.to_string());
-                let _ = write!(self.line, ",\"raw\":\"{}\"", hex::encode(frame.payload));
+                line.extend_from_slice(b",\"payload\":null,\"decode_error\":\"");
+                ser::write_escaped(line, &e.to_string());
+                line.extend_from_slice(b"\",\"raw\":\"");
+                write_hex(line, frame.payload);
+                line.push(b'"');
             }
         }
-        self.line.push(b'}');
+        line.push(b'}');
     }
 
     fn finding(&mut self, meta: &Meta, finding: &Finding) {
         self.meta("finding", meta);
-        // The finding serializes as {"kind":...,values}: splice its fields
-        // into the envelope.
-        match serde_json::to_vec(finding) {
-            Ok(body) if body.len() > 2 => {
-                self.line.push(b',');
-                self.line.extend_from_slice(&body[1..]);
-            }
-            _ => self.line.push(b'}'),
-        }
+        self.splice_fields(finding);
     }
 
-    fn object<T: serde::Serialize>(
-        &mut self,
-        kind: &str,
-        ts: Option<crate::capture::Timestamp>,
-        value: &T,
-    ) {
-        let _ = write!(self.line, "{{\"type\":\"{kind}\"");
+    fn object<T: serde::Serialize>(&mut self, kind: &str, ts: Option<Timestamp>, value: &T) {
+        self.line.extend_from_slice(b"{\"type\":\"");
+        self.line.extend_from_slice(kind.as_bytes());
+        self.line.push(b'"');
         if let Some(ts) = ts {
-            self.scratch.clear();
-            time::format_unix(ts, &mut self.scratch);
-            let _ = write!(self.line, ",\"ts\":{}", self.scratch);
+            self.line.extend_from_slice(b",\"ts\":");
+            write_unix_time(&mut self.line, ts);
         }
-        match serde_json::to_vec(value) {
-            Ok(body) if body.len() > 2 => {
+        self.splice_fields(value);
+    }
+
+    /// Serializes `value` (an object) and splices its fields into the
+    /// envelope being built, closing it.
+    fn splice_fields<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
+        self.body.clear();
+        match ser::to_vec(&mut self.body, value) {
+            Ok(()) if self.body.len() > 2 => {
                 self.line.push(b',');
-                self.line.extend_from_slice(&body[1..]);
+                self.line
+                    .extend_from_slice(self.body.get(1..).unwrap_or(&[]));
             }
             _ => self.line.push(b'}'),
         }
@@ -152,5 +195,42 @@ impl<W: Write> Sink for JsonSink<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_time_matches_the_shared_formatter() {
+        for (secs, nanos) in [
+            (0, 0),
+            (1_732_000_000, 1_420_999),
+            (-5, 999_999_999),
+            (7, 1_000),
+        ] {
+            let ts = Timestamp { secs, nanos };
+            let mut expected = String::new();
+            crate::output::time::format_unix(ts, &mut expected);
+            let mut ours = Vec::new();
+            write_unix_time(&mut ours, ts);
+            assert_eq!(String::from_utf8(ours).unwrap(), expected);
+        }
+    }
+
+    #[test]
+    fn endpoints_match_socketaddr_display() {
+        for addr in [
+            "1.2.3.4:8333",
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "[::1]:18444",
+        ] {
+            let addr: SocketAddr = addr.parse().unwrap();
+            let mut ours = Vec::new();
+            write_endpoint(&mut ours, addr);
+            assert_eq!(String::from_utf8(ours).unwrap(), endpoint(addr));
+        }
     }
 }

@@ -49,14 +49,19 @@ impl Hash256 {
     }
 }
 
+impl Hash256 {
+    /// Display-order hex into `out`.
+    fn hex_digits(&self, out: &mut [u8; 64]) {
+        for (pair, &b) in out.chunks_exact_mut(2).zip(self.0.iter().rev()) {
+            pair.copy_from_slice(&hex_pair(b));
+        }
+    }
+}
+
 impl fmt::Display for Hash256 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut out = [0u8; 64];
-        for (pair, b) in out.chunks_exact_mut(2).zip(self.0.iter().rev()) {
-            let digit = |nibble: u8| DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'?');
-            pair.copy_from_slice(&[digit(b >> 4), digit(b & 0x0f)]);
-        }
+        self.hex_digits(&mut out);
         // The buffer holds only ASCII hex digits.
         f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
@@ -70,14 +75,105 @@ impl fmt::Debug for Hash256 {
 
 impl Serialize for Hash256 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let mut display_order = self.0;
+        display_order.reverse();
+        Hex(&display_order).serialize(s)
+    }
+}
+
+/// The two hex digits of `b`.
+// A u8 always indexes inside the 256-entry table.
+#[allow(clippy::indexing_slicing)]
+fn hex_pair(b: u8) -> [u8; 2] {
+    HEX_PAIRS[usize::from(b)]
+}
+
+/// The two lowercase hex digits of every byte value (built at compile
+/// time: indexes are bounded by the loop).
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [DIGITS[i >> 4], DIGITS[i & 0x0f]];
+        i += 1;
+    }
+    table
+};
+
+/// Appends `bytes` as lowercase hex to `out`.
+pub fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    let start = out.len();
+    out.resize(start.saturating_add(bytes.len().saturating_mul(2)), 0);
+    let digits = out.get_mut(start..).unwrap_or(&mut []);
+    for (pair, &b) in digits.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&hex_pair(b));
+    }
+}
+
+/// Bytes shown as lowercase hex (`Display`, and a JSON string with serde),
+/// written in chunks from a stack buffer: no allocation however long.
+#[derive(Clone, Copy)]
+pub struct Hex<'a>(pub &'a [u8]);
+
+impl fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const CHUNK: usize = 256;
+        let mut out = [0u8; 2 * CHUNK];
+        for chunk in self.0.chunks(CHUNK) {
+            for (pair, &b) in out.chunks_exact_mut(2).zip(chunk) {
+                pair.copy_from_slice(&hex_pair(b));
+            }
+            let text = out.get(..chunk.len().saturating_mul(2)).unwrap_or(&[]);
+            // The buffer holds only ASCII hex digits.
+            f.write_str(std::str::from_utf8(text).map_err(|_| fmt::Error)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// The newtype name hex strings are wrapped in when serialized. The JSON
+/// sink (output/json/ser.rs) recognises it and writes the digits straight
+/// into its buffer (no escaping scan, no copy); to any other serializer it
+/// is a transparent newtype around the hex string.
+pub const HEX_NEWTYPE: &str = "$btcsniff::hex";
+
+impl Serialize for Hex<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_struct(HEX_NEWTYPE, &HexText(self.0))
+    }
+}
+
+/// The inside of [`HEX_NEWTYPE`]: the hex string for a human-readable
+/// serializer, the raw bytes otherwise (the JSON sink asks for them that
+/// way, to write the digits itself).
+struct HexText<'a>(&'a [u8]);
+
+impl Serialize for HexText<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if !s.is_human_readable() {
+            return s.serialize_bytes(self.0);
+        }
+        // Short strings (hashes, most scripts) as a plain str from the
+        // stack, longer ones through Display in chunks.
+        const SHORT: usize = 128;
+        if self.0.len() > SHORT {
+            return s.collect_str(&Hex(self.0));
+        }
+        let mut out = [0u8; 2 * SHORT];
+        for (pair, &b) in out.chunks_exact_mut(2).zip(self.0) {
+            pair.copy_from_slice(&hex_pair(b));
+        }
+        let text = out.get(..self.0.len().saturating_mul(2)).unwrap_or(&[]);
+        s.serialize_str(std::str::from_utf8(text).map_err(serde::ser::Error::custom)?)
     }
 }
 
 /// serde helper: byte slices as lowercase hex strings
 /// (`#[serde(serialize_with = "crate::p2p::hash::as_hex")]`).
 pub fn as_hex<S: Serializer, T: AsRef<[u8]>>(bytes: &T, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode(bytes.as_ref()))
+    Hex(bytes.as_ref()).serialize(s)
 }
 
 #[cfg(test)]
@@ -98,5 +194,13 @@ mod tests {
         assert_eq!(h.0[0], 0x6f);
         assert_eq!(h.to_string(), s);
         assert!(Hash256::from_display_hex("00").is_none());
+    }
+
+    #[test]
+    fn hex_matches_the_hex_crate_across_chunks() {
+        let bytes: Vec<u8> = (0..1500u32).map(|i| (i * 7 + i / 256) as u8).collect();
+        for len in [0, 1, 511, 512, 513, 1024, 1500] {
+            assert_eq!(Hex(&bytes[..len]).to_string(), hex::encode(&bytes[..len]));
+        }
     }
 }

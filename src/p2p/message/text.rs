@@ -1,6 +1,7 @@
 //! serde helpers shared by the message families: text forms computed when
 //! JSON is written, so decoding itself builds no strings.
 
+use crate::p2p::hash::Hex;
 use serde::Serializer;
 use serde::ser::SerializeSeq;
 
@@ -23,7 +24,7 @@ pub fn lossy_list<S: Serializer>(items: &[&[u8]], s: S) -> Result<S::Ok, S::Erro
 pub fn hex_list<S: Serializer, T: AsRef<[u8]>>(items: &[T], s: S) -> Result<S::Ok, S::Error> {
     let mut seq = s.serialize_seq(Some(items.len()))?;
     for item in items {
-        seq.serialize_element(&hex::encode(item.as_ref()))?;
+        seq.serialize_element(&Hex(item.as_ref()))?;
     }
     seq.end()
 }

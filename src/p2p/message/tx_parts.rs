@@ -4,9 +4,8 @@
 //! slice it spans and its count: no allocation per transaction. Iterating
 //! reads the validated bytes again, which cannot fail.
 
-use super::text;
 use crate::p2p::Hash256;
-use crate::p2p::hash::as_hex;
+use crate::p2p::hash::{Hex, as_hex};
 use crate::p2p::reader::{DecodeError, Reader};
 use serde::Serialize;
 use serde::ser::{SerializeSeq, Serializer};
@@ -77,7 +76,7 @@ impl<'a> WitnessStack<'a> {
 
 impl Serialize for WitnessStack<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        text::hex_list(&self.to_vec(), s)
+        s.collect_seq(self.iter().map(Hex))
     }
 }
 
