@@ -292,3 +292,24 @@ fn a_broken_file_does_not_stop_the_next_one() {
     let msgs = messages(&out);
     assert_eq!(msgs.last().map(|m| m.2.as_str()), Some("\"ping\""));
 }
+
+/// A pcapng section announcing more interfaces than any capture has: the
+/// interface list is capped (it grew with the input) and the file is
+/// refused with a one-line error at the first interface too many.
+#[test]
+fn pcapng_with_endless_interface_blocks() {
+    let (ng, offsets) = to_pcapng(&std::fs::read(data(SAMPLE)).expect("sample"));
+    // SHB and the first IDB, then 70,000 more IDBs, then the packets.
+    let idb = &ng[28..48];
+    let mut bytes = ng[..offsets[0]].to_vec();
+    for _ in 0..70_000 {
+        bytes.extend_from_slice(idb);
+    }
+    bytes.extend_from_slice(&ng[offsets[0]..]);
+    let dir = Scratch::new("idbs");
+    let path = dir.write("idbs.pcapng", &bytes);
+    let out = read(&[&path]);
+    let at = format!("byte offset {}", 28 + 65_536 * 20);
+    one_line_error(&out, &path, &["more than 65536 interfaces", &at]);
+    assert!(messages(&out).is_empty());
+}

@@ -14,12 +14,21 @@ mod reassembly;
 
 use std::path::Path;
 
+/// A fuzz target's body.
+type Body = fn(&[u8]);
+
 /// Runs `body` on every file of the target's folder; returns how many.
-fn replay(target: &str, body: fn(&[u8])) -> usize {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/fuzz-regressions")
-        .join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+fn replay(target: &str, body: Body) -> usize {
+    replay_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/fuzz-regressions")
+            .join(target),
+        body,
+    )
+}
+
+fn replay_dir(dir: &Path, body: Body) -> usize {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("directory entry").path())
         .filter(|p| {
@@ -31,8 +40,15 @@ fn replay(target: &str, body: fn(&[u8])) -> usize {
         .collect();
     files.sort();
     for path in &files {
-        let data = std::fs::read(path).expect("read regression input");
-        eprintln!("replaying {}", path.display());
+        let data = match std::fs::read(path) {
+            Ok(data) => data,
+            // A running fuzzer replaces corpus files as it shrinks them.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => panic!("{}: {e}", path.display()),
+        };
+        if std::env::var_os("REPLAY_VERBOSE").is_some() {
+            eprintln!("replaying {}", path.display());
+        }
         body(&data);
     }
     files.len()
@@ -74,5 +90,28 @@ fn bodies_accept_real_captures() {
         msg.extend_from_slice(&data);
         messages::run(&msg);
         reassembly::run(&data);
+    }
+}
+
+/// The whole local corpus (fuzz/corpus, git-ignored) through the bodies in
+/// this build: a debug `cargo test` adds overflow checks and debug
+/// assertions the fuzz build does not have.
+/// `cargo test --test hostile_fuzz_regressions -- --ignored`
+#[test]
+#[ignore = "needs a local fuzz/corpus"]
+fn replay_local_corpus() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let bodies: [(&str, Body); 4] = [
+        ("framing", framing::run),
+        ("messages", messages::run),
+        ("reassembly", reassembly::run),
+        ("read_pipeline", read_pipeline::run),
+    ];
+    for (target, body) in bodies {
+        let dir = corpus.join(target);
+        if dir.is_dir() {
+            let n = replay_dir(&dir, body);
+            eprintln!("{target}: {n} corpus inputs replayed");
+        }
     }
 }

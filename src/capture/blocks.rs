@@ -57,8 +57,14 @@ pub(super) enum Step {
 }
 
 /// A semantic error found in a parsed block; offset and packet added later.
+/// Interfaces (IDBs) accepted per pcapng section. dumpcap writes one per
+/// captured interface; without a cap a stream of IDBs grows the list with
+/// the input.
+pub(super) const MAX_INTERFACES: usize = 65_536;
+
 pub(super) enum Pending {
     Caplen { caplen: u32, snaplen: u32 },
+    TooManyInterfaces,
     UnknownInterface { interface: u32, known: usize },
     Resolution(u8),
 }
@@ -77,6 +83,11 @@ impl Pending {
                 packet,
                 interface,
                 known,
+            },
+            Pending::TooManyInterfaces => CaptureErrorKind::Malformed {
+                offset,
+                packet,
+                detail: format!("more than {MAX_INTERFACES} interfaces in one section"),
             },
             Pending::Resolution(r) => CaptureErrorKind::Malformed {
                 offset,
@@ -215,6 +226,9 @@ fn classify_ng(
         Block::InterfaceDescription(idb) => {
             let resolution =
                 ts_resolution(idb.if_tsresol).ok_or(Pending::Resolution(idb.if_tsresol))?;
+            if interfaces.len() >= MAX_INTERFACES {
+                return Err(Pending::TooManyInterfaces);
+            }
             interfaces.push(Interface {
                 link: LinkType(idb.linktype.0 as u32),
                 snaplen: idb.snaplen,
