@@ -58,3 +58,43 @@ fn bad_filter_and_missing_permission_are_one_line_errors() {
     assert!(err.contains("capture needs root"), "{err}");
     assert!(err.contains("CAP_NET_RAW"), "{err}");
 }
+
+/// The interface going away (a veth deleted mid-capture, inside a network
+/// namespace of the test's own) ends the run with its summary and exit 1.
+#[test]
+fn interface_going_away_ends_the_run_with_its_summary() {
+    let can = Command::new("unshare")
+        .args(["--net", "true"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !can {
+        eprintln!("\n*** SKIPPED interface-down test: needs root and network namespaces ***\n");
+        assert!(std::env::var_os("CI").is_none(), "CI must run it");
+        return;
+    }
+    let script = r#"
+        set -u
+        ip link set lo up
+        ip link add d0 type veth peer name d1
+        ip link set d1 up
+        ip link set d0 up
+        "$0" live -i d0 --stats &
+        cap=$!
+        sleep 1
+        ip link del d0
+        for _ in $(seq 50); do kill -0 "$cap" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$cap" 2>/dev/null; then kill -KILL "$cap"; exit 99; fi
+        wait "$cap"
+    "#;
+    let out = Command::new("timeout")
+        .args(["60", "unshare", "--net", "--", "bash", "-c", script])
+        .arg(env!("CARGO_BIN_EXE_btcsniff"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("capture ended: d0"), "{err}");
+    assert!(text.contains("== summary"), "{text}");
+}
