@@ -6,46 +6,16 @@ use btcsniff::p2p::message::{self, DecodeContext, Decoded, Message};
 use btcsniff::p2p::{Anomaly, DecodeError};
 use proptest::prelude::*;
 
-const COMMANDS: [&str; 38] = [
-    "version",
-    "verack",
-    "addr",
-    "addrv2",
-    "sendaddrv2",
-    "inv",
-    "getdata",
-    "notfound",
-    "getblocks",
-    "getheaders",
-    "tx",
-    "block",
-    "headers",
-    "getaddr",
-    "ping",
-    "pong",
-    "mempool",
-    "merkleblock",
-    "filterload",
-    "filteradd",
-    "filterclear",
-    "sendheaders",
-    "feefilter",
-    "sendcmpct",
-    "cmpctblock",
-    "getblocktxn",
-    "blocktxn",
-    "getcfilters",
-    "cfilter",
-    "getcfheaders",
-    "cfheaders",
-    "getcfcheckpt",
-    "cfcheckpt",
-    "wtxidrelay",
-    "sendtxrcncl",
-    "reject",
-    "alert",
-    "checkorder",
-];
+/// Every known command, plus one that is not.
+const COMMANDS: [&str; 38] = {
+    let mut all = ["checkorder"; 38];
+    let mut i = 0;
+    while i < message::KNOWN_COMMANDS.len() {
+        all[i] = message::KNOWN_COMMANDS[i];
+        i += 1;
+    }
+    all
+};
 
 // The genesis block (well known).
 const GENESIS: &str = "0100000000000000000000000000000000000000000000000000000000000000000000003ba3edfd7a7b12b27ac72c3e67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d1dac2b7c0101000000010000000000000000000000000000000000000000000000000000000000000000ffffffff4d04ffff001d0104455468652054696d65732030332f4a616e2f32303039204368616e63656c6c6f72206f6e206272696e6b206f66207365636f6e64206261696c6f757420666f722062616e6b73ffffffff0100f2052a01000000434104678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb649f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5fac00000000";

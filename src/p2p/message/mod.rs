@@ -40,6 +40,48 @@ pub use transaction::Transaction;
 /// any vector length; used as the limit where Core has no tighter one.
 pub const MAX_SIZE: u64 = 0x0200_0000;
 
+/// Every command with a variant of its own: the 35 Bitcoin Core speaks,
+/// plus reject and alert (anything else decodes as `Unknown`).
+pub const KNOWN_COMMANDS: [&str; 37] = [
+    "version",
+    "verack",
+    "addr",
+    "addrv2",
+    "sendaddrv2",
+    "inv",
+    "getdata",
+    "notfound",
+    "getblocks",
+    "getheaders",
+    "tx",
+    "block",
+    "headers",
+    "getaddr",
+    "ping",
+    "pong",
+    "mempool",
+    "merkleblock",
+    "filterload",
+    "filteradd",
+    "filterclear",
+    "sendheaders",
+    "feefilter",
+    "sendcmpct",
+    "cmpctblock",
+    "getblocktxn",
+    "blocktxn",
+    "getcfilters",
+    "cfilter",
+    "getcfheaders",
+    "cfheaders",
+    "getcfcheckpt",
+    "cfcheckpt",
+    "wtxidrelay",
+    "sendtxrcncl",
+    "reject",
+    "alert",
+];
+
 /// How to decode one direction's messages.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DecodeContext {

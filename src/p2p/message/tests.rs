@@ -266,3 +266,19 @@ fn json_contract_version_and_tx() {
     });
     assert_eq!(serde_json::to_value(&m).unwrap(), expected);
 }
+
+#[test]
+fn every_known_command_has_a_variant_of_its_own() {
+    for name in KNOWN_COMMANDS {
+        let decoded = decode(&Command::new(name), &[], &DecodeContext::default());
+        // Empty payloads fail for most commands; what matters is that none
+        // falls through to Unknown, and a decoded one names itself.
+        match decoded.message {
+            Ok(Message::Unknown { .. }) => panic!("{name} decodes as Unknown"),
+            Ok(m) => assert_eq!(m.command(), name),
+            Err(_) => {}
+        }
+    }
+    let other = decode(&Command::new("checkorder"), &[], &DecodeContext::default());
+    assert!(matches!(other.message, Ok(Message::Unknown { .. })));
+}
