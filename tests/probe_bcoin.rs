@@ -3,11 +3,12 @@
 //! `unshare` and the bcoin install (scripts/bcoin/install.sh) are all
 //! available; otherwise says SKIPPED loudly (never a silent pass).
 
-use std::io::Read;
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+
+use std::time::Duration;
 
 /// The script bounds each step; this is the last resort.
 const RUN_BOUND: Duration = Duration::from_secs(300);
@@ -51,39 +52,15 @@ fn probe_against_bcoin_regtest() {
         return;
     }
     let out = std::env::temp_dir().join(format!("btcsniff-probe-bcoin-{}", std::process::id()));
-    let mut child = Command::new("bash")
-        .arg(repo.join("scripts/test-probe-bcoin.sh"))
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo.join("scripts/test-probe-bcoin.sh"))
         .arg(env!("CARGO_BIN_EXE_btcsniff"))
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run scripts/test-probe-bcoin.sh");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out_reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
-    let err_reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if start.elapsed() > RUN_BOUND {
-            let _ = child.kill();
-            panic!("test-probe-bcoin.sh did not end within {RUN_BOUND:?}");
-        }
-        thread::sleep(Duration::from_millis(100));
-    };
-    let stdout = out_reader.join().unwrap();
-    let stderr = err_reader.join().unwrap();
+        .arg(&out);
+    let support::Finished {
+        status,
+        stdout,
+        stderr,
+    } = support::run_bounded(cmd, RUN_BOUND);
     println!("{stdout}");
     assert!(status.success(), "{stdout}\n{stderr}");
     assert!(!stdout.contains("FAIL"), "{stdout}");

@@ -3,6 +3,8 @@
 //! of the real binary is bounded by its own --timeout and by a kill after
 //! a generous wall-clock bound; every peer read has a deadline.
 
+mod support;
+
 use bitcoin::consensus::encode::{deserialize, serialize};
 use bitcoin::hashes::Hash;
 use btcsniff::p2p::encode::{self, VersionParams};
@@ -12,7 +14,7 @@ use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -177,39 +179,13 @@ impl Run {
 
 /// Runs the binary with `args`, bounded by RUN_BOUND.
 fn btcsniff(args: &[String]) -> Run {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn btcsniff");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let err_reader = thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if start.elapsed() > RUN_BOUND {
-            let _ = child.kill();
-            panic!("btcsniff {args:?} did not end within {RUN_BOUND:?}");
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
+    let mut cmd = Command::new(BIN);
+    cmd.args(args);
+    let done = support::run_bounded(cmd, RUN_BOUND);
     Run {
-        code: status.code().unwrap_or(-1),
-        stdout: out_reader.join().unwrap(),
-        stderr: err_reader.join().unwrap(),
+        code: done.status.code().unwrap_or(-1),
+        stdout: done.stdout,
+        stderr: done.stderr,
     }
 }
 
