@@ -10,6 +10,9 @@ use std::process::Command;
 
 const CONNECTIONS: usize = 3;
 
+/// What `testpeer client` sends on each connection, in order.
+const TESTPEER_CLIENT: [&str; 4] = ["version", "verack", "ping", "getdata"];
+
 fn can_use_namespaces() -> bool {
     Command::new("unshare")
         .args(["--net", "true"])
@@ -103,10 +106,7 @@ fn live_capture_on_lo_sees_every_message_and_w_file_reads_back() {
         return;
     };
     let live = lines(&out.join("live.jsonl"));
-    let client: Vec<String> = ["version", "verack", "ping", "getdata"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let client: Vec<String> = TESTPEER_CLIENT.iter().map(|s| s.to_string()).collect();
     let server: Vec<String> = [
         "version",
         "wtxidrelay",
@@ -214,10 +214,7 @@ fn live_capture_of_a_real_bcoin_node() {
         return;
     };
     let live = lines(&out.join("live.jsonl"));
-    let client: Vec<String> = ["version", "verack", "ping", "getdata"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let client: Vec<String> = TESTPEER_CLIENT.iter().map(|s| s.to_string()).collect();
     assert_eq!(commands(&live, false), repeat(&client, 2));
     let from_node = commands(&live, true);
     for needed in ["version", "verack", "pong", "notfound"] {
