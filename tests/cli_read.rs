@@ -129,6 +129,62 @@ fn mainnet_2011_json_matches_golden() {
     golden("mainnet-2011.jsonl", &String::from_utf8_lossy(&out.stdout));
 }
 
+/// Transactions inside a block are summaries by default and whole with
+/// `-v` (Core's getblock verbosity 1 and 2); a standalone tx is always
+/// whole. The summary is the whole form without inputs and outputs (and
+/// without a segwit transaction's wtxid).
+#[test]
+fn block_transactions_are_summaries_unless_verbose() {
+    let path = data("mainnet-2011-ndpi.pcap");
+    let path = path.to_str().unwrap();
+    let blocks = |extra: &[&str]| -> Vec<Value> {
+        let mut args = vec!["read", path, "--format", "json", "--command", "block"];
+        args.extend(extra);
+        let out = run(&args);
+        assert!(out.status.success(), "{:?}", out);
+        json_lines(&out)
+            .into_iter()
+            .filter(|l| l["type"] == "message")
+            .collect()
+    };
+    let (summary, full) = (blocks(&[]), blocks(&["-v"]));
+    assert_eq!(summary.len(), 6);
+    assert_eq!(full.len(), 6);
+    let mut compared = 0;
+    for (s, f) in summary.iter().zip(&full) {
+        let (s, f) = (&s["payload"]["transactions"], &f["payload"]["transactions"]);
+        for (st, ft) in s.as_array().unwrap().iter().zip(f.as_array().unwrap()) {
+            let mut trimmed = ft.as_object().unwrap().clone();
+            for key in ["inputs", "outputs"] {
+                assert!(trimmed.remove(key).is_some(), "-v has {key}");
+            }
+            // A legacy transaction's wtxid is its txid and costs nothing:
+            // the summary keeps it; a segwit one's is left to -v.
+            if st.get("wtxid").is_none() {
+                assert!(trimmed.remove("wtxid").is_some());
+            }
+            assert_eq!(st.as_object().unwrap(), &trimmed);
+            assert_eq!(
+                ft["input_count"].as_u64().unwrap() as usize,
+                ft["inputs"].as_array().unwrap().len()
+            );
+            assert_eq!(
+                ft["output_count"].as_u64().unwrap() as usize,
+                ft["outputs"].as_array().unwrap().len()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 6, "{compared} transactions compared");
+    // A standalone tx is whole without -v.
+    let out = run(&["read", path, "--format", "json", "--command", "tx"]);
+    let tx = json_lines(&out)
+        .into_iter()
+        .find(|l| l["type"] == "message")
+        .unwrap();
+    assert!(tx["payload"]["inputs"].is_array() && tx["payload"]["outputs"].is_array());
+}
+
 /// The exact command sequence of every flow direction, checked by hand
 /// against tshark (which agrees on every checksummed message and misreads
 /// the legacy 20-byte version/verack headers).

@@ -57,20 +57,26 @@ fn write_unix_time(out: &mut Vec<u8>, ts: Timestamp) {
 }
 
 pub struct JsonSink<W: Write> {
-    out: io::BufWriter<W>,
+    out: W,
     options: SinkOptions,
-    /// Reused per line: the envelope is built here, then written at once.
+    /// Lines are built here, one after the other, and written out when it
+    /// holds [`WRITE_AT`] bytes (or after each line with `flush_each`): the
+    /// buffer of a `BufWriter` without copying every line into it.
     line: Vec<u8>,
     /// Reused for objects whose fields are spliced into the envelope.
     body: Vec<u8>,
 }
 
+/// How many bytes of finished lines are written at once.
+const WRITE_AT: usize = 256 * 1024;
+const KEEP_AT_MOST: usize = 32 * 1024 * 1024;
+
 impl<W: Write> JsonSink<W> {
     pub fn new(out: W, options: SinkOptions) -> Self {
         JsonSink {
-            out: io::BufWriter::with_capacity(256 * 1024, out),
+            out,
             options,
-            line: Vec::with_capacity(4096),
+            line: Vec::with_capacity(WRITE_AT + 64 * 1024),
             body: Vec::new(),
         }
     }
@@ -134,6 +140,18 @@ impl<W: Write> JsonSink<W> {
         line.push(b'}');
     }
 
+    /// Writes the finished lines. A block's line grows the buffer to a few
+    /// megabytes, kept for the next block; past [`KEEP_AT_MOST`] (a 4 MB
+    /// block of tiny transactions) it goes back to the usual size.
+    fn write_out(&mut self) -> io::Result<()> {
+        let result = self.out.write_all(&self.line);
+        self.line.clear();
+        if self.line.capacity() > KEEP_AT_MOST {
+            self.line.shrink_to(WRITE_AT + 64 * 1024);
+        }
+        result
+    }
+
     fn finding(&mut self, meta: &Meta, finding: &Finding) {
         self.meta("finding", meta);
         self.splice_fields(finding);
@@ -169,7 +187,6 @@ type MessageResult<'a> = Result<crate::p2p::message::Message<'a>, crate::p2p::De
 
 impl<W: Write> Sink for JsonSink<W> {
     fn event(&mut self, event: &Event<'_, '_>) -> io::Result<()> {
-        self.line.clear();
         match event {
             Event::Message {
                 meta,
@@ -189,14 +206,14 @@ impl<W: Write> Sink for JsonSink<W> {
             Event::Stats(stats) => self.object("stats", None, *stats),
         }
         self.line.push(b'\n');
-        self.out.write_all(&self.line)?;
-        if self.options.flush_each {
-            self.out.flush()?;
+        if self.options.flush_each || self.line.len() >= WRITE_AT {
+            self.write_out()?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.write_out()?;
         self.out.flush()
     }
 }

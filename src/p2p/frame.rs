@@ -38,6 +38,7 @@
 
 mod header;
 mod machine;
+mod spare;
 #[cfg(test)]
 mod tests;
 
@@ -202,6 +203,7 @@ impl FrameDecoder {
             return;
         }
         self.compact();
+        self.make_room_for_message();
         self.buf.extend_from_slice(bytes);
         self.pushed = self.pushed.saturating_add(bytes.len() as u64);
     }
@@ -347,6 +349,30 @@ impl FrameDecoder {
         }
     }
 
+    /// When a header has been read and its payload is arriving, the buffer
+    /// is sized for the whole message at once (no doubling, no copies):
+    /// from the spare buffers if one fits. The length was checked against
+    /// MAX_PROTOCOL_MESSAGE_LENGTH when the header was read.
+    fn make_room_for_message(&mut self) {
+        let Some(need) = self.machine.awaiting_message() else {
+            return;
+        };
+        let total = self.start.saturating_add(need);
+        if total <= self.buf.capacity() || need <= KEEP_CAPACITY {
+            return;
+        }
+        match spare::take(need) {
+            Some(mut bigger) if self.start == 0 || self.replay.is_none() => {
+                bigger.extend_from_slice(self.buf.get(self.start..).unwrap_or(&[]));
+                self.buf_base = self.buf_base.saturating_add(self.start as u64);
+                self.start = 0;
+                spare::give(std::mem::replace(&mut self.buf, bigger));
+            }
+            Some(unused) => spare::give(unused),
+            None => self.buf.reserve(total.saturating_sub(self.buf.len())),
+        }
+    }
+
     /// Drops consumed bytes when that costs no more than what was
     /// consumed (amortised linear), and releases a large idle capacity.
     fn compact(&mut self) {
@@ -357,7 +383,7 @@ impl FrameDecoder {
         if consumed == self.buf.len() {
             self.buf.clear();
             if self.buf.capacity() > KEEP_CAPACITY {
-                self.buf.shrink_to(KEEP_CAPACITY);
+                spare::give(std::mem::take(&mut self.buf));
             }
         } else if consumed >= self.buf.len().saturating_sub(consumed) {
             self.buf.drain(..consumed);

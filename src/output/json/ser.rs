@@ -48,31 +48,30 @@ const DIGIT_PAIRS: &[u8; 200] = b"\
 
 /// Appends `n` in decimal.
 #[inline]
-pub fn write_u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = 1;
-    let mut bound = 10u64;
-    while digits < 20 && n >= bound {
-        digits += 1;
-        bound = bound.saturating_mul(10);
-    }
-    let start = out.len();
-    out.resize(start + digits, b'0');
-    let Some(dst) = out.get_mut(start..) else {
+pub fn write_u64(out: &mut Vec<u8>, n: u64) {
+    if n < 10 {
+        out.push(b'0' + n as u8);
         return;
-    };
-    // Two digits at a time from the end.
-    let mut at = dst.len();
-    while n >= 10 && at >= 2 {
+    }
+    // Two digits at a time from the end of a stack buffer.
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut n = n;
+    while n >= 100 {
         let pair = (n % 100) as usize * 2;
         n /= 100;
         at -= 2;
-        if let (Some(d), Some(p)) = (dst.get_mut(at..at + 2), DIGIT_PAIRS.get(pair..pair + 2)) {
-            d.copy_from_slice(p);
-        }
+        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
     }
-    if at == 1 {
-        dst[0] = b'0' + n as u8;
+    if n >= 10 {
+        let pair = n as usize * 2;
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        at -= 1;
+        buf[at] = b'0' + n as u8;
     }
+    out.extend_from_slice(&buf[at..]);
 }
 
 /// `extend_from_slice`, with a plain loop for a few bytes: a memcpy call

@@ -124,6 +124,14 @@ impl Machine {
         self.need = 0;
     }
 
+    /// In sync, with a header read and its payload incomplete: the bytes
+    /// the whole message needs (header included), counted from the view's
+    /// start. The length is at most MAX_PROTOCOL_MESSAGE_LENGTH.
+    pub fn awaiting_message(&self) -> Option<usize> {
+        let synced = matches!(self.mode, Mode::Synced) && self.pending.is_none();
+        (synced && self.need > HEADER_LEN).then_some(self.need)
+    }
+
     fn trusted(&self, magic: [u8; 4]) -> bool {
         Network::from_magic(magic).is_known() || self.adopted.contains(&magic)
     }

@@ -773,3 +773,57 @@ fn legacy_version_followed_by_junk() {
     // version2.pcap's wrong checksum (8084b609) is no protocol version:
     // it stays a 24-byte version with an invalid checksum (tested above).
 }
+
+/// Large messages go through the shared spare buffers: decoders that take
+/// one mid-message (after a small message, with its bytes still buffered)
+/// and give it back still frame every byte right, one after another and
+/// interleaved.
+#[test]
+fn large_messages_through_the_spare_buffers() {
+    let blocks: Vec<Vec<u8>> = (0..3u32)
+        .map(|k| (0..300_000u32).map(|i| (i * 7 + k) as u8).collect())
+        .collect();
+    let streams: Vec<Vec<u8>> = blocks
+        .iter()
+        .map(|b| {
+            let mut s = ping(Network::Mainnet, 1);
+            s.extend(crate::p2p::encode::frame(Network::Mainnet, "block", b));
+            s.extend(crate::p2p::encode::frame(Network::Mainnet, "block", b));
+            s.extend(ping(Network::Mainnet, 2));
+            s
+        })
+        .collect();
+    let mut decoders: Vec<FrameDecoder> = streams.iter().map(|_| FrameDecoder::new()).collect();
+    let mut seen = vec![Vec::new(); streams.len()];
+    // Odd-sized chunks, round robin over the three directions.
+    let chunked: Vec<Vec<&[u8]>> = streams.iter().map(|s| s.chunks(1_447).collect()).collect();
+    let rounds = chunked.iter().map(Vec::len).max().unwrap();
+    for round in 0..rounds {
+        for (d, chunks) in chunked.iter().enumerate() {
+            let Some(chunk) = chunks.get(round) else {
+                continue;
+            };
+            decoders[d].push(chunk);
+            while let Some(ev) = decoders[d].next_event() {
+                let FrameEvent::Frame(f) = ev else {
+                    panic!("finding")
+                };
+                assert_eq!(f.checksum, Checksum::Valid);
+                seen[d].push((
+                    String::from_utf8_lossy(f.command.as_bytes()).into_owned(),
+                    f.payload.to_vec(),
+                ));
+            }
+        }
+    }
+    for (d, frames) in seen.iter().enumerate() {
+        let commands: Vec<&str> = frames.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(commands, ["ping", "block", "block", "ping"]);
+        assert_eq!(frames[1].1, blocks[d]);
+        assert_eq!(frames[2].1, blocks[d]);
+        assert!(
+            decoders[d].capacity() <= KEEP_CAPACITY,
+            "released after use"
+        );
+    }
+}

@@ -53,13 +53,13 @@ pub struct Block<'a> {
 pub(super) fn read_transactions<'a>(
     r: &mut Reader<'a>,
     field: &'static str,
-    want_wtxid: bool,
+    full_detail: bool,
 ) -> Result<Vec<Transaction<'a>>, DecodeError> {
     let count = r.count(field, MAX_SIZE)?;
     // Smallest transaction: 10 bytes (no inputs, no outputs).
     let mut txs = Vec::with_capacity(r.capacity_for(count, 10).min(4096));
     for _ in 0..count {
-        txs.push(read_transaction(r, want_wtxid)?);
+        txs.push(read_transaction(r, full_detail)?);
     }
     Ok(txs)
 }

@@ -80,7 +80,7 @@ impl DifferentialIndexes {
 
 pub(super) fn read_cmpct_block<'a>(
     r: &mut Reader<'a>,
-    want_wtxid: bool,
+    full_detail: bool,
 ) -> Result<CmpctBlock<'a>, DecodeError> {
     let header = read_header(r)?;
     let nonce = r.u64_le("cmpctblock.nonce")?;
@@ -96,7 +96,7 @@ pub(super) fn read_cmpct_block<'a>(
         let index = indexes.read(r, "cmpctblock.prefilled_index")?;
         prefilled_txs.push(PrefilledTransaction {
             index,
-            tx: read_transaction(r, want_wtxid)?,
+            tx: read_transaction(r, full_detail)?,
         });
     }
     Ok(CmpctBlock {
@@ -136,10 +136,10 @@ pub struct BlockTxn<'a> {
 
 pub(super) fn read_block_txn<'a>(
     r: &mut Reader<'a>,
-    want_wtxid: bool,
+    full_detail: bool,
 ) -> Result<BlockTxn<'a>, DecodeError> {
     Ok(BlockTxn {
         block_hash: r.hash("blocktxn.block_hash")?,
-        transactions: read_transactions(r, "blocktxn.tx_count", want_wtxid)?,
+        transactions: read_transactions(r, "blocktxn.tx_count", full_detail)?,
     })
 }

@@ -222,6 +222,26 @@ fn genesis_block() {
         json["header"]["hash"],
         "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
     );
+    // Without -v, transactions inside a block are summaries...
+    let coinbase = &json["transactions"][0];
+    assert_eq!(
+        (
+            coinbase["input_count"].as_u64(),
+            coinbase["output_count"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert!(coinbase.get("outputs").is_none() && coinbase.get("inputs").is_none());
+    // ...and whole with it.
+    let payload = hex::decode(GENESIS).unwrap();
+    let full = DecodeContext {
+        full_detail: true,
+        ..DecodeContext::default()
+    };
+    let m = decode(&Command::new("block"), &payload, &full)
+        .message
+        .unwrap();
+    let json = serde_json::to_value(m).unwrap();
     assert_eq!(
         json["transactions"][0]["outputs"][0]["value"],
         5_000_000_000u64
@@ -252,6 +272,8 @@ fn json_contract_version_and_tx() {
         "wtxid": txid,
         "version": 1,
         "segwit": false,
+        "input_count": 1,
+        "output_count": 1,
         "inputs": [{
             "previous_output": {"txid": "00".repeat(32), "vout": 0xffff_ffffu32},
             "script_sig": "0101",

@@ -14,11 +14,18 @@ use serde::Serialize;
 /// Weight units per non-witness byte (BIP141 WITNESS_SCALE_FACTOR).
 pub const WITNESS_SCALE_FACTOR: usize = 4;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A decoded transaction. How much of it is shown depends on
+/// `full_detail`: a standalone `tx` is shown whole; the thousands inside a
+/// block, cmpctblock or blocktxn are shown as a summary unless `-v` asks
+/// for everything, as Core's `getblock` verbosity 1 and 2 (in JSON the
+/// whole form is about three times the block's size, mostly scripts and
+/// witnesses in hex). The summary is every field but `inputs`, `outputs`
+/// and a segwit transaction's `wtxid` (one more hash of the whole
+/// transaction); `input_count` and `output_count` are in both forms.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transaction<'a> {
     pub txid: Hash256,
     /// None when the caller asked to skip it (blocks without full detail).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub wtxid: Option<Hash256>,
     pub version: i32,
     /// Serialised with the BIP144 marker and flag.
@@ -30,16 +37,43 @@ pub struct Transaction<'a> {
     pub size: usize,
     pub weight: usize,
     pub vsize: usize,
+    /// Shown whole (inputs, outputs, witnesses), or as a summary.
+    pub full_detail: bool,
+}
+
+impl Serialize for Transaction<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Transaction", 14)?;
+        st.serialize_field("txid", &self.txid)?;
+        if let Some(wtxid) = &self.wtxid {
+            st.serialize_field("wtxid", wtxid)?;
+        }
+        st.serialize_field("version", &self.version)?;
+        st.serialize_field("segwit", &self.segwit)?;
+        st.serialize_field("input_count", &self.inputs.len())?;
+        st.serialize_field("output_count", &self.outputs.len())?;
+        if self.full_detail {
+            st.serialize_field("inputs", &self.inputs)?;
+            st.serialize_field("outputs", &self.outputs)?;
+        }
+        st.serialize_field("lock_time", &self.lock_time)?;
+        st.serialize_field("size", &self.size)?;
+        st.serialize_field("weight", &self.weight)?;
+        st.serialize_field("vsize", &self.vsize)?;
+        st.end()
+    }
 }
 
 /// Decodes one transaction at the reader's position, Core's way: an empty
 /// input vector followed by a non-zero byte means BIP144 (that byte is the
 /// flag); an empty input vector followed by 0 is a transaction without
-/// inputs and outputs. `want_wtxid` false skips the wtxid hash of a segwit
-/// transaction (for a legacy one it equals the txid and costs nothing).
+/// inputs and outputs. `full_detail` false makes a summary (see
+/// [`Transaction`]) and skips the wtxid hash of a segwit transaction (for
+/// a legacy one it equals the txid and costs nothing).
 pub fn read_transaction<'a>(
     r: &mut Reader<'a>,
-    want_wtxid: bool,
+    full_detail: bool,
 ) -> Result<Transaction<'a>, DecodeError> {
     let start = r.position();
     let version = r.i32_le("tx.version")?;
@@ -92,7 +126,7 @@ pub fn read_transaction<'a>(
     let (txid, wtxid) = if segwit {
         let version_bytes = whole.get(..4).unwrap_or(&[]);
         let txid = Hash256(sha256d_parts(&[version_bytes, body, lock_time_bytes]));
-        (txid, want_wtxid.then(|| Hash256(sha256d(whole))))
+        (txid, full_detail.then(|| Hash256(sha256d(whole))))
     } else {
         let txid = Hash256(sha256d(whole));
         (txid, Some(txid))
@@ -117,5 +151,6 @@ pub fn read_transaction<'a>(
         size,
         weight,
         vsize: weight.div_ceil(WITNESS_SCALE_FACTOR),
+        full_detail,
     })
 }
