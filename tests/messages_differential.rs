@@ -30,7 +30,15 @@ fn ours(cmd: &str, payload: &[u8], check: impl FnOnce(&Message<'_>)) {
     assert!(decoded.anomalies.is_empty(), "{:?}", decoded.anomalies);
     let m = decoded.message.expect("decodes");
     assert_eq!(m.command(), cmd);
-    serde_json::to_string(&m).expect("serialises");
+    // The JSON sink's own writer (hand-written for inv/getdata/notfound/tx/
+    // block) must write exactly what serde_json writes.
+    let reference = serde_json::to_vec(&m).expect("serialises");
+    let mut sink = Vec::new();
+    btcsniff::output::json::write_payload(&mut sink, &m);
+    assert_eq!(
+        String::from_utf8_lossy(&sink),
+        String::from_utf8_lossy(&reference)
+    );
     check(&m);
 }
 

@@ -12,6 +12,7 @@ use crate::p2p::hash::write_hex;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
+mod fast;
 mod ser;
 
 /// `ip:port`, IPv6 as `[addr]:port` (SocketAddr's own Display).
@@ -53,6 +54,16 @@ fn write_unix_time(out: &mut Vec<u8>, ts: Timestamp) {
         }
     } else {
         let _ = write!(out, ".{micros:06}");
+    }
+}
+
+/// A decoded payload as the sink writes it: hand-written for the common
+/// messages, serde for the rest (public for the differential tests).
+pub fn write_payload(line: &mut Vec<u8>, message: &crate::p2p::message::Message<'_>) {
+    let start = line.len();
+    if !fast::write_payload(line, message) && ser::to_vec(line, message).is_err() {
+        line.truncate(start);
+        line.extend_from_slice(b"null");
     }
 }
 
@@ -123,11 +134,7 @@ impl<W: Write> JsonSink<W> {
                 // doubles scripts and hashes): one allocation up front.
                 line.reserve(frame.payload.len().saturating_mul(4));
                 line.extend_from_slice(b",\"payload\":");
-                let start = line.len();
-                if ser::to_vec(line, m).is_err() {
-                    line.truncate(start);
-                    line.extend_from_slice(b"null");
-                }
+                write_payload(line, m);
             }
             Err(e) => {
                 line.extend_from_slice(b",\"payload\":null,\"decode_error\":\"");

@@ -138,6 +138,20 @@ fn hex_of_four(word: u32) -> u64 {
         .wrapping_add(letters.wrapping_mul(39))
 }
 
+/// Appends a hash's 64 hex digits in display order (reversed) to `out`:
+/// one fixed-size copy.
+#[inline]
+pub fn write_hash_hex(out: &mut Vec<u8>, wire: &[u8; 32]) {
+    let mut digits = [0u8; 64];
+    for (dst, src) in digits.chunks_exact_mut(16).zip(wire.rchunks_exact(8)) {
+        if let Ok(mut eight) = <[u8; 8]>::try_from(src) {
+            eight.reverse();
+            dst.copy_from_slice(&hex_of_eight(eight));
+        }
+    }
+    out.extend_from_slice(&digits);
+}
+
 /// Appends `bytes` as lowercase hex to `out`.
 pub fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(bytes.len().saturating_mul(2));
@@ -247,6 +261,14 @@ mod tests {
             write_hex(&mut out, &every[200..200 + len]);
             assert_eq!(&out[1..], hex::encode(&every[200..200 + len]).as_bytes());
         }
+    }
+
+    #[test]
+    fn hash_hex_is_display_order() {
+        let h = Hash256(std::array::from_fn(|i| (i * 37 + 5) as u8));
+        let mut out = Vec::new();
+        write_hash_hex(&mut out, &h.0);
+        assert_eq!(String::from_utf8(out).unwrap(), h.to_string());
     }
 
     #[test]
