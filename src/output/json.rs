@@ -7,11 +7,13 @@
 use super::event::{Event, Finding, Meta};
 use super::{Sink, SinkOptions};
 use crate::capture::Timestamp;
+use crate::p2p::Network;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::hash::write_hex;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
+mod envelope;
 mod fast;
 mod ser;
 
@@ -20,23 +22,16 @@ pub fn endpoint(addr: SocketAddr) -> String {
     addr.to_string()
 }
 
-/// [`endpoint`] appended to `out`; IPv4 without `fmt`.
-fn write_endpoint(out: &mut Vec<u8>, addr: SocketAddr) {
-    match addr {
-        SocketAddr::V4(v4) => {
-            let [a, b, c, d] = v4.ip().octets();
-            for (i, octet) in [a, b, c, d].into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                ser::write_u64(out, u64::from(octet));
-            }
-            out.push(b':');
-            ser::write_u64(out, u64::from(v4.port()));
-        }
-        SocketAddr::V6(_) => {
-            let _ = write!(out, "{addr}");
-        }
+/// A command as a JSON string's contents: as is when nothing needs
+/// escaping (every real command), escaped like any peer-sent text if not.
+fn write_command(out: &mut Vec<u8>, command: &[u8]) {
+    if command
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.extend_from_slice(command);
+    } else {
+        ser::write_escaped(out, &String::from_utf8_lossy(command));
     }
 }
 
@@ -76,6 +71,7 @@ pub struct JsonSink<W: Write> {
     line: Vec<u8>,
     /// Reused for objects whose fields are spliced into the envelope.
     body: Vec<u8>,
+    envelopes: envelope::EnvelopeCache,
 }
 
 /// How many bytes of finished lines are written at once.
@@ -89,33 +85,31 @@ impl<W: Write> JsonSink<W> {
             options,
             line: Vec::with_capacity(WRITE_AT + 64 * 1024),
             body: Vec::new(),
+            envelopes: envelope::EnvelopeCache::default(),
         }
     }
 
-    fn meta(&mut self, kind: &str, meta: &Meta) {
+    /// `{"type":KIND,"ts":…,"flow":…,"src":…,"dst":…` and, for a message,
+    /// its `"network"` and `"magic"`.
+    fn meta(&mut self, kind: &str, meta: &Meta, network: Option<Network>) {
         let line = &mut self.line;
         line.extend_from_slice(b"{\"type\":\"");
         line.extend_from_slice(kind.as_bytes());
         line.extend_from_slice(b"\",\"ts\":");
         write_unix_time(line, meta.ts);
-        line.extend_from_slice(b",\"flow\":");
-        ser::write_u64(line, meta.flow);
-        line.extend_from_slice(b",\"src\":\"");
-        write_endpoint(line, meta.src);
-        line.extend_from_slice(b"\",\"dst\":\"");
-        write_endpoint(line, meta.dst);
-        line.push(b'"');
+        let (network, with_network) = match network {
+            Some(n) => (n, true),
+            None => (Network::Mainnet, false),
+        };
+        self.envelopes
+            .write(line, meta.flow, meta.src, meta.dst, network, with_network);
     }
 
     fn message(&mut self, meta: &Meta, frame: &Frame<'_>, message: &MessageResult<'_>) {
-        self.meta("message", meta);
+        self.meta("message", meta, Some(frame.network));
         let line = &mut self.line;
-        line.extend_from_slice(b",\"network\":\"");
-        line.extend_from_slice(frame.network.name().as_bytes());
-        line.extend_from_slice(b"\",\"magic\":\"");
-        write_hex(line, &frame.network.magic());
-        line.extend_from_slice(b"\",\"command\":\"");
-        ser::write_escaped(line, &String::from_utf8_lossy(frame.command.as_bytes()));
+        line.extend_from_slice(b",\"command\":\"");
+        write_command(line, frame.command.as_bytes());
         line.extend_from_slice(b"\",\"length\":");
         ser::write_u64(line, u64::from(frame.length));
         line.extend_from_slice(b",\"checksum\":\"");
@@ -160,7 +154,7 @@ impl<W: Write> JsonSink<W> {
     }
 
     fn finding(&mut self, meta: &Meta, finding: &Finding) {
-        self.meta("finding", meta);
+        self.meta("finding", meta, None);
         self.splice_fields(finding);
     }
 
@@ -247,17 +241,18 @@ mod tests {
     }
 
     #[test]
-    fn endpoints_match_socketaddr_display() {
-        for addr in [
-            "1.2.3.4:8333",
-            "0.0.0.0:0",
-            "255.255.255.255:65535",
-            "[::1]:18444",
+    fn commands_are_escaped_only_when_needed() {
+        for (command, expected) in [
+            (&b"inv"[..], "inv"),
+            (b"sendaddrv2", "sendaddrv2"),
+            (b"a\"b\\c", "a\\\"b\\\\c"),
+            (b"x\x01\xff", "x\\u0001\u{fffd}"),
         ] {
-            let addr: SocketAddr = addr.parse().unwrap();
             let mut ours = Vec::new();
-            write_endpoint(&mut ours, addr);
-            assert_eq!(String::from_utf8(ours).unwrap(), endpoint(addr));
+            write_command(&mut ours, command);
+            assert_eq!(String::from_utf8(ours).unwrap(), expected);
+            let reference = serde_json::to_string(&String::from_utf8_lossy(command)).unwrap();
+            assert_eq!(format!("\"{expected}\""), reference);
         }
     }
 }
