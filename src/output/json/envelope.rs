@@ -10,9 +10,10 @@ use crate::p2p::hash::write_hex;
 use std::io::Write;
 use std::net::SocketAddr;
 
-/// Direct-mapped by flow id: flows are numbered in order, so the flows
-/// active at one time rarely share a slot, and a miss costs one rebuild.
-const SLOTS: usize = 256;
+/// Direct-mapped by flow id and direction: flows are numbered in order, so
+/// the flows active at one time rarely share a slot, and a miss costs one
+/// rebuild.
+const SLOTS: usize = 512;
 
 #[derive(Default)]
 pub struct EnvelopeCache {
@@ -43,7 +44,9 @@ impl EnvelopeCache {
         if self.slots.is_empty() {
             self.slots.resize_with(SLOTS, Slot::default);
         }
-        let index = (flow % SLOTS as u64) as usize;
+        // The two directions of a flow in neighbouring slots.
+        let direction = u64::from(src > dst);
+        let index = (flow.wrapping_mul(2).wrapping_add(direction) % SLOTS as u64) as usize;
         let Some(slot) = self.slots.get_mut(index) else {
             return;
         };
@@ -125,7 +128,7 @@ mod tests {
             a,
             r#","flow":1,"src":"1.2.3.4:8333","dst":"[::1]:5","network":"mainnet","magic":"f9beb4d9""#
         );
-        // Same slot (1 + 256), other direction, other network: rebuilt.
+        // Same slot (flow 1 + 256, same direction), other network: rebuilt.
         let b = written(&mut cache, 257, "[::1]:5", "1.2.3.4:8333", Network::Signet);
         assert!(
             b.starts_with(r#","flow":257,"src":"[::1]:5","dst":"1.2.3.4:8333","network":"signet""#)
