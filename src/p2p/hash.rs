@@ -6,8 +6,69 @@ use std::fmt;
 
 /// sha256(sha256(data)), the hash behind checksums, txids and block hashes.
 pub fn sha256d(data: &[u8]) -> [u8; 32] {
-    let first = Sha256::digest(data);
-    Sha256::digest(first).into()
+    sha256_of_hash(&sha256(data))
+}
+
+/// SHA-256's initial state (FIPS 180-4, 5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// SHA-256 through the `sha2` crate's compression function: whole blocks
+/// straight from `data`, then the padded tail. Most messages are a few
+/// blocks long, where the streaming API's buffering costs as much as the
+/// compression itself.
+fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut state = SHA256_IV;
+    let (blocks, tail) = data.as_chunks::<64>();
+    sha2::block_api::compress256(&mut state, blocks);
+    // Padding: 0x80, zeros, then the length in bits as a big-endian u64,
+    // in one block if the tail leaves room for 9 bytes, else in two.
+    let mut last = [0u8; 128];
+    let (head, _) = last.split_at_mut(tail.len());
+    head.copy_from_slice(tail);
+    if let Some(marker) = last.get_mut(tail.len()) {
+        *marker = 0x80;
+    }
+    let padded_len: usize = if tail.len() < 56 { 64 } else { 128 };
+    let bits = (data.len() as u64).wrapping_mul(8);
+    if let Some(len_field) = last.get_mut(padded_len.saturating_sub(8)..padded_len) {
+        len_field.copy_from_slice(&bits.to_be_bytes());
+    }
+    let (padded, _) = last.split_at(padded_len.min(128));
+    sha2::block_api::compress256(&mut state, padded.as_chunks::<64>().0);
+    state_bytes(&state)
+}
+
+/// The second SHA-256 of sha256d hashes exactly 32 bytes: one block whose
+/// padding is known in advance.
+fn sha256_of_hash(hash: &[u8; 32]) -> [u8; 32] {
+    let mut block = [0u8; 64];
+    let (head, pad) = block.split_at_mut(32);
+    head.copy_from_slice(hash);
+    // 0x80, zeros, and 256 bits as a big-endian u64 in the last 8 bytes.
+    pad.copy_from_slice(&[
+        0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, //
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0,
+    ]);
+    let mut state = SHA256_IV;
+    sha2::block_api::compress256(&mut state, &[block]);
+    state_bytes(&state)
+}
+
+fn state_bytes(state: &[u32; 8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (dst, word) in out.chunks_exact_mut(4).zip(state) {
+        dst.copy_from_slice(&word.to_be_bytes());
+    }
+    out
 }
 
 /// sha256d over several slices, as if concatenated (txid of a segwit tx
@@ -233,6 +294,17 @@ pub fn as_hex<S: Serializer, T: AsRef<[u8]>>(bytes: &T, s: S) -> Result<S::Ok, S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sha256_matches_the_streaming_api_at_every_padding_boundary() {
+        let data: Vec<u8> = (0..1000u32).map(|i| (i * 31 + i / 7) as u8).collect();
+        for len in (0..=200).chain([255, 256, 511, 512, 513, 1000]) {
+            let expected: [u8; 32] = Sha256::digest(&data[..len]).into();
+            assert_eq!(sha256(&data[..len]), expected, "length {len}");
+            let twice: [u8; 32] = Sha256::digest(expected).into();
+            assert_eq!(sha256d(&data[..len]), twice, "length {len}");
+        }
+    }
 
     #[test]
     fn empty_payload_checksum() {
