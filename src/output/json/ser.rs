@@ -53,25 +53,27 @@ pub fn write_u64(out: &mut Vec<u8>, n: u64) {
         out.push(b'0' + n as u8);
         return;
     }
-    // Two digits at a time from the end of a stack buffer.
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
+    let len = n.ilog10() as usize + 1;
+    // A constant-size append (no memcpy call for a few bytes), the digits
+    // written in place two at a time from the end, then the rest cut.
+    let start = out.len();
+    out.extend_from_slice(&[b'0'; 20]);
+    let digits = &mut out[start..start + len];
+    let mut at = len;
     let mut n = n;
     while n >= 100 {
         let pair = (n % 100) as usize * 2;
         n /= 100;
         at -= 2;
-        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
     }
     if n >= 10 {
         let pair = n as usize * 2;
-        at -= 2;
-        buf[at..at + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        digits[at - 2..at].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
     } else {
-        at -= 1;
-        buf[at] = b'0' + n as u8;
+        digits[at - 1] = b'0' + n as u8;
     }
-    out.extend_from_slice(&buf[at..]);
+    out.truncate(start + len);
 }
 
 /// `extend_from_slice`, with a plain loop for a few bytes: a memcpy call
