@@ -1,5 +1,5 @@
 //! Hand-written JSON for the payloads most traffic is made of: inv,
-//! getdata, notfound, tx and block. Byte for byte what the serde path
+//! getdata, notfound, tx, block and addr. Byte for byte what the serde path
 //! writes (tests/messages_differential*.rs compare the two on random
 //! messages; the goldens on real captures), but without serde's per-field
 //! calls: every key and the punctuation around it is one constant-size
@@ -8,9 +8,13 @@
 use super::ser::{write_i64, write_u64};
 use crate::p2p::hash::{write_hash_hex, write_hex};
 use crate::p2p::message::Message;
+use crate::p2p::message::address::{AddrEntry, Addresses};
 use crate::p2p::message::block::{Block, BlockHeader};
 use crate::p2p::message::inventory::{InvItem, Inventory};
+use crate::p2p::message::network::{ServiceName, Services};
 use crate::p2p::message::transaction::{Transaction, TxIn, TxOut};
+use std::io::Write;
+use std::net::Ipv6Addr;
 
 /// Writes `message`'s payload object and returns true, or returns false
 /// (writing nothing) for the payloads left to serde.
@@ -21,6 +25,7 @@ pub fn write_payload(out: &mut Vec<u8>, message: &Message<'_>) -> bool {
         }
         Message::Tx(tx) => write_tx(out, tx),
         Message::Block(block) => write_block(out, block),
+        Message::Addr(addr) => write_addresses(out, addr),
         _ => return false,
     }
     true
@@ -167,4 +172,72 @@ fn write_header(out: &mut Vec<u8>, header: &BlockHeader) {
     out.extend_from_slice(b",\"nonce\":");
     write_u64(out, u64::from(header.nonce));
     out.push(b'}');
+}
+
+fn write_addresses(out: &mut Vec<u8>, addr: &Addresses) {
+    out.extend_from_slice(b"{\"addresses\":[");
+    for (i, entry) in addr.addresses.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_addr_entry(out, entry);
+    }
+    out.extend_from_slice(b"]}");
+}
+
+fn write_addr_entry(out: &mut Vec<u8>, entry: &AddrEntry) {
+    match entry.time {
+        Some(time) => {
+            out.extend_from_slice(b"{\"time\":");
+            write_u64(out, u64::from(time));
+            out.extend_from_slice(b",\"services\":");
+        }
+        None => out.extend_from_slice(b"{\"services\":"),
+    }
+    write_services(out, &entry.services);
+    out.extend_from_slice(b",\"ip\":\"");
+    write_ip(out, &entry.ip);
+    out.extend_from_slice(b"\",\"port\":");
+    write_u64(out, u64::from(entry.port));
+    out.push(b'}');
+}
+
+fn write_services(out: &mut Vec<u8>, services: &Services) {
+    out.extend_from_slice(b"{\"bits\":");
+    write_u64(out, services.0);
+    out.extend_from_slice(b",\"names\":[");
+    for (i, name) in services.iter_names().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'"');
+        match name {
+            // Names are this crate's constants: nothing to escape.
+            ServiceName::Known(name) => out.extend_from_slice(name.as_bytes()),
+            ServiceName::Bit(bit) => {
+                out.extend_from_slice(b"bit ");
+                write_u64(out, u64::from(bit));
+            }
+        }
+        out.push(b'"');
+    }
+    out.extend_from_slice(b"]}");
+}
+
+/// As `network::ip_text`: IPv4-mapped addresses dotted, others as IPv6.
+fn write_ip(out: &mut Vec<u8>, ip: &Ipv6Addr) {
+    match ip.to_ipv4_mapped() {
+        Some(v4) => {
+            let [a, b, c, d] = v4.octets();
+            for (i, octet) in [a, b, c, d].into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                write_u64(out, u64::from(octet));
+            }
+        }
+        None => {
+            let _ = write!(out, "{ip}");
+        }
+    }
 }

@@ -22,17 +22,35 @@ const SERVICE_NAMES: [(u64, &str); 7] = [
     (1 << 11, "NODE_P2P_V2"),
 ];
 
+/// One set service bit: its protocol.h name, or its number if unnamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceName {
+    Known(&'static str),
+    /// Shown as "bit N".
+    Bit(u32),
+}
+
 impl Services {
-    /// Names of the set bits; unknown bits as "bit N".
-    pub fn names(&self) -> Vec<String> {
-        (0..64)
-            .filter(|bit| self.0 & (1u64 << bit) != 0)
+    /// The set bits, lowest first, without allocating.
+    pub fn iter_names(&self) -> impl Iterator<Item = ServiceName> + use<> {
+        let bits = self.0;
+        (0..64u32)
+            .filter(move |bit| bits & (1u64 << bit) != 0)
             .map(|bit| {
                 let flag = 1u64 << bit;
                 match SERVICE_NAMES.iter().find(|(f, _)| *f == flag) {
-                    Some((_, name)) => (*name).to_string(),
-                    None => format!("bit {bit}"),
+                    Some((_, name)) => ServiceName::Known(name),
+                    None => ServiceName::Bit(bit),
                 }
+            })
+    }
+
+    /// Names of the set bits; unknown bits as "bit N".
+    pub fn names(&self) -> Vec<String> {
+        self.iter_names()
+            .map(|name| match name {
+                ServiceName::Known(name) => name.to_string(),
+                ServiceName::Bit(bit) => format!("bit {bit}"),
             })
             .collect()
     }
