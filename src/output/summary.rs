@@ -4,7 +4,7 @@
 
 use super::escape::escape_bytes;
 use crate::p2p::Hash256;
-use crate::p2p::message::{InvItem, Message, Transaction};
+use crate::p2p::message::{InvItems, Message, Transaction};
 use std::fmt::Write;
 
 /// Appends the summary of `message` to `out`.
@@ -207,7 +207,7 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
 }
 
 /// `3 items: 2 tx, 1 block` (one item: its hash too).
-fn inventory(items: &[InvItem], out: &mut String) {
+fn inventory(items: &InvItems<'_>, out: &mut String) {
     let _ = write!(
         out,
         "{} item{}",
@@ -215,7 +215,7 @@ fn inventory(items: &[InvItem], out: &mut String) {
         if items.len() == 1 { "" } else { "s" }
     );
     let mut kinds: Vec<(&str, usize)> = Vec::new();
-    for item in items {
+    for item in items.iter() {
         let name = short_inv_name(item.type_name);
         match kinds.iter_mut().find(|(n, _)| *n == name) {
             Some((_, c)) => *c += 1,
@@ -223,7 +223,7 @@ fn inventory(items: &[InvItem], out: &mut String) {
         }
     }
     counts(&kinds, out);
-    if let [only] = items {
+    if let (1, Some(only)) = (items.len(), items.get(0)) {
         let _ = write!(out, " {}", only.hash);
     }
 }

@@ -31,13 +31,13 @@ pub fn write_payload(out: &mut Vec<u8>, message: &Message<'_>) -> bool {
     true
 }
 
-fn write_inventory(out: &mut Vec<u8>, inv: &Inventory) {
+fn write_inventory(out: &mut Vec<u8>, inv: &Inventory<'_>) {
     out.extend_from_slice(b"{\"inventory\":[");
     for (i, item) in inv.inventory.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_inv_item(out, item);
+        write_inv_item(out, &item);
     }
     out.extend_from_slice(b"]}");
 }

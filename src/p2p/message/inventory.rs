@@ -37,23 +37,69 @@ pub struct InvItem {
     pub hash: Hash256,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Inventory {
-    pub inventory: Vec<InvItem>,
+/// An inventory vector (inv, getdata, notfound): its items as sent, 36
+/// bytes each, borrowed from the payload (no allocation per message:
+/// these are the most frequent messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Inventory<'a> {
+    pub inventory: InvItems<'a>,
 }
 
-pub(super) fn read_inventory(r: &mut Reader<'_>) -> Result<Inventory, DecodeError> {
-    let count = r.count("inv.count", MAX_INV_SZ)?;
-    let mut inventory = Vec::with_capacity(r.capacity_for(count, 36));
-    for _ in 0..count {
-        let type_id = r.u32_le("inv.type")?;
-        inventory.push(InvItem {
-            type_name: inv_type_name(type_id),
-            type_id,
-            hash: r.hash("inv.hash")?,
-        });
+/// The items of an inventory vector: `raw` holds whole 36-byte items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InvItems<'a> {
+    raw: &'a [u8],
+}
+
+/// One inventory item on the wire: 4-byte type, 32-byte hash.
+const INV_ITEM_SIZE: usize = 36;
+
+impl<'a> InvItems<'a> {
+    pub fn len(&self) -> usize {
+        self.raw.len() / INV_ITEM_SIZE
     }
-    Ok(Inventory { inventory })
+
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = InvItem> + use<'a> {
+        self.raw.chunks_exact(INV_ITEM_SIZE).map(|item| {
+            let (type_bytes, hash) = item.split_at(4);
+            let type_id = u32::from_le_bytes(type_bytes.try_into().unwrap_or_default());
+            InvItem {
+                type_name: inv_type_name(type_id),
+                type_id,
+                hash: Hash256(hash.try_into().unwrap_or_default()),
+            }
+        })
+    }
+
+    pub fn get(&self, index: usize) -> Option<InvItem> {
+        self.iter().nth(index)
+    }
+}
+
+impl Serialize for InvItems<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+pub(super) fn read_inventory<'a>(r: &mut Reader<'a>) -> Result<Inventory<'a>, DecodeError> {
+    let count = r.count("inv.count", MAX_INV_SZ)?;
+    // Whole items only: a short last item is an error at its own offset,
+    // as when reading item by item.
+    let start = r.position();
+    for _ in 0..count {
+        r.u32_le("inv.type")?;
+        r.hash("inv.hash")?;
+    }
+    Ok(Inventory {
+        inventory: InvItems {
+            raw: r.consumed_since(start),
+        },
+    })
 }
 
 /// getblocks / getheaders payload.

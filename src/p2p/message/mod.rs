@@ -31,7 +31,7 @@ pub use block::{Block, BlockHeader, Headers, MerkleBlock};
 pub use bloom::{FilterAdd, FilterLoad};
 pub use compact::{BlockTxn, CmpctBlock, GetBlockTxn, SendCmpct};
 pub use filters::{CFCheckpt, CFHeaders, CFilter, GetCFCheckpt, GetCFHeaders, GetCFilters};
-pub use inventory::{BlockLocator, InvItem, Inventory};
+pub use inventory::{BlockLocator, InvItem, InvItems, Inventory};
 pub use legacy::{Alert, Reject};
 pub use network::{FeeFilter, NetAddr, Ping, Pong, SendTxRcncl, Services, Version};
 pub use transaction::Transaction;
@@ -109,9 +109,9 @@ pub enum Message<'a> {
     Addr(Addresses),
     AddrV2(AddressesV2<'a>),
     SendAddrV2,
-    Inv(Inventory),
-    GetData(Inventory),
-    NotFound(Inventory),
+    Inv(Inventory<'a>),
+    GetData(Inventory<'a>),
+    NotFound(Inventory<'a>),
     GetBlocks(BlockLocator),
     GetHeaders(BlockLocator),
     Tx(Transaction<'a>),

@@ -75,9 +75,9 @@ fn mainnet_2011_addr_and_inv() {
         "0102000000139d38138819524b1390f9251a0c354551605acf21d49dd91a1e000000000000",
     );
     let Message::Inv(inv) = m else { panic!() };
-    assert_eq!(inv.inventory[0].type_name, "MSG_BLOCK");
+    assert_eq!(inv.inventory.get(0).unwrap().type_name, "MSG_BLOCK");
     assert_eq!(
-        inv.inventory[0].hash,
+        inv.inventory.get(0).unwrap().hash,
         h("0000000000001e1ad99dd421cf5a605145350c1a25f990134b52198813389d13")
     );
     // The same addr from a pre-31402 peer has no timestamps: 26 bytes.

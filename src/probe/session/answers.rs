@@ -80,8 +80,8 @@ impl Session<'_, '_> {
         self.resolve(i, status);
     }
 
-    pub(super) fn on_notfound(&mut self, inv: &Inventory) {
-        for item in &inv.inventory {
+    pub(super) fn on_notfound(&mut self, inv: &Inventory<'_>) {
+        for item in inv.inventory.iter() {
             let found = self.config.requests.iter().enumerate().position(|(i, r)| {
                 self.statuses.get(i) == Some(&Status::Pending)
                     && r.answered_by_inv(item.type_id, &item.hash)
