@@ -172,7 +172,20 @@ impl<'a> Reader<'a> {
 
     /// A CompactSize integer. A non-canonical encoding is noted as an
     /// anomaly and its value used anyway.
+    #[inline]
     pub fn compact_size(&mut self, what: &'static str) -> Result<u64, DecodeError> {
+        // Almost every count and length fits in its first byte.
+        match self.data.get(self.pos) {
+            Some(&small) if small < 0xfd => {
+                self.pos = self.pos.saturating_add(1);
+                Ok(u64::from(small))
+            }
+            _ => self.compact_size_wide(what),
+        }
+    }
+
+    #[cold]
+    fn compact_size_wide(&mut self, what: &'static str) -> Result<u64, DecodeError> {
         let offset = self.pos;
         let (value, min) = match self.u8(what)? {
             0xfd => (u64::from(self.u16_le(what)?), 0xfd),
