@@ -42,10 +42,17 @@ def main():
         hl = subprocess.run([HASHLIMIT, pcap + ".json"], capture_output=True, text=True, check=True)
         hash_secs = float(json.loads(hl.stdout)["seconds"])
         limit_mbs = size_mb / hash_secs
-        for fmt in ("json", "text"):
-            secs, rss = median_run([BIN, "read", pcap, "--format", fmt], args.runs)
+        # The default outputs, and for blocks also JSON with -v: whole
+        # transactions inside blocks (scripts and witnesses in hex) instead
+        # of summaries.
+        variants = [("json", []), ("text", [])]
+        if workload == "blocks":
+            variants.append(("json -v", ["-v"]))
+        for label, extra in variants:
+            fmt = label.split()[0]
+            secs, rss = median_run([BIN, "read", pcap, "--format", fmt] + extra, args.runs)
             rows.append({
-                "workload": workload, "format": fmt,
+                "workload": workload, "format": label,
                 "MB/s": size_mb / secs, "msgs/s": side["messages"] / secs,
                 "RSS MiB": rss / 1024, "limit MB/s": limit_mbs,
                 "of limit": (size_mb / secs) / limit_mbs, "seconds": secs,

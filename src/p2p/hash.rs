@@ -1,7 +1,6 @@
 //! sha256d and 32-byte hashes shown in display order.
 
 use serde::{Serialize, Serializer};
-use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// sha256(sha256(data)), the hash behind checksums, txids and block hashes.
@@ -21,30 +20,61 @@ const SHA256_IV: [u32; 8] = [
     0x5be0_cd19,
 ];
 
-/// SHA-256 through the `sha2` crate's compression function: whole blocks
-/// straight from `data`, then the padded tail. Most messages are a few
-/// blocks long, where the streaming API's buffering costs as much as the
-/// compression itself.
-fn sha256(data: &[u8]) -> [u8; 32] {
+/// SHA-256 of `parts` as if concatenated, through the `sha2` crate's
+/// compression function: whole blocks straight from each part, the bytes
+/// between parts through a one-block carry, then the padded tail. Most
+/// messages are a few blocks long, where the streaming API's buffering
+/// costs as much as the compression itself.
+fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
     let mut state = SHA256_IV;
-    let (blocks, tail) = data.as_chunks::<64>();
-    sha2::block_api::compress256(&mut state, blocks);
+    let mut carry = [0u8; 64];
+    let mut carried = 0usize;
+    let mut total = 0u64;
+    for part in parts {
+        total = total.wrapping_add(part.len() as u64);
+        let mut rest = *part;
+        if carried > 0 {
+            let take = (64usize.saturating_sub(carried)).min(rest.len());
+            let (head, tail) = rest.split_at(take);
+            if let Some(dst) = carry.get_mut(carried..carried.saturating_add(take)) {
+                dst.copy_from_slice(head);
+            }
+            carried = carried.saturating_add(take);
+            rest = tail;
+            if carried < 64 {
+                continue;
+            }
+            // The carry is full: compress it; the part's tail refills it.
+            sha2::block_api::compress256(&mut state, &[carry]);
+        }
+        let (blocks, tail) = rest.as_chunks::<64>();
+        sha2::block_api::compress256(&mut state, blocks);
+        if let Some(dst) = carry.get_mut(..tail.len()) {
+            dst.copy_from_slice(tail);
+        }
+        carried = tail.len();
+    }
     // Padding: 0x80, zeros, then the length in bits as a big-endian u64,
     // in one block if the tail leaves room for 9 bytes, else in two.
     let mut last = [0u8; 128];
-    let (head, _) = last.split_at_mut(tail.len());
-    head.copy_from_slice(tail);
-    if let Some(marker) = last.get_mut(tail.len()) {
+    if let (Some(dst), Some(src)) = (last.get_mut(..carried), carry.get(..carried)) {
+        dst.copy_from_slice(src);
+    }
+    if let Some(marker) = last.get_mut(carried) {
         *marker = 0x80;
     }
-    let padded_len: usize = if tail.len() < 56 { 64 } else { 128 };
-    let bits = (data.len() as u64).wrapping_mul(8);
+    let padded_len: usize = if carried < 56 { 64 } else { 128 };
+    let bits = total.wrapping_mul(8);
     if let Some(len_field) = last.get_mut(padded_len.saturating_sub(8)..padded_len) {
         len_field.copy_from_slice(&bits.to_be_bytes());
     }
     let (padded, _) = last.split_at(padded_len.min(128));
     sha2::block_api::compress256(&mut state, padded.as_chunks::<64>().0);
     state_bytes(&state)
+}
+
+fn sha256(data: &[u8]) -> [u8; 32] {
+    sha256_parts(&[data])
 }
 
 /// The second SHA-256 of sha256d hashes exactly 32 bytes: one block whose
@@ -74,11 +104,7 @@ fn state_bytes(state: &[u32; 8]) -> [u8; 32] {
 /// sha256d over several slices, as if concatenated (txid of a segwit tx
 /// skips the marker, flag and witnesses without copying the rest).
 pub fn sha256d_parts(parts: &[&[u8]]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p);
-    }
-    Sha256::digest(h.finalize()).into()
+    sha256_of_hash(&sha256_parts(parts))
 }
 
 /// The first four bytes of sha256d(payload): the v1 header checksum.
@@ -294,6 +320,7 @@ pub fn as_hex<S: Serializer, T: AsRef<[u8]>>(bytes: &T, s: S) -> Result<S::Ok, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     #[test]
     fn sha256_matches_the_streaming_api_at_every_padding_boundary() {
@@ -303,6 +330,20 @@ mod tests {
             assert_eq!(sha256(&data[..len]), expected, "length {len}");
             let twice: [u8; 32] = Sha256::digest(expected).into();
             assert_eq!(sha256d(&data[..len]), twice, "length {len}");
+        }
+    }
+
+    #[test]
+    fn sha256_parts_matches_the_streaming_api_for_every_split() {
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 13 + 7) as u8).collect();
+        for len in [0, 3, 55, 56, 63, 64, 65, 119, 120, 128, 200, 300] {
+            let expected: [u8; 32] = Sha256::digest(&data[..len]).into();
+            for a in 0..=len.min(70) {
+                for b in [a, (a + 1).min(len), (a + 64).min(len), len] {
+                    let parts = [&data[..a], &data[a..b], &data[b..len]];
+                    assert_eq!(sha256_parts(&parts), expected, "{len} split at {a}, {b}");
+                }
+            }
         }
     }
 
