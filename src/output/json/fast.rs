@@ -33,12 +33,9 @@ pub fn write_payload(out: &mut Vec<u8>, message: &Message<'_>) -> bool {
 
 fn write_inventory(out: &mut Vec<u8>, inv: &Inventory<'_>) {
     out.extend_from_slice(b"{\"inventory\":[");
-    for (i, item) in inv.inventory.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_inv_item(out, &item);
-    }
+    write_elements(out, inv.inventory.iter(), |out, item| {
+        write_inv_item(out, &item)
+    });
     out.extend_from_slice(b"]}");
 }
 
@@ -90,19 +87,11 @@ fn write_tx(out: &mut Vec<u8>, tx: &Transaction<'_>) {
     write_u64(out, tx.outputs.len());
     if tx.full_detail {
         out.extend_from_slice(b",\"inputs\":[");
-        for (i, input) in tx.inputs.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_input(out, &input);
-        }
+        write_elements(out, tx.inputs.iter(), |out, input| write_input(out, &input));
         out.extend_from_slice(b"],\"outputs\":[");
-        for (i, output) in tx.outputs.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            write_output(out, &output);
-        }
+        write_elements(out, tx.outputs.iter(), |out, output| {
+            write_output(out, &output)
+        });
         out.push(b']');
     }
     out.extend_from_slice(b",\"lock_time\":");
@@ -126,12 +115,9 @@ fn write_input(out: &mut Vec<u8>, input: &TxIn<'_>) {
     out.extend_from_slice(b",\"sequence\":");
     write_u64(out, u64::from(input.sequence));
     out.extend_from_slice(b",\"witness\":[");
-    for (i, item) in input.witness.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_hex_string(out, item);
-    }
+    write_elements(out, input.witness.iter(), |out, item| {
+        write_hex_string(out, item)
+    });
     out.extend_from_slice(b"]}");
 }
 
@@ -147,12 +133,7 @@ fn write_block(out: &mut Vec<u8>, block: &Block<'_>) {
     out.extend_from_slice(b"{\"header\":");
     write_header(out, &block.header);
     out.extend_from_slice(b",\"transactions\":[");
-    for (i, tx) in block.transactions.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_tx(out, tx);
-    }
+    write_elements(out, block.transactions.iter(), |out, tx| write_tx(out, tx));
     out.extend_from_slice(b"]}");
 }
 
@@ -176,12 +157,9 @@ fn write_header(out: &mut Vec<u8>, header: &BlockHeader) {
 
 fn write_addresses(out: &mut Vec<u8>, addr: &Addresses) {
     out.extend_from_slice(b"{\"addresses\":[");
-    for (i, entry) in addr.addresses.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_addr_entry(out, entry);
-    }
+    write_elements(out, addr.addresses.iter(), |out, entry| {
+        write_addr_entry(out, entry)
+    });
     out.extend_from_slice(b"]}");
 }
 
@@ -239,5 +217,19 @@ fn write_ip(out: &mut Vec<u8>, ip: &Ipv6Addr) {
         None => {
             let _ = write!(out, "{ip}");
         }
+    }
+}
+
+/// The elements of a JSON array (between its brackets), comma-separated.
+fn write_elements<T>(
+    out: &mut Vec<u8>,
+    items: impl Iterator<Item = T>,
+    mut write: impl FnMut(&mut Vec<u8>, T),
+) {
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(out, item);
     }
 }
