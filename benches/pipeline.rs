@@ -17,10 +17,10 @@ use bitcoin::{
 use btcsniff::flow::{Chunk, Reassembler};
 use btcsniff::output::json::JsonSink;
 use btcsniff::output::{Event, Meta, Sink, SinkOptions};
-use btcsniff::p2p::Network;
 use btcsniff::p2p::encode::frame;
 use btcsniff::p2p::frame::{Command, FrameDecoder, FrameEvent};
 use btcsniff::p2p::message::{self, DecodeContext};
+use btcsniff::p2p::{Hash256, Network, sha256d};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
@@ -150,6 +150,7 @@ fn decoding(c: &mut Criterion) {
     let ctx = DecodeContext {
         peer_version: None,
         full_detail: false,
+        payload_hash: None,
     };
     let mut rng = Bytes(7);
     let mut g = c.benchmark_group("decode");
@@ -159,6 +160,15 @@ fn decoding(c: &mut Criterion) {
         let name = if segwit { "tx_segwit" } else { "tx_legacy" };
         g.bench_function(name, |b| {
             b.iter(|| black_box(message::decode(&Command::new("tx"), black_box(&tx), &ctx)))
+        });
+        // As the pipeline decodes it: the framing decoder's checksum hash
+        // is the txid (legacy) or wtxid (segwit).
+        let known = DecodeContext {
+            payload_hash: Some(Hash256(sha256d(&tx))),
+            ..ctx
+        };
+        g.bench_function(format!("{name}_hash_known"), |b| {
+            b.iter(|| black_box(message::decode(&Command::new("tx"), black_box(&tx), &known)))
         });
     }
     let block = block_payload(3000);

@@ -13,20 +13,29 @@ use bitcoin::p2p::message::{NetworkMessage, RawNetworkMessage};
 use bitcoin::p2p::message_compact_blocks::{BlockTxn, CmpctBlock, GetBlockTxn};
 use bitcoin::{Amount, BlockHash, CompactTarget, MerkleBlock, OutPoint, ScriptBuf, Sequence};
 use bitcoin::{Transaction, TxIn, TxMerkleNode, TxOut, Txid, Witness};
-use btcsniff::p2p::frame::Command;
+use btcsniff::p2p::frame::{Checksum, Command, FrameDecoder, FrameEvent};
 use btcsniff::p2p::message::{self, DecodeContext, Message};
 use proptest::prelude::*;
 
-/// Encodes with rust-bitcoin, decodes with ours (full detail, and checks
+/// Encodes with rust-bitcoin, frames and decodes with ours (full detail,
+/// with and without the payload hash the framing decoder kept; and checks
 /// the JSON of the summary form too).
-fn roundtrip(msg: NetworkMessage, check: impl FnOnce(&Message<'_>)) {
+fn roundtrip(msg: NetworkMessage, check: impl Fn(&Message<'_>)) {
     let raw = RawNetworkMessage::new(Magic::BITCOIN, msg);
     let bytes = bitcoin::consensus::serialize(&raw);
-    let payload = &bytes[24..];
-    let decode = |full_detail| {
+    let mut framer = FrameDecoder::new();
+    framer.push(&bytes);
+    let Some(FrameEvent::Frame(frame)) = framer.next_event() else {
+        panic!("rust-bitcoin's message does not frame")
+    };
+    assert_eq!(frame.checksum, Checksum::Valid);
+    let payload = frame.payload;
+    assert_eq!(payload, &bytes[24..]);
+    let decode = |full_detail, payload_hash| {
         let ctx = DecodeContext {
             peer_version: None,
             full_detail,
+            payload_hash,
         };
         let decoded = message::decode(&Command::new(raw.cmd()), payload, &ctx);
         assert!(decoded.anomalies.is_empty(), "{:?}", decoded.anomalies);
@@ -35,8 +44,11 @@ fn roundtrip(msg: NetworkMessage, check: impl FnOnce(&Message<'_>)) {
         same_json_as_serde(&m);
         m
     };
-    decode(false);
-    check(&decode(true));
+    decode(false, None);
+    check(&decode(true, None));
+    // As the pipeline decodes: a standalone tx's txid or wtxid then comes
+    // from the hash computed for the checksum.
+    check(&decode(true, frame.payload_hash));
 }
 
 /// The JSON sink's own writer (hand-written for tx and block) writes

@@ -1,6 +1,7 @@
 //! The framing decoder fed arbitrary bytes in arbitrary chunks, with gaps:
 //! no panic, bounded buffer, and every byte accounted for.
-use btcsniff::p2p::frame::{FrameDecoder, FrameEvent, FramingFinding};
+use btcsniff::p2p::frame::{Checksum, FrameDecoder, FrameEvent, FramingFinding};
+use btcsniff::p2p::{Hash256, sha256d};
 
 /// A message is at most 24 + 4,000,000 bytes: the decoder never needs more.
 const MAX_BUFFER: usize = 24 + 4_000_000 + 64 * 1024;
@@ -16,6 +17,11 @@ pub fn run(data: &[u8]) {
     let mut count = |ev: FrameEvent<'_>| match ev {
         FrameEvent::Frame(f) => {
             assert_eq!(f.payload.len() as u64, u64::from(f.length));
+            // The hash kept for reuse is of exactly this payload.
+            match f.checksum {
+                Checksum::Absent => assert_eq!(f.payload_hash, None),
+                _ => assert_eq!(f.payload_hash, Some(Hash256(sha256d(f.payload)))),
+            }
         }
         FrameEvent::Finding(FramingFinding::SkippedBytes { bytes, .. }) => {
             accounted = accounted.saturating_add(bytes);

@@ -2,6 +2,7 @@
 //! rendering of whatever decoded: no panic anywhere.
 use btcsniff::p2p::frame::Command;
 use btcsniff::p2p::message::{self, DecodeContext};
+use btcsniff::p2p::{Hash256, sha256d};
 
 /// Every known command, plus one that is not.
 const COMMANDS: [&str; 38] = {
@@ -24,8 +25,18 @@ pub fn run(data: &[u8]) {
         let ctx = DecodeContext {
             peer_version,
             full_detail,
+            payload_hash: None,
         };
         let decoded = message::decode(&command, payload, &ctx);
+        // With the payload's hash known (as the framing decoder passes
+        // it), the result must be the same.
+        let known = DecodeContext {
+            payload_hash: Some(Hash256(sha256d(payload))),
+            ..ctx
+        };
+        let with_hash = message::decode(&command, payload, &known);
+        assert_eq!(with_hash.message, decoded.message);
+        assert_eq!(with_hash.anomalies, decoded.anomalies);
         if let Ok(m) = &decoded.message {
             let _ = serde_json::to_vec(m).expect("every message serializes");
             let mut line = String::new();

@@ -304,6 +304,7 @@ impl<'s> Handler<'s> {
         let ctx = DecodeContext {
             peer_version,
             full_detail: self.config.verbose,
+            payload_hash: frame.payload_hash,
         };
         let decoded = message::decode(&frame.command, frame.payload, &ctx);
         if let Ok(Message::Version(v)) = &decoded.message {

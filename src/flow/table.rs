@@ -12,6 +12,15 @@ use std::collections::HashMap;
 
 const NIL: u32 = u32::MAX;
 
+/// The hasher of the flow index. Keys are 4-tuples anyone on the wire
+/// chooses, so the hash must be seeded per process, unknown to them
+/// (std's SipHash is, at several times the cost of one lookup here).
+/// foldhash's RandomState is seeded per process and per map; `quality`
+/// rather than `fast`: the same hashing plus one multiply that mixes the
+/// final bits, which are the ones the table indexes with, so keys that
+/// differ little (sequential ports, adjacent addresses) still spread.
+type FlowIndexHasher = foldhash::quality::RandomState;
+
 /// Table-wide counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TableStats {
@@ -40,7 +49,7 @@ struct Slot<S> {
 pub struct FlowTable<S> {
     limits: FlowLimits,
     bitcoin_ports: Vec<u16>,
-    index: HashMap<FlowKey, u32>,
+    index: HashMap<FlowKey, u32, FlowIndexHasher>,
     /// Invariant: `slots[i]` is `Some` exactly for the indices in `index`'s
     /// values, which are also exactly the members of the activity list;
     /// `free` holds the other indices.
@@ -66,7 +75,7 @@ impl<S> FlowTable<S> {
                 ..limits
             },
             bitcoin_ports,
-            index: HashMap::new(),
+            index: HashMap::with_hasher(FlowIndexHasher::default()),
             slots: Vec::new(),
             free: Vec::new(),
             head: NIL,

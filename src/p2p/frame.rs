@@ -44,7 +44,7 @@ mod tests;
 
 pub use header::{HEADER_LEN, LEGACY_HEADER_LEN, find_v1_header, looks_like_v1_header};
 
-use super::Network;
+use super::{Hash256, Network};
 use machine::{Decided, Machine, Out};
 use std::collections::VecDeque;
 
@@ -112,6 +112,13 @@ pub struct Frame<'a> {
     pub payload: &'a [u8],
     /// Offset of the header's first byte in this direction's stream.
     pub stream_offset: u64,
+    /// sha256d(payload) as this decoder computed it to check the checksum
+    /// (whether the checksum then matched or not): whoever decodes the
+    /// payload can reuse it instead of hashing the same bytes again (a
+    /// standalone `tx`: it is the txid or wtxid, see
+    /// `message::DecodeContext::payload_hash`). None when the payload was
+    /// not hashed: a legacy header has no checksum.
+    pub payload_hash: Option<Hash256>,
 }
 
 /// Anomalies of the byte stream itself.
@@ -407,5 +414,6 @@ fn frame_at(bytes: &[u8], start: usize, d: Decided, offset: u64) -> Frame<'_> {
         checksum: d.checksum,
         payload,
         stream_offset: offset,
+        payload_hash: d.payload_hash,
     }
 }

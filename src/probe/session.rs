@@ -406,6 +406,7 @@ impl Session<'_, '_> {
         let ctx = DecodeContext {
             peer_version: self.peer_version,
             full_detail: self.config.full_detail,
+            payload_hash: frame.payload_hash,
         };
         let decoded = message::decode(&frame.command, frame.payload, &ctx);
         self.emit_message(Side::Remote, frame, &decoded);
@@ -580,11 +581,14 @@ impl Session<'_, '_> {
             checksum: Checksum::Valid,
             payload,
             stream_offset: self.sent_bytes,
+            // Built here, not framed: nothing hashed the payload.
+            payload_hash: None,
         };
         self.sent_bytes = self.sent_bytes.saturating_add(bytes.len() as u64);
         let ctx = DecodeContext {
             peer_version: Some(PROTOCOL_VERSION),
             full_detail: self.config.full_detail,
+            payload_hash: frame.payload_hash,
         };
         let decoded = message::decode(&frame.command, payload, &ctx);
         self.emit_message(Side::Local, &frame, &decoded);

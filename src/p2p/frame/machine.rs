@@ -5,8 +5,7 @@
 
 use super::header::{self, HEADER_LEN, LEGACY_HEADER_LEN, may_be_legacy, rest_plausible};
 use super::{Checksum, Command, FramingFinding};
-use crate::p2p::hash::checksum;
-use crate::p2p::{MAX_PROTOCOL_MESSAGE_LENGTH, Network};
+use crate::p2p::{Hash256, MAX_PROTOCOL_MESSAGE_LENGTH, Network, sha256d};
 
 /// At most this many unknown magics are adopted per direction (one is the
 /// realistic case: a custom signet).
@@ -36,6 +35,9 @@ pub struct Decided {
     pub length: u32,
     pub checksum: Checksum,
     pub header_len: usize,
+    /// sha256d of exactly the payload above, when it was hashed to check
+    /// the checksum (see `Frame::payload_hash`).
+    pub payload_hash: Option<Hash256>,
 }
 
 impl Decided {
@@ -421,12 +423,13 @@ impl Machine {
         let strict = scanning || !trusted;
         let len = length as usize;
         let std_end = HEADER_LEN.saturating_add(len);
-        let decided = |checksum, header_len| Decided {
+        let decided = |checksum, header_len, payload_hash| Decided {
             network: Network::from_magic(magic),
             command: Command(command),
             length,
             checksum,
             header_len,
+            payload_hash,
         };
         let Some(payload) = view.get(HEADER_LEN..std_end) else {
             // LEGACY RULE, part 1: a version/verack whose 24-byte reading is
@@ -443,9 +446,13 @@ impl Machine {
             }
             return Class::Wait(std_end);
         };
-        let actual = checksum(payload);
+        // The whole sha256d is kept with the frame: for a standalone `tx`
+        // it is the txid (legacy) or the wtxid (segwit), so the message
+        // decoder need not hash the same bytes again.
+        let hash = sha256d(payload);
+        let actual = checksum_of(&hash);
         if actual == claimed {
-            return Class::Message(decided(Checksum::Valid, HEADER_LEN));
+            return Class::Message(decided(Checksum::Valid, HEADER_LEN, Some(Hash256(hash))));
         }
         // LEGACY RULE, part 2. Pre-2012 peers sent version and verack with
         // a 20-byte header (no checksum) and every other message with 24.
@@ -478,18 +485,25 @@ impl Machine {
                 && len >= MIN_VERSION_PAYLOAD
                 && (1..=LATEST_PROTOCOL_VERSION).contains(&u32::from_le_bytes(claimed));
             if lone_verack || legacy_version || next_magic.is_some_and(|m| self.trusted(m)) {
-                return Class::Message(decided(Checksum::Absent, LEGACY_HEADER_LEN));
+                // The hash above covered the 24-byte reading's payload
+                // (view[24..24 + length]), not the legacy one's
+                // (view[20..20 + length]): it must not travel with it.
+                return Class::Message(decided(Checksum::Absent, LEGACY_HEADER_LEN, None));
             }
         }
         if strict {
             return Class::NotHeader;
         }
+        // A wrong checksum still leaves `hash` as sha256d of exactly this
+        // frame's payload: it is our own hash of the bytes, not the
+        // header's claim, so it is as reusable as a matching one.
         Class::Message(decided(
             Checksum::Invalid {
                 expected: claimed,
                 actual,
             },
             HEADER_LEN,
+            Some(Hash256(hash)),
         ))
     }
 
@@ -508,8 +522,14 @@ impl Machine {
             length,
             checksum: Checksum::Absent,
             header_len: LEGACY_HEADER_LEN,
+            payload_hash: None,
         })
     }
+}
+
+/// The v1 header checksum: the first four bytes of sha256d(payload).
+fn checksum_of(hash: &[u8; 32]) -> [u8; 4] {
+    [hash[0], hash[1], hash[2], hash[3]]
 }
 
 /// `N` bytes of `bytes` from `at`; zeros if `bytes` is shorter (callers

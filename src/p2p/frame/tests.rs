@@ -5,6 +5,7 @@
 //! capture (tests/data/mainnet-2011-ndpi.pcap, TCP stream 1).
 
 use super::*;
+use crate::p2p::sha256d;
 use proptest::prelude::*;
 
 pub const BLOCK: &str = "fabfb5da626c6f636b0000000000000090000000396b37590400000006226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f3c7551a04560944eedf4236788a21b117e60adbf21111a7cc79734f853b3cde9dbe5494dffff7f20010000000101000000010000000000000000000000000000000000000000000000000000000000000000ffffffff020101ffffffff0100f2052a01000000015100000000";
@@ -61,6 +62,7 @@ pub enum Ev {
         checksum: Checksum,
         payload: Vec<u8>,
         offset: u64,
+        payload_hash: Option<Hash256>,
     },
     Finding(FramingFinding),
 }
@@ -75,6 +77,7 @@ impl Ev {
                 checksum: f.checksum,
                 payload: f.payload.to_vec(),
                 offset: f.stream_offset,
+                payload_hash: f.payload_hash,
             },
             FrameEvent::Finding(f) => Ev::Finding(f),
         }
@@ -174,6 +177,7 @@ fn regtest_vectors_frame_in_order() {
         ]
     );
     assert_eq!(frame_count(&evs), evs.len(), "no findings: {evs:?}");
+    assert!(payload_hashes_are_of_the_payload(&evs));
     let mut offset = 0u64;
     for (ev, hex) in evs.iter().zip(ALL_REGTEST) {
         let raw = unhex(hex);
@@ -199,7 +203,10 @@ fn regtest_vectors_frame_in_order() {
 fn version2_has_the_known_wrong_checksum() {
     let evs = whole(&unhex(VERSION2));
     let Some(Ev::Frame {
-        checksum, length, ..
+        checksum,
+        length,
+        payload_hash,
+        ..
     }) = evs.first()
     else {
         panic!("{evs:?}")
@@ -212,6 +219,12 @@ fn version2_has_the_known_wrong_checksum() {
             actual: [0x18, 0x6f, 0x7a, 0xb3],
         }
     );
+    // The hash kept is ours (it starts with `actual`), not the header's.
+    assert_eq!(
+        payload_hash.map(|h| h.0[..4] == [0x18, 0x6f, 0x7a, 0xb3]),
+        Some(true)
+    );
+    assert!(payload_hashes_are_of_the_payload(&evs));
     let evs = whole(&unhex(VERSION1));
     assert!(matches!(
         evs[..],
@@ -251,6 +264,7 @@ fn legacy_version_and_verack_then_checksummed() {
             ("inv", Checksum::Valid, 37),
         ]
     );
+    assert!(payload_hashes_are_of_the_payload(&evs));
     let Ev::Frame { payload, .. } = &evs[0] else {
         unreachable!()
     };
@@ -629,6 +643,25 @@ fn v1_detection_on_real_first_bytes() {
     );
 }
 
+/// Every frame carries sha256d of exactly its payload, whether the
+/// checksum matched or not, except a legacy one (no checksum: its payload
+/// was never hashed as such; the 24-byte reading hashed other bytes).
+fn payload_hashes_are_of_the_payload(evs: &[Ev]) -> bool {
+    evs.iter().all(|e| match e {
+        Ev::Frame {
+            checksum: Checksum::Absent,
+            payload_hash,
+            ..
+        } => payload_hash.is_none(),
+        Ev::Frame {
+            payload,
+            payload_hash,
+            ..
+        } => *payload_hash == Some(Hash256(sha256d(payload))),
+        Ev::Finding(_) => true,
+    })
+}
+
 /// Bytes each event accounts for: together they must cover the stream.
 fn accounted(evs: &[Ev]) -> u64 {
     evs.iter()
@@ -681,6 +714,7 @@ proptest! {
         cuts.sort_unstable();
         let expected = whole(&stream);
         prop_assert_eq!(accounted(&expected), stream.len() as u64);
+        prop_assert!(payload_hashes_are_of_the_payload(&expected));
         for ev in &expected {
             if let Ev::Frame { payload, offset, checksum, length, .. } = ev {
                 prop_assert_eq!(payload.len(), *length as usize);

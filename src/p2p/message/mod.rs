@@ -21,6 +21,7 @@ mod text;
 pub mod transaction;
 pub mod tx_parts;
 
+use super::Hash256;
 use super::frame::Command;
 use super::reader::{Anomaly, DecodeError, Reader};
 use serde::Serialize;
@@ -82,7 +83,9 @@ pub const KNOWN_COMMANDS: [&str; 37] = [
     "alert",
 ];
 
-/// How to decode one direction's messages.
+/// How to decode one direction's messages, and what is already known of
+/// the payload at hand. `DecodeContext::default()`: modern peer, summaries,
+/// nothing known.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DecodeContext {
     /// Protocol version this direction's sender announced in its `version`
@@ -91,6 +94,14 @@ pub struct DecodeContext {
     /// When false, blocks skip computing their transactions' wtxids (the
     /// costliest optional hash). txids are always computed.
     pub full_detail: bool,
+    /// sha256d of exactly the payload passed to [`decode`] with this
+    /// context, when the caller has it: the framing decoder computes it
+    /// for the checksum ([`Frame::payload_hash`](super::frame::Frame)).
+    /// A `tx` that spans the whole payload takes its txid (legacy) or
+    /// wtxid (segwit) from it instead of hashing again. It is trusted as
+    /// given: pass only a hash computed over these bytes (never the
+    /// header's claimed checksum), or None.
+    pub payload_hash: Option<Hash256>,
 }
 
 /// The result of decoding one payload.
@@ -228,7 +239,7 @@ fn decode_payload<'a>(
         b"notfound" => Message::NotFound(inventory::read_inventory(r)?),
         b"getblocks" => Message::GetBlocks(inventory::read_locator(r)?),
         b"getheaders" => Message::GetHeaders(inventory::read_locator(r)?),
-        b"tx" => Message::Tx(transaction::read_transaction(r, true)?),
+        b"tx" => Message::Tx(transaction::read_tx_payload(r, ctx.payload_hash)?),
         b"block" => Message::Block(block::read_block(r, ctx.full_detail)?),
         b"headers" => Message::Headers(block::read_headers(r)?),
         b"getaddr" => Message::GetAddr,
@@ -312,3 +323,5 @@ impl Serialize for Message<'_> {
 mod tests;
 #[cfg(test)]
 mod tests_mainnet;
+#[cfg(test)]
+mod tests_payload_hash;

@@ -44,16 +44,17 @@ fn mainnet_2011_block_merkle_root_matches_txids() {
 }
 
 // Frame 237 of tests/data/mainnet-2011-ndpi.pcap: a whole tx message.
+pub(super) const MAINNET_2011_TX: &str = "01000000023d8472188fb39b4b67013eb8cbddc90e503305804815b5cb9dcc46ec74b1e3ec000000008b48304502204018c38300ed7655cd373f3667ce4def2fff1c3c205a842e06f0f264c2b5c486022100e935eb086e988e952faad53e363236863cf78e27bde6d0d209f608927b22e7b70141042bb364949b2987bd46fff7ca74617b383faea577640738a4cbb4859528380418cc9a5a9c9947039eb565f561d92328baa01a932f981a11a59cbb08bbb0b00e1dffffffff3d8472188fb39b4b67013eb8cbddc90e503305804815b5cb9dcc46ec74b1e3ec010000008b48304502207bcca90c167881e6b72233dfbbd28a0ed07abc757d575f8878a5ad75cf723a02022100a0823e53ecc9946274c040d4931e2180db7bfb5f6c1ff89932c098eaa7ffcb46014104c754753320c163641212af8cec70aedb89e16c3e6091a1b2d69571c30db446d57db0afcc41156da5a01e32fd45b964a87c1a26213a7efb7d67c0c5d9404a6f93ffffffff0240787d01000000001976a914d578f4c0e1ebd8bc43641eb7aa888f8eee151aa988ac80969800000000001976a91439e5bc29e8023a8c1427e64f2e7fe11e05643fa188ac00000000";
+/// Its txid, computed independently (Python hashlib) over the payload.
+pub(super) const MAINNET_2011_TXID: &str =
+    "fd75620108f9aeb35c5ff9a3d7d9b993d18ad702e682289d9d75a21649cb6da8";
+
 #[test]
 fn mainnet_2011_tx() {
-    let (m, a) = dec(
-        "tx",
-        "01000000023d8472188fb39b4b67013eb8cbddc90e503305804815b5cb9dcc46ec74b1e3ec000000008b48304502204018c38300ed7655cd373f3667ce4def2fff1c3c205a842e06f0f264c2b5c486022100e935eb086e988e952faad53e363236863cf78e27bde6d0d209f608927b22e7b70141042bb364949b2987bd46fff7ca74617b383faea577640738a4cbb4859528380418cc9a5a9c9947039eb565f561d92328baa01a932f981a11a59cbb08bbb0b00e1dffffffff3d8472188fb39b4b67013eb8cbddc90e503305804815b5cb9dcc46ec74b1e3ec010000008b48304502207bcca90c167881e6b72233dfbbd28a0ed07abc757d575f8878a5ad75cf723a02022100a0823e53ecc9946274c040d4931e2180db7bfb5f6c1ff89932c098eaa7ffcb46014104c754753320c163641212af8cec70aedb89e16c3e6091a1b2d69571c30db446d57db0afcc41156da5a01e32fd45b964a87c1a26213a7efb7d67c0c5d9404a6f93ffffffff0240787d01000000001976a914d578f4c0e1ebd8bc43641eb7aa888f8eee151aa988ac80969800000000001976a91439e5bc29e8023a8c1427e64f2e7fe11e05643fa188ac00000000",
-    );
+    let (m, a) = dec("tx", MAINNET_2011_TX);
     assert!(a.is_empty());
     let Message::Tx(tx) = m else { panic!() };
-    // txid computed independently (Python hashlib) over the payload.
-    let txid = h("fd75620108f9aeb35c5ff9a3d7d9b993d18ad702e682289d9d75a21649cb6da8");
+    let txid = h(MAINNET_2011_TXID);
     assert_eq!((tx.txid, tx.wtxid, tx.segwit), (txid, Some(txid), false));
     assert_eq!((tx.size, tx.weight, tx.vsize), (438, 438 * 4, 438));
 }
@@ -85,6 +86,7 @@ fn mainnet_2011_addr_and_inv() {
     let ctx = DecodeContext {
         peer_version: Some(31_400),
         full_detail: false,
+        payload_hash: None,
     };
     let d = decode(&Command::new("addr"), &payload, &ctx);
     let Ok(Message::Addr(a)) = d.message else {

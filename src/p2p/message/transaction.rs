@@ -3,6 +3,14 @@
 //! txid and wtxid are hashed over the payload's own bytes: the txid of a
 //! segwit transaction is sha256d over three slices (version, inputs and
 //! outputs, lock time) that skip the marker, flag and witnesses.
+//!
+//! A standalone `tx` message usually needs no hash of its own for one of
+//! them: the v1 header checksum is the first four bytes of
+//! sha256d(payload), and when the payload is exactly one transaction that
+//! sha256d is the txid of a legacy transaction (sha256d of its
+//! serialisation) or the wtxid of a segwit one (BIP141: sha256d of the
+//! serialisation with marker, flag and witnesses, i.e. the bytes as sent).
+//! The framing decoder keeps the whole hash ([`read_tx_payload`]).
 
 use super::MAX_SIZE;
 pub use super::tx_parts::{OutPoint, TxIn, TxInputs, TxOut, TxOutputs, WitnessStack};
@@ -75,6 +83,29 @@ pub fn read_transaction<'a>(
     r: &mut Reader<'a>,
     full_detail: bool,
 ) -> Result<Transaction<'a>, DecodeError> {
+    read(r, full_detail, None)
+}
+
+/// Decodes the payload of a standalone `tx` message (full detail).
+/// `payload_hash`: sha256d of the reader's entire input, when the caller
+/// already computed it (the framing decoder does, for the checksum). It
+/// stands for the hash of the transaction's bytes only when the
+/// transaction is the entire input (starts at 0, nothing after it);
+/// otherwise (trailing bytes, or a reader not at the start) the
+/// transaction is hashed as usual.
+pub fn read_tx_payload<'a>(
+    r: &mut Reader<'a>,
+    payload_hash: Option<Hash256>,
+) -> Result<Transaction<'a>, DecodeError> {
+    read(r, true, payload_hash)
+}
+
+/// `input_hash`: sha256d of the reader's entire input, if known.
+fn read<'a>(
+    r: &mut Reader<'a>,
+    full_detail: bool,
+    input_hash: Option<Hash256>,
+) -> Result<Transaction<'a>, DecodeError> {
     let start = r.position();
     let version = r.i32_le("tx.version")?;
     let mut body_start = r.position();
@@ -123,12 +154,16 @@ pub fn read_transaction<'a>(
     let lock_time = u32::from_le_bytes(lock_time_bytes.try_into().unwrap_or([0; 4]));
     let whole = r.consumed_since(start);
     let size = whole.len();
+    // sha256d(whole): the input's hash when `whole` is the entire input.
+    let spans_input = start == 0 && r.remaining() == 0;
+    let known = input_hash.filter(|_| spans_input);
+    let hash_whole = || known.unwrap_or_else(|| Hash256(sha256d(whole)));
     let (txid, wtxid) = if segwit {
         let version_bytes = whole.get(..4).unwrap_or(&[]);
         let txid = Hash256(sha256d_parts(&[version_bytes, body, lock_time_bytes]));
-        (txid, full_detail.then(|| Hash256(sha256d(whole))))
+        (txid, full_detail.then(hash_whole))
     } else {
-        let txid = Hash256(sha256d(whole));
+        let txid = hash_whole();
         (txid, Some(txid))
     };
     // Stripped size: without marker, flag and witnesses.
