@@ -184,6 +184,18 @@ impl<W: Write> JsonSink<W> {
     }
 }
 
+/// Lines not yet written go out when the sink is dropped, as a
+/// `BufWriter`'s would (errors then have nowhere to go; `flush` reports
+/// them).
+impl<W: Write> Drop for JsonSink<W> {
+    fn drop(&mut self) {
+        if !self.line.is_empty() {
+            let _ = self.out.write_all(&self.line);
+            let _ = self.out.flush();
+        }
+    }
+}
+
 type MessageResult<'a> = Result<crate::p2p::message::Message<'a>, crate::p2p::DecodeError>;
 
 impl<W: Write> Sink for JsonSink<W> {
@@ -254,5 +266,24 @@ mod tests {
             let reference = serde_json::to_string(&String::from_utf8_lossy(command)).unwrap();
             assert_eq!(format!("\"{expected}\""), reference);
         }
+    }
+
+    #[test]
+    fn lines_are_written_when_the_sink_is_dropped_unflushed() {
+        let mut out = Vec::new();
+        {
+            let mut sink = JsonSink::new(&mut out, SinkOptions::default());
+            let ts = Timestamp { secs: 1, nanos: 0 };
+            let note = Event::Note {
+                ts,
+                source: "probe",
+                text: "hello",
+            };
+            sink.event(&note).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"type\":\"note\",\"ts\":1.000000,\"source\":\"probe\",\"text\":\"hello\"}\n"
+        );
     }
 }
