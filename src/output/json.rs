@@ -97,12 +97,8 @@ impl<W: Write> JsonSink<W> {
         line.extend_from_slice(kind.as_bytes());
         line.extend_from_slice(b"\",\"ts\":");
         write_unix_time(line, meta.ts);
-        let (network, with_network) = match network {
-            Some(n) => (n, true),
-            None => (Network::Mainnet, false),
-        };
         self.envelopes
-            .write(line, meta.flow, meta.src, meta.dst, network, with_network);
+            .write(line, meta.flow, meta.src, meta.dst, network);
     }
 
     fn message(&mut self, meta: &Meta, frame: &Frame<'_>, message: &MessageResult<'_>) {

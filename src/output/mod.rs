@@ -1,6 +1,7 @@
 //! Presentation: one event stream, two sinks (annotated text, JSON Lines).
 //! Sinks never parse: they render what the analyzer and probe decided.
 
+pub mod direction_cache;
 pub mod escape;
 pub mod event;
 pub mod json;
