@@ -10,6 +10,12 @@ use std::fmt::Write;
 /// Escapes raw bytes for a terminal.
 pub fn escape_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
+    push_escaped(&mut out, bytes);
+    out
+}
+
+/// [`escape_bytes`] appended to `out`.
+pub fn push_escaped(out: &mut String, bytes: &[u8]) {
     for &b in bytes {
         match b {
             b'\\' => out.push_str("\\\\"),
@@ -19,7 +25,6 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
             }
         }
     }
-    out
 }
 
 /// Escapes a string (already decoded, possibly lossily) for a terminal.

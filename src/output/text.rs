@@ -6,13 +6,15 @@
 //! ```
 //! Every peer-controlled string goes through [`escape`](super::escape).
 
-use super::escape::{escape_bytes, escape_str};
+use super::direction_cache::{DirectionCache, DirectionKey};
+use super::escape::{escape_str, push_escaped};
 use super::event::{Event, Finding, FlowRecord, Meta};
 use super::stats::Stats;
 use super::{Sink, SinkOptions, summary, time};
-use crate::p2p::DecodeError;
+use crate::capture::Timestamp;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::message::Message;
+use crate::p2p::{DecodeError, Network};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -20,6 +22,10 @@ pub struct TextSink<W: Write> {
     out: io::BufWriter<W>,
     options: SinkOptions,
     line: String,
+    /// ` SRC -> DST ` (and the network) per flow direction.
+    directions: DirectionCache,
+    /// The last second written and its `YYYY-MM-DD HH:MM:SS`.
+    second: Option<(i64, String)>,
 }
 
 impl<W: Write> TextSink<W> {
@@ -28,12 +34,44 @@ impl<W: Write> TextSink<W> {
             out: io::BufWriter::with_capacity(256 * 1024, out),
             options,
             line: String::with_capacity(512),
+            directions: DirectionCache::default(),
+            second: None,
         }
     }
 
-    fn prefix(&mut self, meta: &Meta) {
-        time::format_utc(meta.ts, &mut self.line);
-        let _ = write!(self.line, " {} -> {} ", meta.src, meta.dst);
+    /// The capture time; the part up to the second is formatted once per
+    /// second of capture time.
+    fn timestamp(&mut self, ts: Timestamp) {
+        match &self.second {
+            Some((secs, text)) if *secs == ts.secs => self.line.push_str(text),
+            _ => {
+                let mut text = String::with_capacity(20);
+                time::format_utc_second(ts.secs, &mut text);
+                self.line.push_str(&text);
+                self.second = Some((ts.secs, text));
+            }
+        }
+        time::push_micros(ts, &mut self.line);
+    }
+
+    /// `TIME SRC -> DST ` and, for a message, its network.
+    fn prefix(&mut self, meta: &Meta, network: Option<Network>) {
+        self.timestamp(meta.ts);
+        let key = DirectionKey {
+            flow: meta.flow,
+            src: meta.src,
+            dst: meta.dst,
+            network,
+        };
+        let cached = self.directions.get_or_build(key, |bytes| {
+            let _ = match network {
+                Some(n) => write!(bytes, " {} -> {} {n} ", key.src, key.dst),
+                None => write!(bytes, " {} -> {} ", key.src, key.dst),
+            };
+        });
+        // Built by `write!` above: always UTF-8.
+        self.line
+            .push_str(std::str::from_utf8(cached).unwrap_or_default());
     }
 
     fn message(
@@ -42,13 +80,11 @@ impl<W: Write> TextSink<W> {
         frame: &Frame<'_>,
         message: &Result<Message<'_>, DecodeError>,
     ) {
-        self.prefix(meta);
-        let command = escape_bytes(frame.command.as_bytes());
-        let _ = write!(
-            self.line,
-            "{} {} {}B ",
-            frame.network, command, frame.length
-        );
+        self.prefix(meta, Some(frame.network));
+        push_escaped(&mut self.line, frame.command.as_bytes());
+        self.line.push(' ');
+        push_u64(&mut self.line, u64::from(frame.length));
+        self.line.push_str("B ");
         match frame.checksum {
             Checksum::Valid => self.line.push_str("ok"),
             Checksum::Absent => self.line.push_str("no-checksum"),
@@ -90,7 +126,7 @@ impl<W: Write> TextSink<W> {
     }
 
     fn finding(&mut self, meta: &Meta, finding: &Finding) {
-        self.prefix(meta);
+        self.prefix(meta, None);
         let _ = write!(self.line, "! {}", finding.kind());
         // Values as `key=value`, from the same serialization as JSON.
         if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(finding) {
@@ -231,6 +267,22 @@ impl<W: Write> Sink for TextSink<W> {
     }
 }
 
+/// `n` in decimal, without `fmt`.
+fn push_u64(out: &mut String, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+}
+
 fn trim_newline(s: &mut String) {
     while s.ends_with('\n') {
         s.pop();
@@ -290,5 +342,19 @@ fn is_empty(v: &serde_json::Value) -> bool {
         serde_json::Value::Object(m) => m.is_empty(),
         serde_json::Value::Array(a) => a.is_empty(),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::push_u64;
+
+    #[test]
+    fn decimal_like_display() {
+        for n in [0, 7, 10, 99, 100, 4_000_000, u64::from(u32::MAX), u64::MAX] {
+            let mut s = String::from("x");
+            push_u64(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
     }
 }

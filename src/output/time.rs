@@ -20,17 +20,38 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 /// `2011-03-28 12:34:56.123456` (UTC, microseconds).
 pub fn format_utc(ts: Timestamp, out: &mut String) {
-    let days = ts.secs.div_euclid(86_400);
-    let secs_of_day = ts.secs.rem_euclid(86_400);
+    format_utc_second(ts.secs, out);
+    push_micros(ts, out);
+}
+
+/// The date and time of day to the second: `YYYY-MM-DD HH:MM:SS`.
+pub fn format_utc_second(secs: i64, out: &mut String) {
+    let days = secs.div_euclid(86_400);
+    let secs_of_day = secs.rem_euclid(86_400);
     let (y, mo, d) = civil_from_days(days);
     let _ = write!(
         out,
-        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}.{:06}",
+        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}",
         secs_of_day / 3600,
         secs_of_day / 60 % 60,
         secs_of_day % 60,
-        ts.nanos / 1000
     );
+}
+
+/// `.` and the six digits of the microseconds.
+pub fn push_micros(ts: Timestamp, out: &mut String) {
+    let micros = ts.nanos / 1000;
+    if micros >= 1_000_000 {
+        let _ = write!(out, ".{micros:06}");
+        return;
+    }
+    let mut digits = *b".000000";
+    let mut rest = micros;
+    for d in digits.iter_mut().rev().take(6) {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    out.push_str(std::str::from_utf8(&digits).unwrap_or(".000000"));
 }
 
 /// Unix seconds with microsecond precision, as JSON number text.
