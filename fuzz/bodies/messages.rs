@@ -1,5 +1,6 @@
 //! Every message decoder on arbitrary payloads, then JSON and text
-//! rendering of whatever decoded: no panic anywhere.
+//! rendering of whatever decoded: no panic anywhere, and the JSON sink's
+//! own writer byte-identical to serde_json.
 use btcsniff::p2p::frame::Command;
 use btcsniff::p2p::message::{self, DecodeContext};
 use btcsniff::p2p::{Hash256, sha256d};
@@ -38,7 +39,11 @@ pub fn run(data: &[u8]) {
         assert_eq!(with_hash.message, decoded.message);
         assert_eq!(with_hash.anomalies, decoded.anomalies);
         if let Ok(m) = &decoded.message {
-            let _ = serde_json::to_vec(m).expect("every message serializes");
+            let reference = serde_json::to_vec(m).expect("every message serializes");
+            // The JSON sink's hand-written payloads equal serde_json's.
+            let mut sink = Vec::new();
+            btcsniff::output::json::write_payload(&mut sink, m);
+            assert_eq!(sink, reference);
             let mut line = String::new();
             btcsniff::output::summary::summarize(m, &mut line);
         }
