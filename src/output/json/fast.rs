@@ -1,7 +1,8 @@
 //! Hand-written JSON for the payloads most traffic is made of: inv,
 //! getdata, notfound, tx, block and addr. Byte for byte what the serde path
 //! writes (tests/messages_differential*.rs compare the two on random
-//! messages; the goldens on real captures), but without serde's per-field
+//! messages, the goldens on real captures, the `messages` fuzz target on
+//! arbitrary payloads), but without serde's per-field
 //! calls: every key and the punctuation around it is one constant-size
 //! copy, hashes are one 64-byte copy. Other payloads take the serde path.
 
