@@ -94,7 +94,8 @@ pub struct ProbeArgs {
     /// Output format: annotated text, or JSON Lines (one object per line).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Show the full decoded field tree below each message (text).
+    /// Show the full decoded field tree below each message (text); in
+    /// JSON, the transactions inside a block whole instead of summaries.
     #[arg(short, long)]
     pub verbose: bool,
     /// Show only these commands (comma-separated, repeatable); notes are
@@ -199,8 +200,9 @@ pub struct OutputArgs {
     /// Output format: annotated text, or JSON Lines (one object per line).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Show the full decoded field tree below each message (text), and
-    /// compute every optional hash (wtxids of block transactions).
+    /// Show the full decoded field tree below each message (text); in
+    /// JSON, the transactions inside block, cmpctblock and blocktxn whole
+    /// (inputs, outputs, witnesses, wtxid) instead of summaries.
     #[arg(short, long)]
     pub verbose: bool,
     /// Show only these commands (comma-separated, repeatable), e.g. inv,tx.
