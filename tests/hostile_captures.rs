@@ -99,7 +99,8 @@ impl Drop for Scratch {
     }
 }
 
-/// A TCP connection written to a [`PcapStream`].
+/// A TCP connection written to a [`PcapStream`]: [`Conn`] plus the
+/// out-of-order writes and the Bitcoin opening these tests need.
 struct Tcp {
     conn: Conn,
 }
@@ -111,35 +112,13 @@ impl Tcp {
         }
     }
 
+    /// SYN and SYN-ACK (no bare ACK: the flood test counts packets).
     fn handshake(&mut self, out: &mut PcapStream) {
-        let c = &mut self.conn;
-        let syn = Flags {
-            syn: true,
-            ack: false,
-            fin: false,
-            rst: false,
-        };
-        let synack = Flags {
-            syn: true,
-            ack: true,
-            fin: false,
-            rst: false,
-        };
-        out.record(&segment(c.client, c.server, c.client_seq, 0, syn, &[]));
-        out.record(&segment(
-            c.server,
-            c.client,
-            c.server_seq,
-            c.client_seq + 1,
-            synack,
-            &[],
-        ));
-        c.client_seq += 1;
-        c.server_seq += 1;
+        self.conn.syn_and_synack(out);
     }
 
     /// Client-to-server bytes at `seq_offset` past the next expected byte
-    /// (0: in order), in MSS segments; returns the bytes' end offset.
+    /// (0: in order), in MSS segments; the next expected byte stays put.
     fn c2s_at(&mut self, out: &mut PcapStream, seq_offset: u32, bytes: &[u8]) {
         let c = &self.conn;
         let mut seq = c.client_seq.wrapping_add(seq_offset);
@@ -150,23 +129,7 @@ impl Tcp {
     }
 
     fn c2s(&mut self, out: &mut PcapStream, bytes: &[u8]) {
-        self.c2s_at(out, 0, bytes);
-        self.conn.client_seq = self.conn.client_seq.wrapping_add(bytes.len() as u32);
-    }
-
-    fn s2c(&mut self, out: &mut PcapStream, bytes: &[u8]) {
-        let c = &mut self.conn;
-        for chunk in bytes.chunks(support::MSS) {
-            out.record(&segment(
-                c.server,
-                c.client,
-                c.server_seq,
-                c.client_seq,
-                DATA,
-                chunk,
-            ));
-            c.server_seq = c.server_seq.wrapping_add(chunk.len() as u32);
-        }
+        self.conn.c2s(out, bytes);
     }
 
     /// Handshake, then a version each way and a verack from the server.
@@ -176,11 +139,11 @@ impl Tcp {
             out,
             &frame(REGTEST, "version", &version_payload(b"/hostile:0.1/")),
         );
-        self.s2c(
+        self.conn.s2c(
             out,
             &frame(REGTEST, "version", &version_payload(b"/victim:0.1/")),
         );
-        self.s2c(out, &frame(REGTEST, "verack", &[]));
+        self.conn.s2c(out, &frame(REGTEST, "verack", &[]));
     }
 }
 

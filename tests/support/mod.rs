@@ -45,6 +45,34 @@ pub fn version_payload(user_agent: &[u8]) -> Vec<u8> {
 }
 
 /// A pcap file being built (microsecond timestamps, Ethernet).
+/// A classic pcap record header: microsecond time, whole frame captured.
+fn record_header(ts_us: u64, len: usize) -> [u8; 16] {
+    let mut head = [0u8; 16];
+    head[..4].copy_from_slice(&((ts_us / 1_000_000) as u32).to_le_bytes());
+    head[4..8].copy_from_slice(&((ts_us % 1_000_000) as u32).to_le_bytes());
+    head[8..12].copy_from_slice(&(len as u32).to_le_bytes());
+    head[12..16].copy_from_slice(&(len as u32).to_le_bytes());
+    head
+}
+
+/// Where [`Conn`] writes its packets: a pcap in memory or streamed to a
+/// file.
+pub trait Record {
+    fn record(&mut self, frame: &[u8]);
+}
+
+impl Record for Pcap {
+    fn record(&mut self, frame: &[u8]) {
+        Pcap::record(self, frame)
+    }
+}
+
+impl Record for PcapStream {
+    fn record(&mut self, frame: &[u8]) {
+        PcapStream::record(self, frame)
+    }
+}
+
 pub struct Pcap {
     bytes: Vec<u8>,
     ts_us: u64,
@@ -75,13 +103,7 @@ impl Pcap {
     pub fn record(&mut self, frame: &[u8]) {
         self.ts_us += 1000;
         self.bytes
-            .extend_from_slice(&((self.ts_us / 1_000_000) as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&((self.ts_us % 1_000_000) as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(frame.len() as u32).to_le_bytes());
+            .extend_from_slice(&record_header(self.ts_us, frame.len()));
         self.bytes.extend_from_slice(frame);
     }
 
@@ -142,7 +164,7 @@ pub fn segment(
     out
 }
 
-/// A TCP connection whose packets go into a [`Pcap`].
+/// A TCP connection whose packets go into a [`Pcap`] or [`PcapStream`].
 pub struct Conn {
     pub client: SocketAddr,
     pub server: SocketAddr,
@@ -163,7 +185,20 @@ impl Conn {
     }
 
     /// SYN, SYN-ACK, ACK.
-    pub fn handshake(&mut self, pcap: &mut Pcap) {
+    pub fn handshake(&mut self, pcap: &mut impl Record) {
+        self.syn_and_synack(pcap);
+        pcap.record(&segment(
+            self.client,
+            self.server,
+            self.client_seq,
+            self.server_seq,
+            DATA,
+            &[],
+        ));
+    }
+
+    /// SYN and SYN-ACK only: the connection counts as opened (SYN seen).
+    pub fn syn_and_synack(&mut self, pcap: &mut impl Record) {
         let syn = Flags {
             syn: true,
             ack: false,
@@ -194,18 +229,10 @@ impl Conn {
         ));
         self.client_seq += 1;
         self.server_seq += 1;
-        pcap.record(&segment(
-            self.client,
-            self.server,
-            self.client_seq,
-            self.server_seq,
-            DATA,
-            &[],
-        ));
     }
 
     /// Client-to-server bytes, segmented at MSS.
-    pub fn c2s(&mut self, pcap: &mut Pcap, bytes: &[u8]) {
+    pub fn c2s(&mut self, pcap: &mut impl Record, bytes: &[u8]) {
         for chunk in bytes.chunks(MSS) {
             pcap.record(&segment(
                 self.client,
@@ -220,7 +247,7 @@ impl Conn {
     }
 
     /// Server-to-client bytes, segmented at MSS.
-    pub fn s2c(&mut self, pcap: &mut Pcap, bytes: &[u8]) {
+    pub fn s2c(&mut self, pcap: &mut impl Record, bytes: &[u8]) {
         for chunk in bytes.chunks(MSS) {
             pcap.record(&segment(
                 self.server,
@@ -240,7 +267,7 @@ impl Conn {
     }
 
     /// FIN from both sides.
-    pub fn close(&mut self, pcap: &mut Pcap) {
+    pub fn close(&mut self, pcap: &mut impl Record) {
         let fin = Flags {
             syn: false,
             ack: true,
@@ -316,11 +343,7 @@ impl PcapStream {
     pub fn record(&mut self, frame: &[u8]) {
         use std::io::Write;
         self.ts_us += self.tick_us;
-        let mut head = [0u8; 16];
-        head[..4].copy_from_slice(&((self.ts_us / 1_000_000) as u32).to_le_bytes());
-        head[4..8].copy_from_slice(&((self.ts_us % 1_000_000) as u32).to_le_bytes());
-        head[8..12].copy_from_slice(&(frame.len() as u32).to_le_bytes());
-        head[12..16].copy_from_slice(&(frame.len() as u32).to_le_bytes());
+        let head = record_header(self.ts_us, frame.len());
         self.out.write_all(&head).expect("write record");
         self.out.write_all(frame).expect("write record");
         self.bytes += 16 + frame.len() as u64;
