@@ -8,7 +8,7 @@ use crate::output::direction_cache::{DirectionCache, DirectionKey};
 use crate::p2p::Network;
 use crate::p2p::hash::write_hex;
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 
 #[derive(Default)]
 pub struct EnvelopeCache {
@@ -58,19 +58,23 @@ fn build(bytes: &mut Vec<u8>, key: DirectionKey) {
 pub fn write_endpoint(out: &mut Vec<u8>, addr: SocketAddr) {
     match addr {
         SocketAddr::V4(v4) => {
-            let [a, b, c, d] = v4.ip().octets();
-            for (i, octet) in [a, b, c, d].into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                write_u64(out, u64::from(octet));
-            }
+            write_ipv4(out, *v4.ip());
             out.push(b':');
             write_u64(out, u64::from(v4.port()));
         }
         SocketAddr::V6(_) => {
             let _ = write!(out, "{addr}");
         }
+    }
+}
+
+/// Dotted IPv4, as `Ipv4Addr`'s Display, without `fmt`.
+pub fn write_ipv4(out: &mut Vec<u8>, ip: Ipv4Addr) {
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push(b'.');
+        }
+        write_u64(out, u64::from(octet));
     }
 }
 

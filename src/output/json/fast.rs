@@ -6,6 +6,7 @@
 //! calls: every key and the punctuation around it is one constant-size
 //! copy, hashes are one 64-byte copy. Other payloads take the serde path.
 
+use super::envelope::write_ipv4;
 use super::ser::{write_i64, write_u64};
 use crate::p2p::hash::{write_hash_hex, write_hex};
 use crate::p2p::message::Message;
@@ -206,15 +207,7 @@ fn write_services(out: &mut Vec<u8>, services: &Services) {
 /// As `network::ip_text`: IPv4-mapped addresses dotted, others as IPv6.
 fn write_ip(out: &mut Vec<u8>, ip: &Ipv6Addr) {
     match ip.to_ipv4_mapped() {
-        Some(v4) => {
-            let [a, b, c, d] = v4.octets();
-            for (i, octet) in [a, b, c, d].into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                write_u64(out, u64::from(octet));
-            }
-        }
+        Some(v4) => write_ipv4(out, v4),
         None => {
             let _ = write!(out, "{ip}");
         }
