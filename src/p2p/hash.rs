@@ -109,8 +109,13 @@ pub fn sha256d_parts(parts: &[&[u8]]) -> [u8; 32] {
 
 /// The first four bytes of sha256d(payload): the v1 header checksum.
 pub fn checksum(payload: &[u8]) -> [u8; 4] {
-    let h = sha256d(payload);
-    [h[0], h[1], h[2], h[3]]
+    checksum_of(&sha256d(payload))
+}
+
+/// The v1 header checksum from an already computed sha256d(payload).
+pub fn checksum_of(hash: &[u8; 32]) -> [u8; 4] {
+    let [a, b, c, d, ..] = *hash;
+    [a, b, c, d]
 }
 
 /// A 32-byte hash as sent on the wire (internal byte order). People read

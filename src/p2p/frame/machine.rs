@@ -5,6 +5,7 @@
 
 use super::header::{self, HEADER_LEN, LEGACY_HEADER_LEN, may_be_legacy, rest_plausible};
 use super::{Checksum, Command, FramingFinding};
+use crate::p2p::hash::checksum_of;
 use crate::p2p::{Hash256, MAX_PROTOCOL_MESSAGE_LENGTH, Network, sha256d};
 
 /// At most this many unknown magics are adopted per direction (one is the
@@ -525,11 +526,6 @@ impl Machine {
             payload_hash: None,
         })
     }
-}
-
-/// The v1 header checksum: the first four bytes of sha256d(payload).
-fn checksum_of(hash: &[u8; 32]) -> [u8; 4] {
-    [hash[0], hash[1], hash[2], hash[3]]
 }
 
 /// `N` bytes of `bytes` from `at`; zeros if `bytes` is shorter (callers
