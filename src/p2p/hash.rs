@@ -141,19 +141,9 @@ impl Hash256 {
     }
 }
 
-impl Hash256 {
-    /// Display-order hex into `out`.
-    fn hex_digits(&self, out: &mut [u8; 64]) {
-        for (pair, &b) in out.chunks_exact_mut(2).zip(self.0.iter().rev()) {
-            pair.copy_from_slice(&hex_pair(b));
-        }
-    }
-}
-
 impl fmt::Display for Hash256 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = [0u8; 64];
-        self.hex_digits(&mut out);
+        let out = display_hex(&self.0);
         // The buffer holds only ASCII hex digits.
         f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
@@ -230,18 +220,46 @@ fn hex_of_four(word: u32) -> u64 {
         .wrapping_add(letters.wrapping_mul(39))
 }
 
-/// Appends a hash's 64 hex digits in display order (reversed) to `out`:
-/// one fixed-size copy.
+/// A hash's 64 hex digits in display order (its bytes reversed).
+#[inline]
+fn display_hex(wire: &[u8; 32]) -> [u8; 64] {
+    let mut display_order = *wire;
+    display_order.reverse();
+    let mut digits = [0u8; 64];
+    hex_into(&mut digits, &display_order);
+    digits
+}
+
+/// Appends a hash's 64 hex digits in display order to `out`: one
+/// fixed-size copy.
 #[inline]
 pub fn write_hash_hex(out: &mut Vec<u8>, wire: &[u8; 32]) {
-    let mut digits = [0u8; 64];
-    for (dst, src) in digits.chunks_exact_mut(16).zip(wire.rchunks_exact(8)) {
-        if let Ok(mut eight) = <[u8; 8]>::try_from(src) {
-            eight.reverse();
-            dst.copy_from_slice(&hex_of_eight(eight));
+    out.extend_from_slice(&display_hex(wire));
+}
+
+/// The hex digits of `src` into the first `2 * src.len()` bytes of `dst`
+/// (fewer if `dst` is shorter).
+#[inline]
+fn hex_into(dst: &mut [u8], src: &[u8]) {
+    let mut digits = dst.chunks_exact_mut(16);
+    let mut eights = src.chunks_exact(8);
+    for (d, chunk) in digits.by_ref().zip(eights.by_ref()) {
+        if let Ok(eight) = <[u8; 8]>::try_from(chunk) {
+            d.copy_from_slice(&hex_of_eight(eight));
         }
     }
-    out.extend_from_slice(&digits);
+    let tail = dst.get_mut(
+        src.len()
+            .saturating_sub(eights.remainder().len())
+            .saturating_mul(2)..,
+    );
+    for (pair, &b) in tail
+        .unwrap_or(&mut [])
+        .chunks_exact_mut(2)
+        .zip(eights.remainder())
+    {
+        pair.copy_from_slice(&hex_pair(b));
+    }
 }
 
 /// Appends `bytes` as lowercase hex to `out`.
@@ -268,9 +286,7 @@ impl fmt::Display for Hex<'_> {
         const CHUNK: usize = 256;
         let mut out = [0u8; 2 * CHUNK];
         for chunk in self.0.chunks(CHUNK) {
-            for (pair, &b) in out.chunks_exact_mut(2).zip(chunk) {
-                pair.copy_from_slice(&hex_pair(b));
-            }
+            hex_into(&mut out, chunk);
             let text = out.get(..chunk.len().saturating_mul(2)).unwrap_or(&[]);
             // The buffer holds only ASCII hex digits.
             f.write_str(std::str::from_utf8(text).map_err(|_| fmt::Error)?)?;
@@ -308,9 +324,7 @@ impl Serialize for HexText<'_> {
             return s.collect_str(&Hex(self.0));
         }
         let mut out = [0u8; 2 * SHORT];
-        for (pair, &b) in out.chunks_exact_mut(2).zip(self.0) {
-            pair.copy_from_slice(&hex_pair(b));
-        }
+        hex_into(&mut out, self.0);
         let text = out.get(..self.0.len().saturating_mul(2)).unwrap_or(&[]);
         s.serialize_str(std::str::from_utf8(text).map_err(serde::ser::Error::custom)?)
     }
