@@ -39,16 +39,11 @@ fn write_command(out: &mut Vec<u8>, command: &[u8]) {
 /// [`super::time::format_unix`] writes them.
 fn write_unix_time(out: &mut Vec<u8>, ts: Timestamp) {
     ser::write_i64(out, ts.secs);
-    let micros = ts.nanos / 1000;
-    if micros < 1_000_000 {
-        let at = out.len();
-        // Seven digits whose leading 1 becomes the dot: zero-padded micros.
-        ser::write_u64(out, u64::from(micros) + 1_000_000);
-        if let Some(one) = out.get_mut(at) {
-            *one = b'.';
+    match super::time::micros_digits(ts) {
+        Some(digits) => out.extend_from_slice(&digits),
+        None => {
+            let _ = write!(out, ".{:06}", ts.nanos / 1000);
         }
-    } else {
-        let _ = write!(out, ".{micros:06}");
     }
 }
 
@@ -76,6 +71,10 @@ pub struct JsonSink<W: Write> {
 
 /// How many bytes of finished lines are written at once.
 const WRITE_AT: usize = 256 * 1024;
+/// The line buffer's usual capacity: the lines written at once, plus room
+/// for the line that crosses [`WRITE_AT`].
+const LINE_CAPACITY: usize = WRITE_AT + 64 * 1024;
+/// A larger buffer (grown by a big block) is given back after writing.
 const KEEP_AT_MOST: usize = 32 * 1024 * 1024;
 
 impl<W: Write> JsonSink<W> {
@@ -83,7 +82,7 @@ impl<W: Write> JsonSink<W> {
         JsonSink {
             out,
             options,
-            line: Vec::with_capacity(WRITE_AT + 64 * 1024),
+            line: Vec::with_capacity(LINE_CAPACITY),
             body: Vec::new(),
             envelopes: envelope::EnvelopeCache::default(),
         }
@@ -144,7 +143,7 @@ impl<W: Write> JsonSink<W> {
         let result = self.out.write_all(&self.line);
         self.line.clear();
         if self.line.capacity() > KEEP_AT_MOST {
-            self.line.shrink_to(WRITE_AT + 64 * 1024);
+            self.line.shrink_to(LINE_CAPACITY);
         }
         result
     }

@@ -40,10 +40,20 @@ pub fn format_utc_second(secs: i64, out: &mut String) {
 
 /// `.` and the six digits of the microseconds.
 pub fn push_micros(ts: Timestamp, out: &mut String) {
+    match micros_digits(ts) {
+        Some(digits) => out.push_str(std::str::from_utf8(&digits).unwrap_or(".000000")),
+        None => {
+            let _ = write!(out, ".{:06}", ts.nanos / 1000);
+        }
+    }
+}
+
+/// `.NNNNNN`, the microseconds zero-padded, without `fmt`; `None` when the
+/// nanoseconds field is out of range (callers print it as `{:06}` would).
+pub fn micros_digits(ts: Timestamp) -> Option<[u8; 7]> {
     let micros = ts.nanos / 1000;
     if micros >= 1_000_000 {
-        let _ = write!(out, ".{micros:06}");
-        return;
+        return None;
     }
     let mut digits = *b".000000";
     let mut rest = micros;
@@ -51,7 +61,7 @@ pub fn push_micros(ts: Timestamp, out: &mut String) {
         *d = b'0' + (rest % 10) as u8;
         rest /= 10;
     }
-    out.push_str(std::str::from_utf8(&digits).unwrap_or(".000000"));
+    Some(digits)
 }
 
 /// Unix seconds with microsecond precision, as JSON number text.
