@@ -1,4 +1,5 @@
-//! The Bitcoin v1 P2P codec: networks, framing, typed messages, encoders.
+//! The Bitcoin P2P codec: networks, v1 framing, BIP324 v2 transport, typed
+//! messages, encoders.
 //! No I/O happens here: bytes in, frames and messages out.
 // Bytes from the wire reach this module: no panic by construction (no
 // unwrap/expect, no unchecked indexing or arithmetic). Tests may.
@@ -18,6 +19,7 @@ pub mod hash;
 pub mod message;
 pub mod network;
 pub mod reader;
+pub mod v2;
 
 pub use hash::{Hash256, sha256d};
 pub use network::Network;

@@ -1,0 +1,710 @@
+//! Push decoder for one direction of a v2 stream, from the byte after the
+//! sender's 64-byte key.
+//!
+//! CONTRACT (the analyzer, the probe and the fuzzers code against this):
+//!
+//! ```ignore
+//! let mut dec = PacketDecoder::new(64);     // stream offset of the garbage
+//! dec.set_candidates(candidates);           // keys per network to try (any time)
+//! dec.push(bytes);                          // reassembled bytes, any chunking
+//! while let Some(ev) = dec.next_event() {
+//!     match ev {
+//!         V2Event::Message(m) => { /* m.payload borrows from dec */ }
+//!         V2Event::Finding(f) => { /* bad tag, gap, lying length, ... */ }
+//!         _ => {}                            // terminator, decoys, version packet
+//!     }
+//! }
+//! dec.gap(n);                               // n bytes never captured: decryption stops
+//! dec.finish();                             // end of stream: drain once more
+//! ```
+//!
+//! Rules: the garbage is searched for the terminator of every candidate
+//! (one per network magic; the magic is not on the wire) within the first
+//! 4095 + 16 bytes; the earliest match decides the network. Without
+//! candidates (keys not known yet) at most [`MAX_BUFFERED_WITHOUT_KEYS`]
+//! bytes are held. A length above [`MAX_CONTENTS_LEN`] is refused before
+//! its packet is buffered. A tag that does not verify, a lying length or a
+//! gap end decryption of the direction (the keystream position is lost):
+//! later bytes are only counted. Every decision depends on the bytes only,
+//! never on how they were chunked.
+
+use super::cipher::{LengthCipher, PacketCipher};
+use super::keys::DirectionKeys;
+use super::message_type::{MessageType, TypeError, split_contents};
+use super::{
+    HEADER_LEN, IGNORE_BIT, LENGTH_LEN, MAX_CONTENTS_LEN, MAX_GARBAGE_LEN, PACKET_OVERHEAD,
+    TAG_LEN, TERMINATOR_LEN,
+};
+use crate::p2p::frame::Command;
+use std::ops::Range;
+
+/// Bytes held while no keys are known (live capture: the key-log line may
+/// be written after the session started); beyond it this direction is
+/// given up. A session's first packets (version, verack, the handshake
+/// extras) fit easily.
+pub const MAX_BUFFERED_WITHOUT_KEYS: usize = 1 << 20;
+
+/// Where the garbage terminator must appear: after at most 4095 bytes.
+const GARBAGE_WINDOW: usize = MAX_GARBAGE_LEN + TERMINATOR_LEN;
+
+/// Capacity kept when the buffer empties; beyond it it is released (a 4 MB
+/// block must not pin 4 MB per idle direction).
+const KEEP_CAPACITY: usize = 64 * 1024;
+
+/// One network's keys for this direction.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub magic: [u8; 4],
+    /// The keys of this direction's sender.
+    pub keys: DirectionKeys,
+}
+
+/// One message: a genuine packet after the version packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct V2Message<'a> {
+    /// Index of the packet in this direction (0: the first after the
+    /// terminator), as the ciphers count it.
+    pub packet: u64,
+    /// Stream offset of the packet's first (length) byte.
+    pub offset: u64,
+    pub command: Command,
+    pub message_type: MessageType,
+    pub payload: &'a [u8],
+    /// The network magic whose keys decrypted it.
+    pub magic: [u8; 4],
+}
+
+pub enum V2Event<'a> {
+    /// The sender's garbage terminator: the keys of `candidate` (network
+    /// `magic`) are the session's.
+    Terminator {
+        candidate: usize,
+        magic: [u8; 4],
+        garbage_len: usize,
+        /// Stream offset of the terminator's first byte.
+        offset: u64,
+    },
+    /// A packet with the ignore bit: nothing to decode.
+    Decoy {
+        packet: u64,
+        offset: u64,
+        length: u32,
+    },
+    /// The transport version packet (empty contents today).
+    Version {
+        packet: u64,
+        offset: u64,
+        contents: &'a [u8],
+    },
+    Message(V2Message<'a>),
+    Finding(V2Finding),
+}
+
+/// What went wrong in a direction. All but `BadMessageType` end its
+/// decryption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum V2Finding {
+    /// No candidate's terminator within 4095 + 16 bytes: a wrong secret,
+    /// or a network magic not among the candidates.
+    NoTerminator {
+        offset: u64,
+        searched: u64,
+        candidates: usize,
+    },
+    /// The stream ended before the terminator (e.g. the responder never
+    /// answered the key).
+    HandshakeIncomplete { offset: u64, garbage: u64 },
+    /// More than [`MAX_BUFFERED_WITHOUT_KEYS`] bytes arrived before keys.
+    KeysTooLate { offset: u64, buffered: u64 },
+    /// A length above [`MAX_CONTENTS_LEN`], refused unbuffered.
+    OversizeLength {
+        packet: u64,
+        offset: u64,
+        length: u32,
+        limit: u32,
+    },
+    /// The packet's tag does not verify: wrong keys or corrupted bytes.
+    BadTag {
+        packet: u64,
+        offset: u64,
+        length: u32,
+    },
+    /// A genuine packet without a valid message type: dropped (as Core
+    /// does), decryption goes on.
+    BadMessageType {
+        packet: u64,
+        offset: u64,
+        length: u32,
+        error: TypeError,
+    },
+    /// Bytes never captured: the keystream position is lost. `offset` is
+    /// the first byte not decrypted, `gap_at` where the missing bytes are.
+    Gap {
+        packet: u64,
+        offset: u64,
+        gap_at: u64,
+        bytes: u64,
+    },
+    /// The stream ended inside a packet.
+    Truncated {
+        packet: u64,
+        offset: u64,
+        have: u64,
+        needed: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+enum State {
+    /// Looking for the terminator; `searched` positions checked so far.
+    Garbage {
+        searched: usize,
+    },
+    Length,
+    /// The length is decrypted (and consumed); waiting for the rest.
+    Body {
+        length: u32,
+    },
+    Stopped,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Cut {
+    Gap { at: u64, bytes: u64 },
+    End,
+}
+
+/// An event decided, described by ranges of the buffer (so that deciding
+/// borrows nothing).
+enum Ready {
+    Terminator {
+        candidate: usize,
+        garbage_len: usize,
+        offset: u64,
+    },
+    Decoy {
+        packet: u64,
+        offset: u64,
+        length: u32,
+    },
+    Version {
+        packet: u64,
+        offset: u64,
+        contents: Range<usize>,
+    },
+    Message {
+        packet: u64,
+        offset: u64,
+        command: Command,
+        message_type: MessageType,
+        payload: Range<usize>,
+    },
+    Finding(V2Finding),
+}
+
+struct Ciphers {
+    magic: [u8; 4],
+    length: LengthCipher,
+    packet: PacketCipher,
+}
+
+pub struct PacketDecoder {
+    state: State,
+    candidates: Vec<Candidate>,
+    ciphers: Option<Box<Ciphers>>,
+    /// Pushed bytes not yet dropped; `buf[start..]` is unconsumed.
+    buf: Vec<u8>,
+    start: usize,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    /// Stream offset after the last byte pushed (or skipped by a gap).
+    position: u64,
+    /// The garbage: associated data of the first packet.
+    aad: Vec<u8>,
+    garbage_len: Option<usize>,
+    version_seen: bool,
+    /// Stream offset of the packet being read.
+    packet_offset: u64,
+    decoys: u64,
+    cut: Option<Cut>,
+    /// Where decryption stopped, and the captured bytes from there on.
+    stopped_at: Option<u64>,
+    ignored: u64,
+}
+
+impl PacketDecoder {
+    /// A decoder whose first byte is at `offset` in the direction's stream
+    /// (64 after the sender's key).
+    pub fn new(offset: u64) -> PacketDecoder {
+        PacketDecoder {
+            state: State::Garbage { searched: 0 },
+            candidates: Vec::new(),
+            ciphers: None,
+            buf: Vec::new(),
+            start: 0,
+            base: offset,
+            position: offset,
+            aad: Vec::new(),
+            garbage_len: None,
+            version_seen: false,
+            packet_offset: offset,
+            decoys: 0,
+            cut: None,
+            stopped_at: None,
+            ignored: 0,
+        }
+    }
+
+    /// The keys to try, one candidate per network. Ignored once the
+    /// terminator was found.
+    pub fn set_candidates(&mut self, candidates: Vec<Candidate>) {
+        if let State::Garbage { .. } = self.state {
+            self.candidates = candidates;
+            self.state = State::Garbage { searched: 0 };
+        }
+    }
+
+    pub fn has_candidates(&self) -> bool {
+        !self.candidates.is_empty() || self.ciphers.is_some()
+    }
+
+    /// Appends reassembled bytes. After decryption stopped they are only
+    /// counted.
+    pub fn push(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() || matches!(self.cut, Some(Cut::End)) {
+            return;
+        }
+        self.position = self.position.saturating_add(bytes.len() as u64);
+        if self.cut.is_some() || matches!(self.state, State::Stopped) {
+            self.ignored = self.ignored.saturating_add(bytes.len() as u64);
+            return;
+        }
+        self.compact();
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// `bytes` bytes of the stream were never captured: decryption of this
+    /// direction stops there (reported once the bytes before are decoded).
+    pub fn gap(&mut self, bytes: u64) {
+        if self.cut.is_none() {
+            self.cut = Some(Cut::Gap {
+                at: self.position,
+                bytes,
+            });
+        }
+        self.position = self.position.saturating_add(bytes);
+    }
+
+    /// End of stream: a partial packet (or garbage without terminator) is
+    /// reported by the next `next_event` calls.
+    pub fn finish(&mut self) {
+        match self.cut {
+            None => self.cut = Some(Cut::End),
+            Some(Cut::Gap { .. }) | Some(Cut::End) => {}
+        }
+    }
+
+    /// Pushes `bytes` and hands every event to `on_event`.
+    pub fn feed(&mut self, bytes: &[u8], mut on_event: impl FnMut(V2Event<'_>)) {
+        self.push(bytes);
+        while let Some(ev) = self.next_event() {
+            on_event(ev);
+        }
+    }
+
+    /// The next event, `None` when more bytes are needed.
+    pub fn next_event(&mut self) -> Option<V2Event<'_>> {
+        let ready = self.advance()?;
+        let magic = self.magic().unwrap_or_default();
+        Some(match ready {
+            Ready::Terminator {
+                candidate,
+                garbage_len,
+                offset,
+            } => V2Event::Terminator {
+                candidate,
+                magic,
+                garbage_len,
+                offset,
+            },
+            Ready::Decoy {
+                packet,
+                offset,
+                length,
+            } => V2Event::Decoy {
+                packet,
+                offset,
+                length,
+            },
+            Ready::Version {
+                packet,
+                offset,
+                contents,
+            } => V2Event::Version {
+                packet,
+                offset,
+                contents: self.buf.get(contents).unwrap_or(&[]),
+            },
+            Ready::Message {
+                packet,
+                offset,
+                command,
+                message_type,
+                payload,
+            } => V2Event::Message(V2Message {
+                packet,
+                offset,
+                command,
+                message_type,
+                payload: self.buf.get(payload).unwrap_or(&[]),
+                magic,
+            }),
+            Ready::Finding(f) => V2Event::Finding(f),
+        })
+    }
+
+    /// The network magic whose terminator was found.
+    pub fn magic(&self) -> Option<[u8; 4]> {
+        self.ciphers.as_ref().map(|c| c.magic)
+    }
+
+    /// Bytes of garbage before the terminator, once found.
+    pub fn garbage_len(&self) -> Option<usize> {
+        self.garbage_len
+    }
+
+    pub fn decoys(&self) -> u64 {
+        self.decoys
+    }
+
+    /// Packets decrypted (decoys and the version packet included).
+    pub fn packets(&self) -> u64 {
+        self.ciphers.as_ref().map_or(0, |c| c.packet.packets())
+    }
+
+    /// Where decryption stopped (the first byte not decrypted), if it did.
+    pub fn stopped_at(&self) -> Option<u64> {
+        self.stopped_at
+    }
+
+    /// Captured bytes not decrypted because decryption stopped.
+    pub fn ignored_bytes(&self) -> u64 {
+        self.ignored
+    }
+
+    /// The buffer's allocated capacity, for memory accounting.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    fn available(&self) -> usize {
+        self.buf.len().saturating_sub(self.start)
+    }
+
+    fn offset_of(&self, index: usize) -> u64 {
+        self.base.saturating_add(index as u64)
+    }
+
+    /// Ends decryption at stream offset `at`; what is buffered from there
+    /// is counted as ignored.
+    fn stop(&mut self, at: u64) {
+        self.state = State::Stopped;
+        self.stopped_at = Some(at);
+        let buffered_end = self.offset_of(self.buf.len());
+        self.ignored = self.ignored.saturating_add(buffered_end.saturating_sub(at));
+        self.buf = Vec::new();
+        self.start = 0;
+        self.base = buffered_end;
+        self.aad = Vec::new();
+    }
+
+    fn advance(&mut self) -> Option<Ready> {
+        self.compact();
+        loop {
+            let step = match self.state {
+                State::Stopped => return None,
+                State::Garbage { searched } => self.garbage(searched),
+                State::Length => self.length(),
+                State::Body { length } => self.body(length),
+            };
+            match step {
+                Step::Ready(r) => return Some(r),
+                Step::Continue => {}
+                Step::NeedMore => return self.at_cut(),
+            }
+        }
+    }
+
+    fn garbage(&mut self, searched: usize) -> Step {
+        let available = self.available();
+        if self.candidates.is_empty() {
+            if available > MAX_BUFFERED_WITHOUT_KEYS {
+                let offset = self.offset_of(self.start);
+                self.stop(offset);
+                return Step::Ready(Ready::Finding(V2Finding::KeysTooLate {
+                    offset,
+                    buffered: available as u64,
+                }));
+            }
+            return Step::NeedMore;
+        }
+        let window = available.min(GARBAGE_WINDOW);
+        let view = self
+            .buf
+            .get(self.start..self.start.saturating_add(window))
+            .unwrap_or(&[]);
+        let found = view
+            .windows(TERMINATOR_LEN)
+            .enumerate()
+            .skip(searched)
+            .find_map(|(at, w)| {
+                self.candidates
+                    .iter()
+                    .position(|c| w == c.keys.terminator.as_slice())
+                    .map(|candidate| (at, candidate))
+            });
+        if let Some((garbage_len, candidate)) = found {
+            return Step::Ready(self.terminator_found(garbage_len, candidate));
+        }
+        // Positions 0..=window-16 are checked.
+        let checked = window.saturating_sub(TERMINATOR_LEN - 1);
+        self.state = State::Garbage { searched: checked };
+        if window == GARBAGE_WINDOW {
+            let offset = self.offset_of(self.start);
+            self.stop(offset);
+            return Step::Ready(Ready::Finding(V2Finding::NoTerminator {
+                offset,
+                searched: window as u64,
+                candidates: self.candidates.len(),
+            }));
+        }
+        Step::NeedMore
+    }
+
+    fn terminator_found(&mut self, garbage_len: usize, candidate: usize) -> Ready {
+        let garbage_start = self.start;
+        let terminator_at = garbage_start.saturating_add(garbage_len);
+        self.aad = self
+            .buf
+            .get(garbage_start..terminator_at)
+            .unwrap_or(&[])
+            .to_vec();
+        self.garbage_len = Some(garbage_len);
+        self.start = terminator_at.saturating_add(TERMINATOR_LEN);
+        let chosen = std::mem::take(&mut self.candidates)
+            .into_iter()
+            .nth(candidate);
+        if let Some(c) = chosen {
+            self.ciphers = Some(Box::new(Ciphers {
+                magic: c.magic,
+                length: LengthCipher::new(c.keys.length_key),
+                packet: PacketCipher::new(c.keys.packet_key),
+            }));
+        }
+        self.state = State::Length;
+        Ready::Terminator {
+            candidate,
+            garbage_len,
+            offset: self.offset_of(terminator_at),
+        }
+    }
+
+    fn length(&mut self) -> Step {
+        let Some(ciphers) = self.ciphers.as_mut() else {
+            return Step::NeedMore;
+        };
+        let Some(field) = self
+            .buf
+            .get(self.start..)
+            .and_then(|b| b.first_chunk::<LENGTH_LEN>())
+        else {
+            return Step::NeedMore;
+        };
+        let mut field = *field;
+        ciphers.length.crypt(&mut field);
+        let [a, b, c] = field;
+        let length = u32::from_le_bytes([a, b, c, 0]);
+        let packet = ciphers.packet.packets();
+        self.packet_offset = self.offset_of(self.start);
+        self.start = self.start.saturating_add(LENGTH_LEN);
+        if length > MAX_CONTENTS_LEN {
+            let offset = self.packet_offset;
+            self.stop(offset);
+            return Step::Ready(Ready::Finding(V2Finding::OversizeLength {
+                packet,
+                offset,
+                length,
+                limit: MAX_CONTENTS_LEN,
+            }));
+        }
+        self.state = State::Body { length };
+        Step::Continue
+    }
+
+    fn body(&mut self, length: u32) -> Step {
+        let text_len = HEADER_LEN.saturating_add(length as usize);
+        let needed = text_len.saturating_add(TAG_LEN);
+        let available = self.available();
+        if available < needed {
+            // Checked against MAX_CONTENTS_LEN: at most ~4 MB, reserved
+            // once instead of grown by doubling.
+            self.buf.reserve(needed.saturating_sub(available));
+            return Step::NeedMore;
+        }
+        let Some(ciphers) = self.ciphers.as_mut() else {
+            return Step::NeedMore;
+        };
+        let packet = ciphers.packet.packets();
+        let offset = self.packet_offset;
+        let text_start = self.start;
+        let text_end = text_start.saturating_add(text_len);
+        let Some((text, tag)) = self
+            .buf
+            .get_mut(text_start..text_end.saturating_add(TAG_LEN))
+            .map(|b| b.split_at_mut(text_len))
+        else {
+            return Step::NeedMore;
+        };
+        let tag: &[u8; TAG_LEN] = match (&*tag).try_into() {
+            Ok(t) => t,
+            Err(_) => return Step::NeedMore,
+        };
+        let aad = std::mem::take(&mut self.aad);
+        if ciphers.packet.decrypt(&aad, text, tag).is_err() {
+            self.stop(offset);
+            return Step::Ready(Ready::Finding(V2Finding::BadTag {
+                packet,
+                offset,
+                length,
+            }));
+        }
+        let header = text.first().copied().unwrap_or(0);
+        self.start = text_end.saturating_add(TAG_LEN);
+        self.state = State::Length;
+        let contents = text_start.saturating_add(HEADER_LEN)..text_end;
+        if header & IGNORE_BIT != 0 {
+            self.decoys = self.decoys.saturating_add(1);
+            return Step::Ready(Ready::Decoy {
+                packet,
+                offset,
+                length,
+            });
+        }
+        if !self.version_seen {
+            self.version_seen = true;
+            return Step::Ready(Ready::Version {
+                packet,
+                offset,
+                contents,
+            });
+        }
+        let bytes = self.buf.get(contents.clone()).unwrap_or(&[]);
+        Step::Ready(match split_contents(bytes) {
+            Ok((command, message_type, payload)) => {
+                let payload_start = contents.end.saturating_sub(payload.len());
+                Ready::Message {
+                    packet,
+                    offset,
+                    command,
+                    message_type,
+                    payload: payload_start..contents.end,
+                }
+            }
+            Err(error) => Ready::Finding(V2Finding::BadMessageType {
+                packet,
+                offset,
+                length,
+                error,
+            }),
+        })
+    }
+
+    /// Every pushed byte before the cut (if any) is decoded: apply it.
+    fn at_cut(&mut self) -> Option<Ready> {
+        let cut = self.cut?;
+        let available = self.available() as u64;
+        let packet = self.packets();
+        let (from, finding) = match (self.state, cut) {
+            (State::Stopped, _) => return None,
+            (State::Garbage { .. }, _) if self.candidates.is_empty() => {
+                // No keys: nothing was to be decrypted; the caller knows.
+                (self.offset_of(self.start), None)
+            }
+            (State::Garbage { .. }, Cut::End) => {
+                let offset = self.offset_of(self.start);
+                let f = V2Finding::HandshakeIncomplete {
+                    offset,
+                    garbage: available,
+                };
+                (offset, Some(f))
+            }
+            (State::Length, Cut::End) if available == 0 => {
+                // Ended on a packet boundary: nothing is missing.
+                self.state = State::Stopped;
+                return None;
+            }
+            (State::Length, Cut::End) => {
+                let offset = self.offset_of(self.start);
+                let f = V2Finding::Truncated {
+                    packet,
+                    offset,
+                    have: available,
+                    needed: LENGTH_LEN as u64,
+                };
+                (offset, Some(f))
+            }
+            (State::Body { length }, Cut::End) => {
+                let offset = self.packet_offset;
+                let f = V2Finding::Truncated {
+                    packet,
+                    offset,
+                    have: available.saturating_add(LENGTH_LEN as u64),
+                    needed: u64::from(length).saturating_add(PACKET_OVERHEAD as u64),
+                };
+                (offset, Some(f))
+            }
+            (state, Cut::Gap { at, bytes }) => {
+                let offset = match state {
+                    State::Body { .. } => self.packet_offset,
+                    _ => self.offset_of(self.start),
+                };
+                let f = V2Finding::Gap {
+                    packet,
+                    offset,
+                    gap_at: at,
+                    bytes,
+                };
+                (offset, Some(f))
+            }
+        };
+        self.stop(from);
+        finding.map(Ready::Finding)
+    }
+
+    /// Drops consumed bytes when that costs no more than what was consumed
+    /// (amortised linear), and releases a large idle capacity.
+    fn compact(&mut self) {
+        if self.start == 0 {
+            return;
+        }
+        let consumed = self.start;
+        if consumed >= self.buf.len() {
+            self.buf.clear();
+            if self.buf.capacity() > KEEP_CAPACITY {
+                self.buf = Vec::new();
+            }
+        } else if consumed >= self.buf.len().saturating_sub(consumed) {
+            self.buf.drain(..consumed);
+        } else {
+            return;
+        }
+        self.base = self.base.saturating_add(consumed as u64);
+        self.start = 0;
+    }
+}
+
+enum Step {
+    Ready(Ready),
+    Continue,
+    NeedMore,
+}
