@@ -172,9 +172,9 @@ fn every_split_of_a_session_decodes_the_same() {
     let decoy: &[u8] = &[9; 5];
     let mut s = V2Session::new(REGTEST, 11, &[0x42; 40], b"", &[decoy], &[]);
     let mut rng = Rng(7);
-    for i in 0..6 {
+    for (i, command) in COMMANDS.iter().take(6).enumerate() {
         let len = rng.below(60) as usize;
-        s.send(Side::Initiator, COMMANDS[i], &vec![i as u8; len]);
+        s.send(Side::Initiator, command, &vec![i as u8; len]);
     }
     s.decoy(Side::Initiator, &[0; 3]);
     s.send(Side::Initiator, "pong", &[1; 8]);
