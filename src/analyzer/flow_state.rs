@@ -2,6 +2,7 @@
 
 use super::AnalyzerConfig;
 use super::classify::{self, Class, FirstBytes, V1_PREFIX_LEN};
+use super::v2::{V2Context, V2Flow};
 use crate::capture::Timestamp;
 use crate::flow::{Direction, EndReason, FlowHandler, FlowInfo, StreamEvent};
 use crate::output::event::{PerDirection, Transport};
@@ -10,6 +11,8 @@ use crate::p2p::frame::{Checksum, Frame, FrameDecoder, FrameEvent};
 use crate::p2p::message::{self, DecodeContext, Message};
 use crate::p2p::network::BITCOIN_PORTS;
 use std::io;
+
+mod v2_events;
 
 /// Findings held back while a flow is not yet known to be Bitcoin (so that
 /// non-Bitcoin traffic stays silent); beyond this many they are counted.
@@ -47,12 +50,15 @@ struct FlowMeta {
 pub struct FlowState {
     dirs: [DirState; 2],
     meta: FlowMeta,
+    /// BIP324 state, once the flow is classified v2.
+    v2: Option<Box<V2Flow>>,
 }
 
 pub struct Handler<'s> {
     pub sink: &'s mut dyn Sink,
     pub stats: Stats,
     pub now: Timestamp,
+    pub v2: V2Context,
     config: AnalyzerConfig,
     error: Option<io::Error>,
     shown: u64,
@@ -84,6 +90,7 @@ impl<'s> Handler<'s> {
             sink,
             stats: Stats::default(),
             now: Timestamp::default(),
+            v2: V2Context::new(&config.v2),
             config,
             error: None,
             shown: 0,
@@ -125,7 +132,7 @@ impl<'s> Handler<'s> {
 
     fn finding(&mut self, info: &FlowInfo, dir: Direction, finding: Finding) {
         self.stats.count_finding(finding.kind());
-        if let Finding::Gap { bytes } = finding {
+        if let Finding::Gap { bytes } | Finding::V2Gap { bytes, .. } = finding {
             self.stats.gaps += 1;
             self.stats.gap_bytes += bytes;
         }
@@ -136,7 +143,13 @@ impl<'s> Handler<'s> {
         });
     }
 
-    fn record(&self, info: &FlowInfo, meta: &FlowMeta, event: &'static str) -> FlowRecord {
+    fn record(
+        &self,
+        info: &FlowInfo,
+        meta: &FlowMeta,
+        v2: Option<&V2Flow>,
+        event: &'static str,
+    ) -> FlowRecord {
         let transport = match meta.class {
             Class::V2 => Transport::V2,
             _ => Transport::V1,
@@ -163,6 +176,7 @@ impl<'s> Handler<'s> {
                 c2s: meta.messages[0],
                 s2c: meta.messages[1],
             },
+            v2: v2.map(V2Flow::summary),
         }
     }
 
@@ -180,10 +194,24 @@ impl<'s> Handler<'s> {
             Class::Undecided => return,
         };
         self.stats.count_flow_start(transport);
-        let record = self.record(info, meta, "start");
+        let record = self.record(info, meta, None, "start");
         self.emit(Event::Flow(&record));
         for (dir, finding) in std::mem::take(&mut meta.pending) {
             self.finding(info, dir, finding);
+        }
+        if class == Class::V1 && info.syn_seen {
+            let fallback = self
+                .v2
+                .fallback
+                .v1_started(info.client, info.server, self.now);
+            if let Some((attempt, after_ms)) = fallback {
+                let finding = Finding::V1Fallback {
+                    v2_flow: attempt.flow,
+                    v2_client_bytes: attempt.client_bytes,
+                    after_ms,
+                };
+                self.finding(info, Direction::ClientToServer, finding);
+            }
         }
     }
 
@@ -230,10 +258,18 @@ impl<'s> Handler<'s> {
     }
 
     fn data(&mut self, info: &FlowInfo, state: &mut FlowState, dir: Direction, bytes: &[u8]) {
+        let seen_before = state.dirs[dir_index(dir)].prefix_len;
         if info.syn_seen && state.meta.class == Class::Undecided {
             self.check_first_bytes(info, state, dir, bytes);
         }
-        if matches!(state.meta.class, Class::V2 | Class::Ignored) {
+        if state.meta.class == Class::V2 {
+            if state.v2.is_none() {
+                self.start_v2(info, state, Some((dir, seen_before)));
+            }
+            self.v2_data(info, state, dir, bytes);
+            return;
+        }
+        if state.meta.class == Class::Ignored {
             // Nothing more is decoded: free what the decoders buffered.
             state.dirs = Default::default();
             return;
@@ -241,7 +277,7 @@ impl<'s> Handler<'s> {
         if state.meta.class == Class::Undecided {
             state.meta.scanned = state.meta.scanned.saturating_add(bytes.len() as u64);
         }
-        let FlowState { dirs, meta } = state;
+        let FlowState { dirs, meta, .. } = state;
         dirs[dir_index(dir)]
             .decoder
             .feed(bytes, |event| self.frame_event(info, meta, dir, event));
@@ -249,7 +285,7 @@ impl<'s> Handler<'s> {
             let meta = &mut state.meta;
             if meta.on_bitcoin_port && meta.scanned >= classify::MIDSTREAM_V2_WINDOW {
                 self.classify(info, meta, Class::V2);
-                state.dirs = Default::default();
+                self.start_v2(info, state, None);
             } else if !meta.on_bitcoin_port && meta.scanned >= classify::MAX_SCAN_BYTES {
                 self.classify(info, meta, Class::Ignored);
                 state.dirs = Default::default();
@@ -290,6 +326,8 @@ impl<'s> Handler<'s> {
         match frame.checksum {
             Checksum::Valid => {}
             Checksum::Invalid { .. } => self.stats.checksum_invalid += 1,
+            // A v2 message has no checksum by design: not an anomaly.
+            Checksum::Absent if frame.v2.is_some() => self.stats.messages_v2 += 1,
             Checksum::Absent => self.stats.checksum_absent += 1,
         }
         let wanted = self.wants(&command);
@@ -357,6 +395,7 @@ impl FlowHandler<FlowState> for Handler<'_> {
     fn new_flow(&mut self, info: &FlowInfo) -> FlowState {
         FlowState {
             dirs: Default::default(),
+            v2: None,
             meta: FlowMeta {
                 class: Class::Undecided,
                 on_bitcoin_port: self.is_bitcoin_port(info.server.port())
@@ -378,6 +417,11 @@ impl FlowHandler<FlowState> for Handler<'_> {
                 if matches!(state.meta.class, Class::V1 | Class::Undecided) {
                     state.dirs[dir_index(dir)].decoder.gap(bytes);
                     self.hold_or_report(info, &mut state.meta, dir, Finding::Gap { bytes });
+                } else if let Some(v2) = state.v2.as_deref_mut() {
+                    if let Some(f) = v2.gap(dir_index(dir), bytes) {
+                        self.finding(info, dir, f);
+                    }
+                    self.drain_v2(info, &mut state.meta, v2);
                 }
             }
         }
@@ -390,12 +434,20 @@ impl FlowHandler<FlowState> for Handler<'_> {
             && info.to_server.payload_bytes + info.to_client.payload_bytes > 0
         {
             self.classify(info, meta, Class::V2);
+            self.start_v2(info, &mut state, None);
         }
-        if !matches!(meta.class, Class::V1 | Class::V2) {
+        if !matches!(state.meta.class, Class::V1 | Class::V2) {
             return;
         }
-        if meta.class == Class::V1 {
-            let FlowState { dirs, meta } = &mut state;
+        if let Some(v2) = state.v2.as_deref_mut() {
+            if let Some(f) = v2.finish(&self.v2) {
+                self.finding(info, Direction::ClientToServer, f);
+            }
+            self.drain_v2(info, &mut state.meta, v2);
+            self.note_v2_attempt(info, reason);
+        }
+        if state.meta.class == Class::V1 {
+            let FlowState { dirs, meta, .. } = &mut state;
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                 let decoder = &mut dirs[dir_index(dir)].decoder;
                 // finish() returns the first end-of-stream finding; a frame
@@ -408,7 +460,7 @@ impl FlowHandler<FlowState> for Handler<'_> {
                 }
             }
         }
-        let mut record = self.record(info, &state.meta, "end");
+        let mut record = self.record(info, &state.meta, state.v2.as_deref(), "end");
         record.reason = Some(reason.name());
         self.stats.record_flow_end(&record);
         self.emit(Event::Flow(&record));

@@ -4,6 +4,7 @@
 
 pub mod classify;
 mod flow_state;
+pub mod v2;
 
 use crate::capture::Packet;
 use crate::flow::{FlowLimits, FlowTable};
@@ -23,6 +24,8 @@ pub struct AnalyzerConfig {
     pub verbose: bool,
     /// Stop after this many messages shown (`--count`).
     pub max_messages: Option<u64>,
+    /// BIP324 v2 decryption (the key log itself: [`Analyzer::set_keylog`]).
+    pub v2: v2::V2Options,
 }
 
 /// Whether to go on after a packet.
@@ -63,6 +66,24 @@ impl<'s> Analyzer<'s> {
         } else {
             Progress::Continue
         })
+    }
+
+    /// Decrypt v2 sessions whose keys this log holds.
+    pub fn set_keylog(&mut self, keylog: crate::p2p::v2::KeyLog) {
+        self.handler.v2.set_keylog(keylog);
+    }
+
+    /// The key log, to add what a growing file appended (live); `None`
+    /// without `set_keylog`. Flows waiting for their key look again on
+    /// their next packet or at their end.
+    pub fn append_keylog(&mut self, bytes: &[u8]) {
+        if let Some(log) = self.handler.v2.keylog_mut() {
+            let before = log.entries;
+            log.push(bytes);
+            if log.entries != before {
+                self.handler.v2.keylog_grew();
+            }
+        }
     }
 
     /// Statistics so far (e.g. for libpcap counters to be added).

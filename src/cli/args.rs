@@ -235,6 +235,25 @@ pub struct AnalysisArgs {
     /// Seconds of capture time after which an idle flow is ended.
     #[arg(long, value_name = "SECONDS", default_value_t = FlowLimits::default().idle_timeout_secs)]
     pub idle_timeout: u64,
+    /// Decrypt BIP324 v2 sessions whose keys this file holds, one line per
+    /// session: `BIP324 <initiator's 64-byte key, hex> <shared secret,
+    /// hex>` (`#` comments; other lines ignored). `live` reads it again
+    /// as it grows.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
+    /// Also try this network magic (8 hex digits, wire order, e.g. a custom
+    /// signet's) when deriving v2 keys; repeatable. The five known networks
+    /// are always tried.
+    #[arg(long = "magic", value_name = "HEX", value_parser = parse_magic)]
+    pub magics: Vec<[u8; 4]>,
+}
+
+/// `--magic` values: 4 bytes in hex, as they appear on the wire.
+pub fn parse_magic(s: &str) -> Result<[u8; 4], String> {
+    let mut magic = [0u8; 4];
+    hex::decode_to_slice(s.trim_start_matches("0x"), &mut magic)
+        .map_err(|_| format!("'{s}' is not 8 hex digits (a network magic in wire order)"))?;
+    Ok(magic)
 }
 
 impl OutputArgs {
@@ -258,6 +277,10 @@ impl AnalysisArgs {
             commands: (!output.commands.is_empty()).then(|| output.commands.clone()),
             verbose: output.verbose,
             max_messages: output.count,
+            v2: crate::analyzer::v2::V2Options {
+                extra_magics: self.magics.clone(),
+                wait_for_keys: false,
+            },
         }
     }
 }

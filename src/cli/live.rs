@@ -64,8 +64,17 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
 
     let stdout = std::io::stdout().lock();
     let mut sink = make_sink(args.output.format, stdout, args.output.sink_options(true));
-    let config = args.analysis.config(&args.output);
+    let mut config = args.analysis.config(&args.output);
+    // Keys may be logged while their session runs: hold its bytes.
+    config.v2.wait_for_keys = true;
     let mut analyzer = Analyzer::new(config, sink.as_mut());
+    let mut keylog = args.analysis.keylog.as_deref().map(|path| {
+        analyzer.set_keylog(crate::p2p::v2::KeyLog::new());
+        super::keylog_file::Follower::new(path)
+    });
+    if let Some(follower) = keylog.as_mut() {
+        analyzer.append_keylog(&follower.poll_now());
+    }
     let deadline = args
         .duration
         .map(|s| Instant::now() + Duration::from_secs_f64(s));
@@ -82,6 +91,12 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         }
         if args.duration.is_none() && probe_done_at.is_some_and(|t| t.elapsed() >= PROBE_GRACE) {
             stop.store(true, Ordering::Relaxed);
+        }
+        if let Some(follower) = keylog.as_mut() {
+            let appended = follower.poll();
+            if !appended.is_empty() {
+                analyzer.append_keylog(&appended);
+            }
         }
         let event = match rx.recv_timeout(TICK) {
             Ok(e) => e,
@@ -135,6 +150,10 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     }
     if output_closed {
         return Ok(EXIT_OK);
+    }
+    if let Some(follower) = keylog.as_mut() {
+        // Sessions still waiting for their key get a last look at the end.
+        analyzer.append_keylog(&follower.poll_now());
     }
     analyzer.stats_mut().capture = Some(counters);
     let outcome = probe.and_then(|p| p.join().ok());

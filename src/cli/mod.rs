@@ -3,6 +3,7 @@
 //! 1 input or runtime error, 2 usage, 3 probe: notfound, 4 probe: timeout.
 
 pub mod args;
+pub mod keylog_file;
 pub mod live;
 pub mod probe;
 pub mod read;

@@ -12,7 +12,18 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     let options = args.output.sink_options(super::stdout_is_interactive());
     let mut sink = make_sink(args.output.format, stdout, options);
     let config = args.analysis.config(&args.output);
+    let keylog = match &args.analysis.keylog {
+        Some(path) => {
+            let log = super::keylog_file::read_all(path)?;
+            eprintln!("btcsniff: key log {}: {}", path.display(), log.summary());
+            Some(log)
+        }
+        None => None,
+    };
     let mut analyzer = Analyzer::new(config, sink.as_mut());
+    if let Some(log) = keylog {
+        analyzer.set_keylog(log);
+    }
     let mut failed = Vec::new();
     'files: for path in &args.files {
         let mut reader = match FileReader::open(path) {

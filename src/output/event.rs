@@ -5,6 +5,7 @@ use super::stats::Stats;
 use crate::capture::Timestamp;
 use crate::p2p::frame::{Frame, FramingFinding};
 use crate::p2p::message::Message;
+use crate::p2p::v2::V2Finding;
 use crate::p2p::{Anomaly, DecodeError};
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -58,6 +59,67 @@ pub enum Finding {
     /// A message out of its place in the handshake (e.g. wtxidrelay after
     /// verack, which makes Core disconnect).
     HandshakeOrder { command: String, detail: String },
+    /// v2 with a key log: no line for this flow's initiator key (the flow
+    /// stays encrypted).
+    V2NoKey { initiator_key: String },
+    /// v2 with a key log: the handshake is not in the capture (joined
+    /// mid-stream, or bytes of the initiator's key missing).
+    V2NoHandshake { detail: &'static str },
+    /// No network's garbage terminator within 4095 + 16 bytes: a wrong
+    /// secret, or a magic not tried (`--magic`).
+    V2NoTerminator {
+        offset: u64,
+        searched: u64,
+        networks: usize,
+    },
+    /// The direction ended before its garbage terminator.
+    V2HandshakeIncomplete { offset: u64, garbage: u64 },
+    /// More bytes arrived than are held while waiting for the key log.
+    V2KeysTooLate { offset: u64, buffered: u64 },
+    /// A decrypted length above Core's limit: decryption of the direction
+    /// stops there.
+    V2OversizeLength {
+        packet: u64,
+        offset: u64,
+        length: u32,
+        limit: u32,
+    },
+    /// A packet whose tag does not verify (wrong key or corrupted bytes):
+    /// decryption of the direction stops there.
+    V2BadTag {
+        packet: u64,
+        offset: u64,
+        length: u32,
+    },
+    /// A genuine packet without a valid message type (dropped, as Core does).
+    V2BadMessageType {
+        packet: u64,
+        offset: u64,
+        length: u32,
+        error: String,
+    },
+    /// Bytes never captured inside a v2 direction: decryption stops at
+    /// `offset` (the first byte not decrypted).
+    V2Gap {
+        packet: u64,
+        offset: u64,
+        gap_at: u64,
+        bytes: u64,
+    },
+    /// The v2 direction ended inside a packet.
+    V2Truncated {
+        packet: u64,
+        offset: u64,
+        have: u64,
+        needed: u64,
+    },
+    /// Core's v1 fallback: this v1 connection follows a v2 attempt by the
+    /// same client to the same server that was closed without an answer.
+    V1Fallback {
+        v2_flow: u64,
+        v2_client_bytes: u64,
+        after_ms: u64,
+    },
 }
 
 impl Finding {
@@ -73,6 +135,17 @@ impl Finding {
             Finding::CountOverLimit { .. } => "count_over_limit",
             Finding::TrailingBytes { .. } => "trailing_bytes",
             Finding::HandshakeOrder { .. } => "handshake_order",
+            Finding::V2NoKey { .. } => "v2_no_key",
+            Finding::V2NoHandshake { .. } => "v2_no_handshake",
+            Finding::V2NoTerminator { .. } => "v2_no_terminator",
+            Finding::V2HandshakeIncomplete { .. } => "v2_handshake_incomplete",
+            Finding::V2KeysTooLate { .. } => "v2_keys_too_late",
+            Finding::V2OversizeLength { .. } => "v2_oversize_length",
+            Finding::V2BadTag { .. } => "v2_bad_tag",
+            Finding::V2BadMessageType { .. } => "v2_bad_message_type",
+            Finding::V2Gap { .. } => "v2_gap",
+            Finding::V2Truncated { .. } => "v2_truncated",
+            Finding::V1Fallback { .. } => "v1_fallback",
         }
     }
 
@@ -136,6 +209,81 @@ impl From<&FramingFinding> for Finding {
     }
 }
 
+impl From<&V2Finding> for Finding {
+    fn from(f: &V2Finding) -> Finding {
+        match *f {
+            V2Finding::NoTerminator {
+                offset,
+                searched,
+                candidates,
+            } => Finding::V2NoTerminator {
+                offset,
+                searched,
+                networks: candidates,
+            },
+            V2Finding::HandshakeIncomplete { offset, garbage } => {
+                Finding::V2HandshakeIncomplete { offset, garbage }
+            }
+            V2Finding::KeysTooLate { offset, buffered } => {
+                Finding::V2KeysTooLate { offset, buffered }
+            }
+            V2Finding::OversizeLength {
+                packet,
+                offset,
+                length,
+                limit,
+            } => Finding::V2OversizeLength {
+                packet,
+                offset,
+                length,
+                limit,
+            },
+            V2Finding::BadTag {
+                packet,
+                offset,
+                length,
+            } => Finding::V2BadTag {
+                packet,
+                offset,
+                length,
+            },
+            V2Finding::BadMessageType {
+                packet,
+                offset,
+                length,
+                error,
+            } => Finding::V2BadMessageType {
+                packet,
+                offset,
+                length,
+                error: error.to_string(),
+            },
+            V2Finding::Gap {
+                packet,
+                offset,
+                gap_at,
+                bytes,
+            } => Finding::V2Gap {
+                packet,
+                offset,
+                gap_at,
+                bytes,
+            },
+            V2Finding::Truncated {
+                packet,
+                offset,
+                have,
+                needed,
+            } => Finding::V2Truncated {
+                packet,
+                offset,
+                have,
+                needed,
+            },
+        }
+    }
+}
+
 /// BIP324 v2 (encrypted) or classic v1 transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -172,6 +320,41 @@ pub struct FlowRecord {
     pub packets: PerDirection,
     pub bytes: PerDirection,
     pub messages: PerDirection,
+    /// v2 flows: what the wire shows and how decryption went.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub v2: Option<V2Summary>,
+}
+
+/// The BIP324 facts of a v2 flow (README, "BIP324 v2 sessions").
+#[derive(Debug, Clone, Serialize)]
+pub struct V2Summary {
+    /// `captured`: both 64-byte keys seen from the SYN on; `partial`: the
+    /// SYN and the initiator's key, not the responder's; `not_captured`:
+    /// joined mid-stream, or bytes of a key missing.
+    pub handshake: &'static str,
+    /// `no_keylog`, `no_handshake`, `no_key`, `waiting` (live: key not
+    /// logged yet), `no_terminator`, `decrypted`, or `stopped` (a finding
+    /// says where).
+    pub decryption: &'static str,
+    /// As Core's getpeerinfo shows it, once the keys are known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    /// Garbage bytes before each side's terminator (null: not found).
+    pub garbage: PerDirectionOpt,
+    /// Decoy packets per direction.
+    pub decoys: PerDirection,
+    /// Packets decrypted per direction (version packet and decoys
+    /// included).
+    pub packets_decrypted: PerDirection,
+    /// Captured bytes not decrypted after decryption stopped.
+    pub undecrypted_bytes: PerDirection,
+}
+
+/// Per direction, where a value may be unknown.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct PerDirectionOpt {
+    pub c2s: Option<u64>,
+    pub s2c: Option<u64>,
 }
 
 /// Counters for client-to-server and server-to-client.

@@ -10,6 +10,7 @@ use crate::capture::Timestamp;
 use crate::p2p::Network;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::hash::write_hex;
+use crate::p2p::v2::MessageType;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
@@ -116,6 +117,15 @@ impl<W: Write> JsonSink<W> {
             line.extend_from_slice(b"\",\"checksum_computed\":\"");
             write_hex(line, &actual);
             line.push(b'"');
+        }
+        if let Some(message_type) = frame.v2 {
+            line.extend_from_slice(b",\"transport\":\"v2\",\"v2_encoding\":\"");
+            line.extend_from_slice(message_type.name().as_bytes());
+            line.push(b'"');
+            if let MessageType::ShortId(id) = message_type {
+                line.extend_from_slice(b",\"v2_short_id\":");
+                ser::write_u64(line, u64::from(id));
+            }
         }
         match message {
             Ok(m) => {

@@ -56,12 +56,23 @@ pub struct Stats {
     pub gap_bytes: u64,
     pub flows_v1: u64,
     pub flows_v2: u64,
+    /// v2 flows whose keys were in the key log and whose network was found
+    /// (written only when not 0, like `messages_v2`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub flows_v2_decrypted: u64,
+    /// Messages decrypted from v2 flows (counted in `messages` too).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub messages_v2: u64,
     pub by_command: BTreeMap<String, CommandStats>,
     pub findings: BTreeMap<&'static str, u64>,
     pub flows: Vec<FlowStats>,
     pub flows_not_listed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture: Option<CaptureCounters>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Stats {

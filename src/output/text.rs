@@ -14,6 +14,7 @@ use super::{Sink, SinkOptions, summary, time};
 use crate::capture::Timestamp;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::message::Message;
+use crate::p2p::v2::MessageType;
 use crate::p2p::{DecodeError, Network};
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -87,7 +88,12 @@ impl<W: Write> TextSink<W> {
         self.line.push_str("B ");
         match frame.checksum {
             Checksum::Valid => self.line.push_str("ok"),
-            Checksum::Absent => self.line.push_str("no-checksum"),
+            // v2 has no checksum; the AEAD tag verified instead.
+            Checksum::Absent => self.line.push_str(match frame.v2 {
+                Some(MessageType::ShortId(_)) => "v2",
+                Some(MessageType::Long) => "v2-long",
+                None => "no-checksum",
+            }),
             Checksum::Invalid { expected, actual } => {
                 let _ = write!(
                     self.line,
@@ -159,6 +165,9 @@ impl<W: Write> TextSink<W> {
         if let Some(reason) = record.reason {
             let _ = write!(self.line, " reason={reason}");
         }
+        if let Some(v2) = &record.v2 {
+            write_v2_summary(v2, &mut self.line);
+        }
         if record.event == "end" || record.transport == super::event::Transport::V2 {
             let _ = write!(
                 self.line,
@@ -190,6 +199,13 @@ impl<W: Write> TextSink<W> {
             s.flows_v1,
             s.flows_v2
         );
+        if s.flows_v2 > 0 {
+            let _ = writeln!(
+                self.line,
+                "   v2 flows decrypted {} of {}, v2 messages {}",
+                s.flows_v2_decrypted, s.flows_v2, s.messages_v2
+            );
+        }
         if let Some(c) = s.capture {
             let _ = writeln!(
                 self.line,
@@ -342,6 +358,39 @@ fn is_empty(v: &serde_json::Value) -> bool {
         serde_json::Value::Object(m) => m.is_empty(),
         serde_json::Value::Array(a) => a.is_empty(),
         _ => false,
+    }
+}
+
+/// ` handshake captured decryption decrypted session_id … garbage 12/0
+/// decoys 0/1`: a v2 flow's facts (client/server order).
+fn write_v2_summary(v2: &super::event::V2Summary, line: &mut String) {
+    let _ = write!(
+        line,
+        " handshake {} decryption {}",
+        v2.handshake, v2.decryption
+    );
+    if let Some(id) = &v2.session_id {
+        let _ = write!(line, " session_id {id}");
+    }
+    let opt = |n: Option<u64>| n.map_or("-".to_string(), |n| n.to_string());
+    if v2.garbage.c2s.is_some() || v2.garbage.s2c.is_some() {
+        let _ = write!(
+            line,
+            " garbage {}/{} decoys {}/{} v2-packets {}/{}",
+            opt(v2.garbage.c2s),
+            opt(v2.garbage.s2c),
+            v2.decoys.c2s,
+            v2.decoys.s2c,
+            v2.packets_decrypted.c2s,
+            v2.packets_decrypted.s2c
+        );
+    }
+    if v2.undecrypted_bytes.c2s + v2.undecrypted_bytes.s2c > 0 {
+        let _ = write!(
+            line,
+            " undecrypted bytes {}/{}",
+            v2.undecrypted_bytes.c2s, v2.undecrypted_bytes.s2c
+        );
     }
 }
 

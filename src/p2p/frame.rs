@@ -119,6 +119,9 @@ pub struct Frame<'a> {
     /// `message::DecodeContext::payload_hash`). None when the payload was
     /// not hashed: a legacy header has no checksum.
     pub payload_hash: Option<Hash256>,
+    /// `None` for a v1 header; for a message of a BIP324 v2 packet, how its
+    /// type was encoded (its checksum is then `Absent`: v2 has none).
+    pub v2: Option<super::v2::MessageType>,
 }
 
 /// Anomalies of the byte stream itself.
@@ -415,5 +418,6 @@ fn frame_at(bytes: &[u8], start: usize, d: Decided, offset: u64) -> Frame<'_> {
         payload,
         stream_offset: offset,
         payload_hash: d.payload_hash,
+        v2: None,
     }
 }

@@ -583,6 +583,7 @@ impl Session<'_, '_> {
             stream_offset: self.sent_bytes,
             // Built here, not framed: nothing hashed the payload.
             payload_hash: None,
+            v2: None,
         };
         self.sent_bytes = self.sent_bytes.saturating_add(bytes.len() as u64);
         let ctx = DecodeContext {
