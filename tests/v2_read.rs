@@ -461,3 +461,46 @@ fn a_key_log_of_junk_is_counted_not_fatal() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("reading the key log"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn cores_v1_fallback_after_an_unanswered_v2_attempt_is_a_finding() {
+    let dir = scratch_dir("v2fallback");
+    let mut pcap = Pcap::new();
+    // The v2 attempt: our key and garbage, no answer, closed.
+    let mut attempt = Conn::new("10.0.0.1:50010", "10.0.0.2:8333");
+    attempt.handshake(&mut pcap);
+    attempt.c2s(&mut pcap, &noise(64 + 300, 11));
+    attempt.close(&mut pcap);
+    // Right after: v1 to the same server, from another port.
+    let mut v1 = Conn::new("10.0.0.1:50011", "10.0.0.2:8333");
+    v1.handshake(&mut pcap);
+    v1.c2s(&mut pcap, &frame(MAINNET, "version", &version_payload(b"/x:1/")));
+    v1.s2c(&mut pcap, &frame(MAINNET, "version", &version_payload(b"/y:2/")));
+    v1.close(&mut pcap);
+    // A v2 session that was answered, then a v1 one: no fallback.
+    let mut answered = Conn::new("10.0.0.3:50020", "10.0.0.2:8333");
+    answered.handshake(&mut pcap);
+    answered.c2s(&mut pcap, &noise(64 + 10, 12));
+    answered.s2c(&mut pcap, &noise(64 + 10, 13));
+    answered.close(&mut pcap);
+    let mut v1b = Conn::new("10.0.0.3:50021", "10.0.0.2:8333");
+    v1b.handshake(&mut pcap);
+    v1b.c2s(&mut pcap, &frame(MAINNET, "version", &version_payload(b"/x:1/")));
+    v1b.close(&mut pcap);
+    let path = dir.join("fallback.pcap");
+    pcap.write(&path);
+    let r = run(&path, &["--format", "json"]);
+    let f = findings(&r.lines, "v1_fallback");
+    assert_eq!(f.len(), 1, "{:?}", r.lines);
+    assert_eq!(f[0]["flow"], 2);
+    assert_eq!(f[0]["v2_flow"], 1);
+    assert_eq!(f[0]["v2_client_bytes"], 364);
+    assert!(f[0]["after_ms"].as_u64().unwrap() < 1000);
+    let ends: Vec<&Value> = of_type(&r.lines, "flow")
+        .into_iter()
+        .filter(|f| f["event"] == "end" && f["transport"] == "v2")
+        .collect();
+    assert_eq!(ends[0]["v2"]["handshake"], "partial");
+    assert_eq!(ends[1]["v2"]["handshake"], "captured");
+    let _ = std::fs::remove_dir_all(dir);
+}

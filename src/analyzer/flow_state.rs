@@ -418,7 +418,7 @@ impl FlowHandler<FlowState> for Handler<'_> {
                     state.dirs[dir_index(dir)].decoder.gap(bytes);
                     self.hold_or_report(info, &mut state.meta, dir, Finding::Gap { bytes });
                 } else if let Some(v2) = state.v2.as_deref_mut() {
-                    if let Some(f) = v2.gap(dir_index(dir), bytes) {
+                    if let Some(f) = v2.gap(dir_index(dir), bytes, &mut self.v2) {
                         self.finding(info, dir, f);
                     }
                     self.drain_v2(info, &mut state.meta, v2);
@@ -440,7 +440,7 @@ impl FlowHandler<FlowState> for Handler<'_> {
             return;
         }
         if let Some(v2) = state.v2.as_deref_mut() {
-            if let Some(f) = v2.finish(&self.v2) {
+            if let Some(f) = v2.finish(&mut self.v2) {
                 self.finding(info, Direction::ClientToServer, f);
             }
             self.drain_v2(info, &mut state.meta, v2);

@@ -35,7 +35,7 @@ impl Handler<'_> {
                     d.prefix_len
                 };
                 let before = d.prefix.get(..len).unwrap_or(&[]);
-                if let Some(f) = flow.data(dir_index(dir), before, &self.v2) {
+                if let Some(f) = flow.data(dir_index(dir), before, &mut self.v2) {
                     self.finding(info, dir, f);
                 }
             }
@@ -56,7 +56,7 @@ impl Handler<'_> {
         let Some(flow) = v2.as_deref_mut() else {
             return;
         };
-        if let Some(f) = flow.data(dir_index(dir), bytes, &self.v2) {
+        if let Some(f) = flow.data(dir_index(dir), bytes, &mut self.v2) {
             self.finding(info, dir, f);
         }
         self.drain_v2(info, meta, flow);

@@ -7,6 +7,11 @@
 //! the keys of every candidate network are derived, and each direction's
 //! [`PacketDecoder`] finds the network by its garbage terminator. The
 //! handler turns the decoders' events into the same message records as v1.
+//!
+//! Memory: a decoder with keys holds at most one packet (<= 4 MB, as v1);
+//! live, a flow waiting for its key holds at most
+//! [`MAX_BUFFERED_WITHOUT_KEYS`](crate::p2p::v2::decoder::MAX_BUFFERED_WITHOUT_KEYS) per direction, and at most
+//! [`MAX_WAITING_FLOWS`] flows wait at once.
 
 pub mod fallback;
 
@@ -39,6 +44,8 @@ pub struct V2Context {
     /// Bumped whenever the key log gains keys: flows waiting for theirs
     /// look again.
     generation: u64,
+    /// Flows holding bytes while they wait for their key.
+    waiting: usize,
     pub fallback: FallbackTracker,
 }
 
@@ -55,6 +62,7 @@ impl V2Context {
             magics,
             wait_for_keys: options.wait_for_keys,
             generation: 0,
+            waiting: 0,
             fallback: FallbackTracker::default(),
         }
     }
@@ -101,6 +109,11 @@ enum Decryption {
     NoKey,
     Keys,
 }
+
+/// Most flows holding bytes while waiting for their key at once (live):
+/// with [`MAX_BUFFERED_WITHOUT_KEYS`](crate::p2p::v2::decoder::MAX_BUFFERED_WITHOUT_KEYS) per direction, at most 128 MiB. A
+/// flow beyond it is reported without key at once (`v2_no_key`).
+pub const MAX_WAITING_FLOWS: usize = 256;
 
 /// Client-to-server (the initiator's) is direction 0.
 const INITIATOR: usize = 0;
@@ -168,7 +181,7 @@ impl V2Flow {
     }
 
     /// Reassembled bytes of direction `dir` (0: client to server).
-    pub fn data(&mut self, dir: usize, mut bytes: &[u8], ctx: &V2Context) -> Option<Finding> {
+    pub fn data(&mut self, dir: usize, mut bytes: &[u8], ctx: &mut V2Context) -> Option<Finding> {
         let mut finding = None;
         if let Some(d) = self.dirs.get_mut(dir)
             && d.key.len() < ELLSWIFT_KEY_LEN
@@ -194,7 +207,7 @@ impl V2Flow {
 
     /// A direction's key is complete: its decoder starts; the initiator's
     /// key is looked up.
-    fn key_complete(&mut self, dir: usize, ctx: &V2Context) -> Option<Finding> {
+    fn key_complete(&mut self, dir: usize, ctx: &mut V2Context) -> Option<Finding> {
         if !self.decrypting() {
             return None;
         }
@@ -211,33 +224,47 @@ impl V2Flow {
         None
     }
 
-    fn look_up(&mut self, ctx: &V2Context) -> Option<Finding> {
+    /// Changes the state, keeping count of the flows waiting for keys.
+    fn set_decryption(&mut self, next: Decryption, ctx: &mut V2Context) {
+        let was = matches!(self.decryption, Decryption::Waiting { .. });
+        let is = matches!(next, Decryption::Waiting { .. });
+        match (was, is) {
+            (false, true) => ctx.waiting += 1,
+            (true, false) => ctx.waiting = ctx.waiting.saturating_sub(1),
+            _ => {}
+        }
+        self.decryption = next;
+    }
+
+    fn look_up(&mut self, ctx: &mut V2Context) -> Option<Finding> {
         let log = ctx.keylog.as_ref()?;
         let key: &[u8; ELLSWIFT_KEY_LEN] =
             self.dirs.get(INITIATOR)?.key.as_slice().try_into().ok()?;
-        match log.get(key) {
+        match log.get(key).copied() {
             Some(secret) => {
-                self.secret = Some(*secret);
-                self.decryption = Decryption::Keys;
+                self.secret = Some(secret);
+                self.set_decryption(Decryption::Keys, ctx);
                 for (i, d) in self.dirs.iter_mut().enumerate() {
                     if let Some(decoder) = d.decoder.as_mut() {
-                        decoder.set_candidates(ctx.candidates(secret, role_of(i)));
+                        decoder.set_candidates(ctx.candidates(&secret, role_of(i)));
                     }
                 }
                 None
             }
-            None if ctx.wait_for_keys => {
-                self.decryption = Decryption::Waiting {
-                    generation: ctx.generation,
-                };
+            None if ctx.wait_for_keys
+                && (matches!(self.decryption, Decryption::Waiting { .. })
+                    || ctx.waiting < MAX_WAITING_FLOWS) =>
+            {
+                let generation = ctx.generation;
+                self.set_decryption(Decryption::Waiting { generation }, ctx);
                 None
             }
-            None => Some(self.no_key()),
+            None => Some(self.no_key(ctx)),
         }
     }
 
-    fn no_key(&mut self) -> Finding {
-        self.decryption = Decryption::NoKey;
+    fn no_key(&mut self, ctx: &mut V2Context) -> Finding {
+        self.set_decryption(Decryption::NoKey, ctx);
         for d in &mut self.dirs {
             d.decoder = None;
         }
@@ -252,13 +279,13 @@ impl V2Flow {
     }
 
     /// Bytes of direction `dir` never captured.
-    pub fn gap(&mut self, dir: usize, bytes: u64) -> Option<Finding> {
+    pub fn gap(&mut self, dir: usize, bytes: u64, ctx: &mut V2Context) -> Option<Finding> {
         let decrypting = self.decrypting();
         let d = self.dirs.get_mut(dir)?;
         if d.key.len() < ELLSWIFT_KEY_LEN {
             d.key_broken = true;
             if dir == INITIATOR && decrypting {
-                self.decryption = Decryption::NoHandshake;
+                self.set_decryption(Decryption::NoHandshake, ctx);
                 for d in &mut self.dirs {
                     d.decoder = None;
                 }
@@ -278,12 +305,12 @@ impl V2Flow {
 
     /// The flow ended: a key still awaited is looked up a last time, and
     /// the decoders report what they hold (drain them afterwards).
-    pub fn finish(&mut self, ctx: &V2Context) -> Option<Finding> {
+    pub fn finish(&mut self, ctx: &mut V2Context) -> Option<Finding> {
         let mut finding = None;
         if let Decryption::Waiting { .. } = self.decryption {
             finding = self.look_up(ctx);
             if let Decryption::Waiting { .. } = self.decryption {
-                finding = Some(self.no_key());
+                finding = Some(self.no_key(ctx));
             }
         }
         for d in &mut self.dirs {

@@ -40,9 +40,9 @@ use std::ops::Range;
 
 /// Bytes held while no keys are known (live capture: the key-log line may
 /// be written after the session started); beyond it this direction is
-/// given up. A session's first packets (version, verack, the handshake
-/// extras) fit easily.
-pub const MAX_BUFFERED_WITHOUT_KEYS: usize = 1 << 20;
+/// given up. A session's handshake and first messages (version, verack,
+/// the handshake extras, addr, a few inv: a few KB) fit easily.
+pub const MAX_BUFFERED_WITHOUT_KEYS: usize = 256 * 1024;
 
 /// Where the garbage terminator must appear: after at most 4095 bytes.
 const GARBAGE_WINDOW: usize = MAX_GARBAGE_LEN + TERMINATOR_LEN;

@@ -486,14 +486,14 @@ fn without_keys_only_a_bounded_amount_is_held() {
     let mut dec = PacketDecoder::new(64);
     let mut evs = Vec::new();
     for _ in 0..20 {
-        dec.push(&[0u8; 64 * 1024]);
+        dec.push(&[0u8; 16 * 1024]);
         events(&mut dec, &mut evs);
     }
     assert_eq!(
         evs,
         vec![Ev::Finding(V2Finding::KeysTooLate {
             offset: 64,
-            buffered: 17 * 64 * 1024
+            buffered: 17 * 16 * 1024
         })]
     );
     assert!(dec.capacity() <= 2 * decoder::MAX_BUFFERED_WITHOUT_KEYS);
