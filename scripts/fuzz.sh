@@ -4,7 +4,7 @@
 # from the real captures; crashes land in fuzz/artifacts/TARGET; each run's
 # log is fuzz/logs/TARGET-DATE.log and its final stats line is printed.
 #
-#   scripts/fuzz.sh 1800                  # all four targets
+#   scripts/fuzz.sh 1800                  # all six targets
 #   scripts/fuzz.sh 600 framing messages  # some of them
 #
 # A crash found here becomes a file under tests/data/fuzz-regressions/TARGET/
@@ -16,7 +16,7 @@ cd "$root/fuzz"
 secs=${1:-1800}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(framing messages reassembly read_pipeline)
+[ ${#targets[@]} -gt 0 ] || targets=(framing messages reassembly read_pipeline v2_decoder keylog)
 jobs=${FUZZ_JOBS:-2}
 export RUSTC_BOOTSTRAP=1
 
@@ -41,6 +41,15 @@ seed() {
         messages)
             python3 "$root/scripts/fuzz_seeds.py" payloads "$dir" "$root"/tests/data/*.pcap "$root"/tests/data/*/*.pcap "$root"/samples/*.pcap ;;
         reassembly) ;;
+        v2_decoder)
+            # Scripted sessions (odd first byte) and raw ciphertext after a
+            # real terminator (first byte 2).
+            printf '\x01\x07\x02\x00\x05\x01\x09\x02\x03' >"$dir/scripted"
+            printf '\x83\x10\x04\x00\x20\x01\x30\x00\x40' >"$dir/scripted-regtest"
+            head -c 512 "$root/tests/data/jnewbery-regtest/block.pcap" | { printf '\x02'; cat; } >"$dir/raw" ;;
+        keylog)
+            { printf '\x05'; printf '# keys\nBIP324 %s %s\nCLIENT_RANDOM 00 11\n' \
+                "$(printf 'ab%.0s' $(seq 64))" "$(printf 'cd%.0s' $(seq 32))"; } >"$dir/lines" ;;
     esac
 }
 

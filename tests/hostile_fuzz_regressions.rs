@@ -5,12 +5,16 @@
 
 #[path = "../fuzz/bodies/framing.rs"]
 mod framing;
+#[path = "../fuzz/bodies/keylog.rs"]
+mod keylog;
 #[path = "../fuzz/bodies/messages.rs"]
 mod messages;
 #[path = "../fuzz/bodies/read_pipeline.rs"]
 mod read_pipeline;
 #[path = "../fuzz/bodies/reassembly.rs"]
 mod reassembly;
+#[path = "../fuzz/bodies/v2_decoder.rs"]
+mod v2_decoder;
 
 use std::path::Path;
 
@@ -74,6 +78,54 @@ fn read_pipeline_regressions() {
     replay("read_pipeline", read_pipeline::run);
 }
 
+#[test]
+fn v2_decoder_regressions() {
+    replay("v2_decoder", v2_decoder::run);
+}
+
+#[test]
+fn keylog_regressions() {
+    replay("keylog", keylog::run);
+}
+
+/// The v2 bodies on inputs of every mode (the folders start empty): raw
+/// bytes, bytes after a real terminator, and scripted sessions with and
+/// without damage.
+#[test]
+fn v2_bodies_accept_every_mode() {
+    let capture = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/mainnet-2011-ndpi.pcap"),
+    )
+    .expect("read capture");
+    for mode in 0u8..=255 {
+        let mut data = vec![mode, mode.wrapping_mul(37)];
+        data.extend_from_slice(&capture[..600]);
+        v2_decoder::run(&data);
+    }
+    // Scripted, undamaged: messages and decoys only (ops 0-2).
+    let script: Vec<u8> = (0..200u8)
+        .map(|i| if i % 2 == 0 { i % 3 } else { i })
+        .collect();
+    for mode in [1u8, 3, 0x81, 0x83] {
+        for seed in [0u8, 7, 63, 0x45] {
+            let mut data = vec![mode, seed];
+            data.extend_from_slice(&script);
+            v2_decoder::run(&data);
+        }
+    }
+    let line = format!(
+        "BIP324 {} {}\n# c\nother\n",
+        "ab".repeat(64),
+        "cd".repeat(32)
+    );
+    for seed in [0u8, 1, 5, 200] {
+        let mut data = vec![seed];
+        data.extend_from_slice(line.as_bytes());
+        data.extend_from_slice(&capture[..300]);
+        keylog::run(&data);
+    }
+}
+
 /// The bodies also hold on ordinary inputs (so a regression folder that is
 /// still empty tests something): the real captures through the pipeline.
 #[test]
@@ -101,11 +153,13 @@ fn bodies_accept_real_captures() {
 #[ignore = "needs a local fuzz/corpus"]
 fn replay_local_corpus() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let bodies: [(&str, Body); 4] = [
+    let bodies: [(&str, Body); 6] = [
         ("framing", framing::run),
         ("messages", messages::run),
         ("reassembly", reassembly::run),
         ("read_pipeline", read_pipeline::run),
+        ("v2_decoder", v2_decoder::run),
+        ("keylog", keylog::run),
     ];
     for (target, body) in bodies {
         let dir = corpus.join(target);

@@ -474,8 +474,14 @@ fn cores_v1_fallback_after_an_unanswered_v2_attempt_is_a_finding() {
     // Right after: v1 to the same server, from another port.
     let mut v1 = Conn::new("10.0.0.1:50011", "10.0.0.2:8333");
     v1.handshake(&mut pcap);
-    v1.c2s(&mut pcap, &frame(MAINNET, "version", &version_payload(b"/x:1/")));
-    v1.s2c(&mut pcap, &frame(MAINNET, "version", &version_payload(b"/y:2/")));
+    v1.c2s(
+        &mut pcap,
+        &frame(MAINNET, "version", &version_payload(b"/x:1/")),
+    );
+    v1.s2c(
+        &mut pcap,
+        &frame(MAINNET, "version", &version_payload(b"/y:2/")),
+    );
     v1.close(&mut pcap);
     // A v2 session that was answered, then a v1 one: no fallback.
     let mut answered = Conn::new("10.0.0.3:50020", "10.0.0.2:8333");
@@ -485,7 +491,10 @@ fn cores_v1_fallback_after_an_unanswered_v2_attempt_is_a_finding() {
     answered.close(&mut pcap);
     let mut v1b = Conn::new("10.0.0.3:50021", "10.0.0.2:8333");
     v1b.handshake(&mut pcap);
-    v1b.c2s(&mut pcap, &frame(MAINNET, "version", &version_payload(b"/x:1/")));
+    v1b.c2s(
+        &mut pcap,
+        &frame(MAINNET, "version", &version_payload(b"/x:1/")),
+    );
     v1b.close(&mut pcap);
     let path = dir.join("fallback.pcap");
     pcap.write(&path);
