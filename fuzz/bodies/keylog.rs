@@ -30,7 +30,7 @@ pub fn run(data: &[u8]) {
     assert!(whole.len() as u64 <= whole.entries);
     for line in text.split(|&b| b == b'\n') {
         if let Line::Entry(e) = parse_line(line) {
-            assert_eq!(whole.get(&e.initiator_key).is_some(), true);
+            assert!(whole.get(&e.initiator_key).is_some());
             assert_eq!(
                 parse_line(e.to_line().trim_end().as_bytes()),
                 Line::Entry(e)
