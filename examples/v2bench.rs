@@ -45,7 +45,7 @@ fn payloads(megabytes: usize) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut total = 0;
     while total < megabytes * 1_000_000 {
-        let items: u32 = if rng.next() % 20 == 0 {
+        let items: u32 = if rng.next().is_multiple_of(20) {
             50_000
         } else {
             1 + (rng.next() % 500) as u32
