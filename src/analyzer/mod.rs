@@ -86,6 +86,12 @@ impl<'s> Analyzer<'s> {
         }
     }
 
+    /// Whether v2 flows hold bytes waiting for their key to be logged
+    /// (live: the key log is then worth a look before every packet).
+    pub fn keys_awaited(&self) -> bool {
+        self.handler.v2.keys_awaited()
+    }
+
     /// Statistics so far (e.g. for libpcap counters to be added).
     pub fn stats_mut(&mut self) -> &mut Stats {
         &mut self.handler.stats

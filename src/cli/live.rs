@@ -92,12 +92,6 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         if args.duration.is_none() && probe_done_at.is_some_and(|t| t.elapsed() >= PROBE_GRACE) {
             stop.store(true, Ordering::Relaxed);
         }
-        if let Some(follower) = keylog.as_mut() {
-            let appended = follower.poll();
-            if !appended.is_empty() {
-                analyzer.append_keylog(&appended);
-            }
-        }
         let event = match rx.recv_timeout(TICK) {
             Ok(e) => e,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
@@ -119,6 +113,19 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                     orig_len: p.orig_len,
                     interface: u32::try_from(p.interface).unwrap_or(u32::MAX),
                 };
+                if let Some(follower) = keylog.as_mut() {
+                    // While sessions wait for their key, before every
+                    // packet (the one that ends a session must not be
+                    // handled before its key); else every 100 ms at most.
+                    let appended = if analyzer.keys_awaited() {
+                        follower.poll_now()
+                    } else {
+                        follower.poll()
+                    };
+                    if !appended.is_empty() {
+                        analyzer.append_keylog(&appended);
+                    }
+                }
                 match analyzer.packet(&packet) {
                     Ok(Progress::Continue) => {}
                     Ok(Progress::Done) => stop.store(true, Ordering::Relaxed),

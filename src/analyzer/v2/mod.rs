@@ -79,6 +79,11 @@ impl V2Context {
         self.keylog.as_mut()
     }
 
+    /// Whether flows hold bytes waiting for their key.
+    pub fn keys_awaited(&self) -> bool {
+        self.waiting > 0
+    }
+
     pub fn keylog_grew(&mut self) {
         self.generation = self.generation.wrapping_add(1);
     }
