@@ -513,3 +513,51 @@ fn cores_v1_fallback_after_an_unanswered_v2_attempt_is_a_finding() {
     assert_eq!(ends[1]["v2"]["handshake"], "captured");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_custom_network_magic_is_tried_with_dash_dash_magic() {
+    let dir = scratch_dir("v2magic");
+    let magic = [0x12, 0x34, 0x56, 0x78];
+    let mut s = V2Session::new(magic, 8, b"abc", b"", &[], &[]);
+    s.send(Side::Initiator, "ping", &5u64.to_le_bytes());
+    s.send(Side::Responder, "pong", &5u64.to_le_bytes());
+    let mut pcap = Pcap::new();
+    let mut conn = Conn::new("10.0.0.5:50000", "10.0.0.6:38333");
+    conn.handshake(&mut pcap);
+    conn.c2s(&mut pcap, &s.c2s);
+    conn.s2c(&mut pcap, &s.s2c);
+    conn.close(&mut pcap);
+    let path = dir.join("magic.pcap");
+    pcap.write(&path);
+    let keys = dir.join("magic.keys");
+    std::fs::write(&keys, s.keylog_line()).unwrap();
+    let keys = keys.to_str().unwrap();
+
+    let without = run(&path, &["--format", "json", "--keylog", keys]);
+    assert!(of_type(&without.lines, "message").is_empty());
+    let f = findings(&without.lines, "v2_handshake_incomplete");
+    assert_eq!(
+        f.len(),
+        2,
+        "short streams end before 4111 bytes: {:?}",
+        without.lines
+    );
+
+    let with = run(
+        &path,
+        &["--format", "json", "--keylog", keys, "--magic", "12345678"],
+    );
+    let msgs = of_type(&with.lines, "message");
+    assert_eq!(msgs.len(), 2, "{:?}", with.lines);
+    assert_eq!(msgs[0]["network"], "unknown");
+    assert_eq!(msgs[0]["magic"], "12345678");
+    assert_eq!(msgs[0]["command"], "ping");
+    assert_eq!(msgs[1]["command"], "pong");
+    // A bad value is a usage error.
+    let out = Command::new(env!("CARGO_BIN_EXE_btcsniff"))
+        .args(["read", path.to_str().unwrap(), "--magic", "xyz"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(dir);
+}
