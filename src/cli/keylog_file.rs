@@ -38,7 +38,7 @@ impl Follower {
     }
 
     /// What the file gained since the last look, if the last look is at
-    /// least [`POLL_INTERVAL`] ago (else nothing).
+    /// least `POLL_INTERVAL` (100 ms) ago (else nothing).
     pub fn poll(&mut self) -> Vec<u8> {
         if self.last_poll.is_some_and(|t| t.elapsed() < POLL_INTERVAL) {
             return Vec::new();

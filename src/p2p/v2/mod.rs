@@ -18,6 +18,7 @@
 pub mod cipher;
 pub mod decoder;
 pub mod encoder;
+pub mod events;
 pub mod keylog;
 pub mod keys;
 pub mod message_type;
