@@ -505,6 +505,7 @@ fn cores_v1_fallback_after_an_unanswered_v2_attempt_is_a_finding() {
     assert_eq!(f[0]["v2_flow"], 1);
     assert_eq!(f[0]["v2_client_bytes"], 364);
     assert!(f[0]["after_ms"].as_u64().unwrap() < 1000);
+    assert_eq!(f[0]["certainty"], "estimate");
     let ends: Vec<&Value> = of_type(&r.lines, "flow")
         .into_iter()
         .filter(|f| f["event"] == "end" && f["transport"] == "v2")

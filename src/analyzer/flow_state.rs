@@ -209,6 +209,7 @@ impl<'s> Handler<'s> {
                     v2_flow: attempt.flow,
                     v2_client_bytes: attempt.client_bytes,
                     after_ms,
+                    certainty: "estimate",
                 };
                 self.finding(info, Direction::ClientToServer, finding);
             }

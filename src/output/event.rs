@@ -115,10 +115,13 @@ pub enum Finding {
     },
     /// Core's v1 fallback: this v1 connection follows a v2 attempt by the
     /// same client to the same server that was closed without an answer.
+    /// Inferred from the sequence and its timing: `certainty` is always
+    /// `estimate`.
     V1Fallback {
         v2_flow: u64,
         v2_client_bytes: u64,
         after_ms: u64,
+        certainty: &'static str,
     },
 }
 
