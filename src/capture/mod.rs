@@ -23,6 +23,7 @@
 mod blocks;
 pub mod file;
 mod input;
+pub mod libpcap;
 pub mod live;
 mod writer;
 
