@@ -22,6 +22,7 @@
 
 mod blocks;
 pub mod file;
+pub mod filter;
 mod input;
 pub mod libpcap;
 pub mod live;

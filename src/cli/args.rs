@@ -170,9 +170,13 @@ pub struct LiveArgs {
 
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// Capture files (pcap or pcapng), read in order as one capture.
+    /// Capture files (pcap or pcapng, also gzip- or zstd-compressed), read
+    /// in order as one capture; `-` is standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// BPF capture filter, libpcap syntax (as tcpdump -r FILE EXPR).
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
