@@ -4,6 +4,7 @@ use super::args::ReadArgs;
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::FileReader;
+use crate::capture::filter::PacketFilter;
 use crate::output::{Event, make_sink};
 use anyhow::Context;
 
@@ -24,6 +25,8 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     if let Some(log) = keylog {
         analyzer.set_keylog(log);
     }
+    let mut filter = args.filter.as_deref().map(PacketFilter::new).transpose()?;
+    let mut warn = |w: String| eprintln!("btcsniff: warning: {w}");
     let mut failed = Vec::new();
     'files: for path in &args.files {
         let mut reader = match FileReader::open(path) {
@@ -36,6 +39,11 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
         loop {
             match reader.next_packet() {
                 Ok(Some(packet)) => {
+                    if let Some(f) = filter.as_mut() {
+                        if !f.matches(&packet, &mut warn) {
+                            continue;
+                        }
+                    }
                     let progress = analyzer.packet(&packet).context("writing output")?;
                     if progress == Progress::Done {
                         break 'files;
