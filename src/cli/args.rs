@@ -2,7 +2,9 @@
 
 use crate::analyzer::AnalyzerConfig;
 use crate::flow::FlowLimits;
-use crate::output::{Format, SinkOptions};
+use crate::output::filter::filtered;
+use crate::output::{Format, Sink, SinkOptions, make_sink};
+use crate::p2p::message::KNOWN_COMMANDS;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -100,7 +102,7 @@ pub struct ProbeArgs {
     pub verbose: bool,
     /// Show only these commands (comma-separated, repeatable); notes are
     /// always shown.
-    #[arg(long = "command", value_name = "CMD", value_delimiter = ',')]
+    #[arg(long = "command", value_name = "CMD", value_delimiter = ',', value_parser = parse_command)]
     pub commands: Vec<String>,
 }
 
@@ -113,6 +115,21 @@ pub fn parse_hash(s: &str) -> Result<crate::p2p::Hash256, String> {
 pub fn parse_network(s: &str) -> Result<crate::p2p::Network, String> {
     crate::p2p::Network::from_name(s)
         .ok_or_else(|| format!("'{s}' is not one of mainnet, testnet3, testnet4, signet, regtest"))
+}
+
+/// `--command` values: a command btcsniff decodes, in any case, with
+/// spaces around it tolerated (`--command "inv, tx"`).
+pub fn parse_command(s: &str) -> Result<String, String> {
+    let name = s.trim().to_ascii_lowercase();
+    if KNOWN_COMMANDS.contains(&name.as_str()) {
+        Ok(name)
+    } else {
+        Err(format!(
+            "'{}' is not a command btcsniff decodes; one of: {}",
+            s.trim(),
+            KNOWN_COMMANDS.join(", ")
+        ))
+    }
 }
 
 /// `--timeout` values: seconds, above 0, at most a day.
@@ -205,8 +222,9 @@ pub struct OutputArgs {
     /// (inputs, outputs, witnesses, wtxid) instead of summaries.
     #[arg(short, long)]
     pub verbose: bool,
-    /// Show only these commands (comma-separated, repeatable), e.g. inv,tx.
-    #[arg(long = "command", value_name = "CMD", value_delimiter = ',')]
+    /// Show only messages of these commands (comma-separated, repeatable),
+    /// e.g. inv,tx; findings are still shown, flow records are not.
+    #[arg(long = "command", value_name = "CMD", value_delimiter = ',', value_parser = parse_command)]
     pub commands: Vec<String>,
     /// End with a summary: per command, per flow, anomalies.
     #[arg(long)]
@@ -243,6 +261,13 @@ impl OutputArgs {
             verbose: self.verbose,
             flush_each,
         }
+    }
+
+    /// The sink these flags ask for, writing to `out`: the format, and
+    /// `--command`'s filter in front of it.
+    pub fn sink<'w, W: std::io::Write + 'w>(&self, out: W, flush_each: bool) -> Box<dyn Sink + 'w> {
+        let sink = make_sink(self.format, out, self.sink_options(flush_each));
+        filtered(sink, &self.commands)
     }
 }
 

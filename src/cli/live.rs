@@ -6,7 +6,7 @@ use crate::analyzer::{Analyzer, Progress};
 use crate::capture::live::{self, LiveEvent, LiveOptions};
 use crate::capture::{LinkType, Packet, PcapWriter};
 use crate::output::stats::CaptureCounters;
-use crate::output::{Event, make_sink};
+use crate::output::Event;
 use crate::probe::{ProbeConfig, Request};
 use anyhow::{Context, bail};
 use std::sync::Arc;
@@ -63,7 +63,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let mut probe_done_at: Option<Instant> = None;
 
     let stdout = std::io::stdout().lock();
-    let mut sink = make_sink(args.output.format, stdout, args.output.sink_options(true));
+    let mut sink = args.output.sink(stdout, true);
     let config = args.analysis.config(&args.output);
     let mut analyzer = Analyzer::new(config, sink.as_mut());
     let deadline = args

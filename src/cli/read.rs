@@ -4,13 +4,12 @@ use super::args::ReadArgs;
 use super::{EXIT_ERROR, EXIT_OK};
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::FileReader;
-use crate::output::{Event, make_sink};
+use crate::output::Event;
 use anyhow::Context;
 
 pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     let stdout = std::io::stdout().lock();
-    let options = args.output.sink_options(super::stdout_is_interactive());
-    let mut sink = make_sink(args.output.format, stdout, options);
+    let mut sink = args.output.sink(stdout, super::stdout_is_interactive());
     let config = args.analysis.config(&args.output);
     let mut analyzer = Analyzer::new(config, sink.as_mut());
     let mut failed = Vec::new();

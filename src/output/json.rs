@@ -105,7 +105,13 @@ impl<W: Write> JsonSink<W> {
         let line = &mut self.line;
         line.extend_from_slice(b",\"command\":\"");
         write_command(line, frame.command.as_bytes());
-        line.extend_from_slice(b"\",\"length\":");
+        line.push(b'"');
+        if let Ok(crate::p2p::message::Message::Unknown { .. }) = message {
+            // A command this decoder does not know: its payload is only
+            // `{"raw":…}`. Absent for every known command.
+            line.extend_from_slice(b",\"known\":false");
+        }
+        line.extend_from_slice(b",\"length\":");
         ser::write_u64(line, u64::from(frame.length));
         line.extend_from_slice(b",\"checksum\":\"");
         line.extend_from_slice(frame.checksum.name().as_bytes());

@@ -4,6 +4,7 @@
 pub mod direction_cache;
 pub mod escape;
 pub mod event;
+pub mod filter;
 pub mod json;
 pub mod stats;
 pub mod summary;

@@ -38,7 +38,7 @@ fn version1_fields() {
     assert_eq!(v.relay, Some(true));
     let json = serde_json::to_value(Message::Version(v)).unwrap();
     assert_eq!(json["user_agent"], "/Satoshi:0.13.99/");
-    assert_eq!(json["services"]["bits"], 5);
+    assert_eq!(json["services"]["bits"], "5");
     assert_eq!(json["addr_recv"]["ip"], "::");
 }
 
@@ -254,11 +254,12 @@ fn json_contract_version_and_tx() {
     let (m, _) = dec("version", VERSION1);
     let expected = serde_json::json!({
         "version": 70015,
-        "services": {"bits": 5, "names": ["NODE_NETWORK", "NODE_BLOOM"]},
+        "services": {"bits": "5", "names": ["NODE_NETWORK", "NODE_BLOOM"]},
         "timestamp": 1482247187,
-        "addr_recv": {"services": {"bits": 0, "names": []}, "ip": "::", "port": 0},
-        "addr_from": {"services": {"bits": 5, "names": ["NODE_NETWORK", "NODE_BLOOM"]}, "ip": "::", "port": 0},
-        "nonce": 0xe134_5348_2ff4_26cbu64,
+        "addr_recv": {"services": {"bits": "0", "names": []}, "ip": "::", "port": 0},
+        "addr_from": {"services": {"bits": "5", "names": ["NODE_NETWORK", "NODE_BLOOM"]}, "ip": "::", "port": 0},
+        // Identifiers of 64 bits are decimal strings (I-JSON, RFC 7493).
+        "nonce": "16227686926830020299",
         "user_agent": "/Satoshi:0.13.99/",
         "start_height": 0,
         "relay": true,
