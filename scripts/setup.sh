@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what btcsniff needs on a fresh Debian machine: libpcap's runtime
-# (no -dev package needed, see build.rs), and jq for the recipe tests. Idempotent; needs root only when
-# something is missing.
+# (no -dev package needed, see build.rs), and jq for the recipe tests.
+# Idempotent; needs root only when something is missing.
 set -euo pipefail
 missing=()
 ldconfig -p | grep -q 'libpcap\.so\.' || missing+=(libpcap0.8)
