@@ -38,7 +38,9 @@ fn readme_recipes() -> Vec<Recipe> {
         if let Some(c) = line.strip_prefix("# ") {
             comment = Some(c.to_string());
         } else {
-            let comment = comment.take().unwrap_or_else(|| panic!("no comment: {line}"));
+            let comment = comment
+                .take()
+                .unwrap_or_else(|| panic!("no comment: {line}"));
             assert!(line.starts_with("btcsniff read cap.pcap"), "{line}");
             recipes.push(Recipe {
                 comment,
@@ -329,7 +331,10 @@ fn sixty_four_bit_identifiers_survive_the_system_jq() {
         return;
     }
     let version = Command::new(JQ).arg("--version").output().unwrap();
-    eprintln!("system jq: {}", String::from_utf8_lossy(&version.stdout).trim());
+    eprintln!(
+        "system jq: {}",
+        String::from_utf8_lossy(&version.stdout).trim()
+    );
     let dir = scratch_dir("jq-ids");
     let path = dir.join("made.pcap");
     made_capture(&path);

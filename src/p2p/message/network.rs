@@ -110,7 +110,10 @@ pub struct Version<'a> {
     pub addr_recv: NetAddr,
     pub addr_from: NetAddr,
     // Core reads each of the following only if bytes remain.
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "text::id64_opt")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "text::id64_opt"
+    )]
     pub nonce: Option<u64>,
     #[serde(
         skip_serializing_if = "Option::is_none",

@@ -141,6 +141,9 @@ fn regtest_cmpctblock() {
         c.nonce,
         u64::from_le_bytes([0x09, 0x58, 0x7a, 0x99, 0x4a, 0xfb, 0xb3, 0x27])
     );
+    // The short ids' key: a decimal string in JSON (I-JSON).
+    let json = serde_json::to_value(Message::CmpctBlock(c.clone())).unwrap();
+    assert_eq!(json["nonce"], c.nonce.to_string());
     assert!(c.short_ids.is_empty());
     assert_eq!(c.prefilled_txs.len(), 1);
     assert_eq!(c.prefilled_txs[0].index, 0);
@@ -288,6 +291,17 @@ fn json_contract_version_and_tx() {
         "vsize": 63,
     });
     assert_eq!(serde_json::to_value(&m).unwrap(), expected);
+}
+
+#[test]
+fn sendtxrcncl_salt_is_a_decimal_string() {
+    let (m, a) = dec("sendtxrcncl", "01000000ffffffffffffffff");
+    assert!(a.is_empty());
+    let json = serde_json::to_value(&m).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"version": 1, "salt": "18446744073709551615"})
+    );
 }
 
 #[test]
