@@ -132,12 +132,21 @@ pub fn parse_command(s: &str) -> Result<String, String> {
     }
 }
 
+/// `--max-flows` values: at least one flow.
+pub fn parse_max_flows(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("'0': at least 1 flow must be tracked".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("'{s}': {e}")),
+    }
+}
+
 /// `--timeout` values: seconds, above 0, at most a day.
 pub fn parse_timeout(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(t) if t.is_finite() && t > 0.0 && t <= 86_400.0 => Ok(t),
         _ => Err(format!(
-            "'{s}' is not a number of seconds between 0 and 86400"
+            "'{s}': the timeout is a number of seconds, more than 0 and at most 86400"
         )),
     }
 }
@@ -178,12 +187,23 @@ pub struct LiveArgs {
 #[derive(Debug, Args)]
 pub struct ReadArgs {
     /// Capture files (pcap or pcapng), read in order as one capture.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(value_name = "FILE", required_unless_present = "read_files")]
     pub files: Vec<PathBuf>,
+    /// A capture file, as tcpdump's -r (repeatable; read before the FILE
+    /// arguments). `btcsniff -r FILE` is `btcsniff read FILE`.
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read_files: Vec<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+impl ReadArgs {
+    /// Every input in the order read: `-r` files, then the others.
+    pub fn inputs(&self) -> impl Iterator<Item = &PathBuf> {
+        self.read_files.iter().chain(&self.files)
+    }
 }
 
 /// `live --probe`: run the probe alongside the capture.
@@ -219,9 +239,14 @@ pub struct OutputArgs {
     pub format: Format,
     /// Show the full decoded field tree below each message (text); in
     /// JSON, the transactions inside block, cmpctblock and blocktxn whole
-    /// (inputs, outputs, witnesses, wtxid) instead of summaries.
+    /// (inputs, outputs, witnesses, wtxid) instead of summaries. -vv: also
+    /// every payload's bytes in hex (text: a `raw` line; JSON: "raw").
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Quiet: no progress bar or status lines on stderr (errors and
+    /// warnings are still printed).
     #[arg(short, long)]
-    pub verbose: bool,
+    pub quiet: bool,
     /// Show only messages of these commands (comma-separated, repeatable),
     /// e.g. inv,tx; findings are still shown, flow records are not.
     #[arg(long = "command", value_name = "CMD", value_delimiter = ',', value_parser = parse_command)]
@@ -242,15 +267,19 @@ pub struct AnalysisArgs {
     /// 48333, 38333, 18444.
     #[arg(long = "port", value_name = "PORT")]
     pub ports: Vec<u16>,
-    /// Most TCP flows tracked at once; the least recently active is evicted
-    /// beyond it.
-    #[arg(long, value_name = "N", default_value_t = FlowLimits::default().max_flows)]
+    /// Most TCP flows tracked at once (at least 1); the least recently
+    /// active is evicted beyond it.
+    #[arg(long, value_name = "N", default_value_t = FlowLimits::default().max_flows, value_parser = parse_max_flows)]
     pub max_flows: usize,
-    /// Most out-of-order bytes buffered per flow direction; beyond it the
-    /// missing bytes are reported as a gap.
+    /// Most out-of-order bytes buffered per flow direction (and how far
+    /// ahead a segment may land); beyond it the missing bytes are reported
+    /// as a gap. A segment beyond it with nothing buffered is dropped;
+    /// after three in a row the stream resumes at the third, reporting a
+    /// gap. 0 keeps no out-of-order byte (any reordering loses data).
     #[arg(long, value_name = "BYTES", default_value_t = FlowLimits::default().max_buffered_per_direction)]
     pub max_buffer: usize,
-    /// Seconds of capture time after which an idle flow is ended.
+    /// Seconds of capture time after which an idle flow is ended; 0: never
+    /// (flows end by FIN, RST, eviction or the end of the input).
     #[arg(long, value_name = "SECONDS", default_value_t = FlowLimits::default().idle_timeout_secs)]
     pub idle_timeout: u64,
 }
@@ -258,7 +287,8 @@ pub struct AnalysisArgs {
 impl OutputArgs {
     pub fn sink_options(&self, flush_each: bool) -> SinkOptions {
         SinkOptions {
-            verbose: self.verbose,
+            verbose: self.verbose >= 1,
+            raw: self.verbose >= 2,
             flush_each,
         }
     }
@@ -277,11 +307,15 @@ impl AnalysisArgs {
             limits: FlowLimits {
                 max_flows: self.max_flows,
                 max_buffered_per_direction: self.max_buffer,
-                idle_timeout_secs: self.idle_timeout,
+                // 0: never; plus_secs saturates, so no flow is ever idle.
+                idle_timeout_secs: match self.idle_timeout {
+                    0 => u64::MAX,
+                    secs => secs,
+                },
             },
             extra_ports: self.ports.clone(),
             commands: (!output.commands.is_empty()).then(|| output.commands.clone()),
-            verbose: output.verbose,
+            verbose: output.verbose >= 1,
             max_messages: output.count,
         }
     }

@@ -13,7 +13,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     let config = args.analysis.config(&args.output);
     let mut analyzer = Analyzer::new(config, sink.as_mut());
     let mut failed = Vec::new();
-    'files: for path in &args.files {
+    'files: for path in args.inputs() {
         let mut reader = match FileReader::open(path) {
             Ok(r) => r,
             Err(e) => {

@@ -130,6 +130,11 @@ impl<W: Write> JsonSink<W> {
                 line.reserve(frame.payload.len().saturating_mul(4));
                 line.extend_from_slice(b",\"payload\":");
                 write_payload(line, m);
+                if self.options.raw {
+                    line.extend_from_slice(b",\"raw\":\"");
+                    write_hex(line, frame.payload);
+                    line.push(b'"');
+                }
             }
             Err(e) => {
                 line.extend_from_slice(b",\"payload\":null,\"decode_error\":\"");

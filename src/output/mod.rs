@@ -36,6 +36,9 @@ pub enum Format {
 pub struct SinkOptions {
     /// `-v`: the full decoded field tree below each text line.
     pub verbose: bool,
+    /// `-vv`: also every payload's bytes, in hex (text: a `raw` line below
+    /// the tree; JSON: `"raw"` beside the payload).
+    pub raw: bool,
     /// Flush after every event (live capture, probe, JSON to a pipe).
     pub flush_each: bool,
 }

@@ -115,10 +115,13 @@ impl<W: Write> TextSink<W> {
                     }
                     trim_newline(&mut self.line);
                 }
+                if self.options.raw {
+                    let _ = write!(self.line, "\n    raw {}", hex::encode(frame.payload));
+                }
             }
             Err(e) => {
                 let _ = write!(self.line, "  DECODE-ERROR {}", escape_str(&e.to_string()));
-                if self.options.verbose {
+                if self.options.verbose || self.options.raw {
                     let _ = write!(self.line, "\n    raw {}", hex::encode(frame.payload));
                 }
             }
