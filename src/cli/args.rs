@@ -3,7 +3,7 @@
 use crate::analyzer::AnalyzerConfig;
 use crate::flow::FlowLimits;
 use crate::output::filter::filtered;
-use crate::output::{Format, Sink, SinkOptions, make_sink};
+use crate::output::{Format, Sink, SinkOptions, TextLook, TimeFormat, make_sink};
 use crate::p2p::message::KNOWN_COMMANDS;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -100,6 +100,8 @@ pub struct ProbeArgs {
     /// JSON, the transactions inside a block whole instead of summaries.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub look: LookArgs,
     /// Show only these commands (comma-separated, repeatable); notes are
     /// always shown.
     #[arg(long = "command", value_name = "CMD", value_delimiter = ',', value_parser = parse_command)]
@@ -231,6 +233,52 @@ pub struct LiveProbeArgs {
     pub no_witness: bool,
 }
 
+/// `--color`: when text output is coloured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set (to anything but "") or
+    /// TERM is dumb.
+    #[default]
+    Auto,
+    /// Always, even into a pipe (e.g. for `less -R`), NO_COLOR or not.
+    Always,
+    Never,
+}
+
+/// How text looks: colour and the time column.
+#[derive(Debug, Clone, Args)]
+pub struct LookArgs {
+    /// Colour text output: command names by family; bad checksums, decode
+    /// errors and findings stand out. On a terminal (or with always) lines
+    /// are also laid out in aligned columns, UTC times marked with Z.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+    /// The time column of text output: utc (date and time), unix
+    /// (seconds), relative (seconds since the first line, tshark -t r),
+    /// delta (since the previous line, tshark -t dd). JSON keeps "ts".
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "utc")]
+    pub time_format: TimeFormat,
+}
+
+impl LookArgs {
+    /// What text output looks like, given where stdout goes and NO_COLOR.
+    pub fn look(&self) -> TextLook {
+        use std::io::IsTerminal;
+        let tty = std::io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+            || std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        TextLook {
+            colour: match self.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => tty && !no_color,
+            },
+            terminal: tty || self.color == ColorChoice::Always,
+            time: self.time_format,
+        }
+    }
+}
+
 /// How events are shown.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
@@ -251,6 +299,8 @@ pub struct OutputArgs {
     /// e.g. inv,tx; findings are still shown, flow records are not.
     #[arg(long = "command", value_name = "CMD", value_delimiter = ',', value_parser = parse_command)]
     pub commands: Vec<String>,
+    #[command(flatten)]
+    pub look: LookArgs,
     /// End with a summary: per command, per flow, anomalies.
     #[arg(long)]
     pub stats: bool,
@@ -290,6 +340,7 @@ impl OutputArgs {
             verbose: self.verbose >= 1,
             raw: self.verbose >= 2,
             flush_each,
+            look: self.look.look(),
         }
     }
 

@@ -35,6 +35,7 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<u8> {
         verbose: args.verbose,
         // A probe is interactive and short: every line as it happens.
         flush_each: true,
+        look: args.look.look(),
         ..SinkOptions::default()
     };
     let mut sink = filtered(make_sink(args.format, stdout, options), &args.commands);
