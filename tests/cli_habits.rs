@@ -99,7 +99,14 @@ fn command_filter_drops_flow_records_and_keeps_findings() {
     let path = path.to_str().unwrap();
     let all = json_lines(&run(&["read", path, "--format", "json"]));
     assert_eq!(of_type(&all, "flow").len(), 2);
-    let lines = json_lines(&run(&["read", path, "--format", "json", "--command", "ping"]));
+    let lines = json_lines(&run(&[
+        "read",
+        path,
+        "--format",
+        "json",
+        "--command",
+        "ping",
+    ]));
     assert!(of_type(&lines, "flow").is_empty(), "{lines:?}");
     let kinds: Vec<_> = lines.iter().map(|v| v["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["message", "finding", "message"]);
@@ -168,7 +175,11 @@ fn double_verbose_adds_the_payload_bytes() {
         assert!(m["payload"].is_object());
     }
     let v = json_lines(&run(&["read", &sync, "--format", "json", "-v"]));
-    assert!(of_type(&v, "message").iter().all(|m| m.get("raw").is_none()));
+    assert!(
+        of_type(&v, "message")
+            .iter()
+            .all(|m| m.get("raw").is_none())
+    );
     // Text: a `raw` line below each message's tree.
     let text = stdout(&run(&["read", &sync, "-vv", "--command", "verack,ping"]));
     let raws: Vec<_> = text.lines().filter(|l| l.starts_with("    raw ")).collect();
@@ -265,7 +276,10 @@ fn max_buffer_zero_keeps_no_out_of_order_bytes() {
     let frame_len = ping(0).len() as u64;
     assert_eq!(
         read(&["--max-buffer", "0"]),
-        (vec!["1".into(), "5".into(), "6".into()], vec![3 * frame_len])
+        (
+            vec!["1".into(), "5".into(), "6".into()],
+            vec![3 * frame_len]
+        )
     );
     let _ = std::fs::remove_dir_all(dir);
 }

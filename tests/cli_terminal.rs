@@ -21,7 +21,10 @@ fn data(path: &str) -> String {
 fn have_script() -> bool {
     let found = Command::new("script").arg("--version").output().is_ok();
     if !found {
-        assert!(std::env::var_os("CI").is_none(), "script(1) missing under CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "script(1) missing under CI"
+        );
         eprintln!("SKIPPED: script(1) (util-linux) not installed");
     }
     found
@@ -127,13 +130,19 @@ fn bad_checksums_and_findings_stand_out() {
     if !have_script() {
         return;
     }
-    let bad = on_terminal(&["read", &data("tests/data/jnewbery-regtest/version2.pcap")], &[]);
+    let bad = on_terminal(
+        &["read", &data("tests/data/jnewbery-regtest/version2.pcap")],
+        &[],
+    );
     assert!(
         bad.contains("\x1b[1m\x1b[31mBAD-CHECKSUM(header 8084b609 computed 186f7ab3)\x1b[0m"),
         "{bad}"
     );
     let mainnet = on_terminal(&["read", &data("tests/data/mainnet-2011-ndpi.pcap")], &[]);
-    assert!(mainnet.contains("\x1b[1m\x1b[33m! gap bytes=7240\x1b[0m"), "{mainnet}");
+    assert!(
+        mainnet.contains("\x1b[1m\x1b[33m! gap bytes=7240\x1b[0m"),
+        "{mainnet}"
+    );
     // Flow lines are dimmed.
     assert!(mainnet.contains("\x1b[2mflow 1 start "), "{mainnet}");
 }
@@ -179,23 +188,44 @@ fn json_on_a_terminal_is_plain_json() {
 fn piped_output_equals_the_goldens() {
     let mainnet = data("tests/data/mainnet-2011-ndpi.pcap");
     let golden = |name: &str| -> String {
-        let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+        let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(name);
         std::fs::read_to_string(path).unwrap()
     };
-    for extra in [&[][..], &["--color", "auto"], &["--time-format", "utc"], &["--color", "never"]] {
+    for extra in [
+        &[][..],
+        &["--color", "auto"],
+        &["--time-format", "utc"],
+        &["--color", "never"],
+    ] {
         let mut args = vec!["read", &mainnet, "--stats"];
         args.extend(extra);
         let out = piped(&args);
-        assert_eq!(String::from_utf8(out.stdout).unwrap(), golden("mainnet-2011.txt"), "{extra:?}");
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            golden("mainnet-2011.txt"),
+            "{extra:?}"
+        );
         let mut json = args.clone();
         json.extend(["--format", "json"]);
         let out = piped(&json);
-        assert_eq!(String::from_utf8(out.stdout).unwrap(), golden("mainnet-2011.jsonl"), "{extra:?}");
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            golden("mainnet-2011.jsonl"),
+            "{extra:?}"
+        );
     }
     let always = piped(&["read", &mainnet, "--color", "always"]);
     let always = String::from_utf8(always.stdout).unwrap();
     assert!(always.contains("\x1b[32minv\x1b[0m"));
-    assert!(strip_ansi(&always).lines().next().unwrap().starts_with("2011-03-28 15:58:57.931550Z "));
+    assert!(
+        strip_ansi(&always)
+            .lines()
+            .next()
+            .unwrap()
+            .starts_with("2011-03-28 15:58:57.931550Z ")
+    );
 }
 
 #[test]

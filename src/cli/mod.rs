@@ -33,10 +33,11 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// `btcsniff read` (`btcsniff -r f.pcap --stats` = `btcsniff read -r
 /// f.pcap --stats`). Anything else is left to clap.
 pub fn implied_subcommand(mut args: Vec<OsString>) -> Vec<OsString> {
-    let starts_with_a_flag = args.get(1).and_then(|a| a.to_str()).is_some_and(|a| {
-        a.starts_with('-') && !matches!(a, "-h" | "--help" | "-V" | "--version")
-    });
-    if starts_with_a_flag && args.iter().skip(1).any(|a| is_read_flag(a)) {
+    let starts_with_a_flag = args
+        .get(1)
+        .and_then(|a| a.to_str())
+        .is_some_and(|a| a.starts_with('-') && !matches!(a, "-h" | "--help" | "-V" | "--version"));
+    if starts_with_a_flag && args.iter().skip(1).any(is_read_flag) {
         args.insert(1, OsString::from("read"));
     }
     args

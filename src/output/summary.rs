@@ -197,7 +197,11 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
             let _ = write!(out, "{} signed", Count(a.payload.len(), "byte", "bytes"));
         }
         Message::Unknown { payload, .. } => {
-            let _ = write!(out, "unknown command, {}", Count(payload.len(), "byte", "bytes"));
+            let _ = write!(
+                out,
+                "unknown command, {}",
+                Count(payload.len(), "byte", "bytes")
+            );
         }
         Message::Verack
         | Message::SendAddrV2

@@ -20,14 +20,14 @@ use super::event::{Event, Finding, FlowRecord, Meta};
 use super::stats::Stats;
 use super::{Sink, SinkOptions, summary};
 use crate::capture::Timestamp;
-use clock::Clock;
-use style::Painter;
-use tree::{scalar, write_tree};
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::message::Message;
 use crate::p2p::{DecodeError, Network};
+use clock::Clock;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use style::Painter;
+use tree::{scalar, write_tree};
 
 pub struct TextSink<W: Write> {
     out: io::BufWriter<W>,

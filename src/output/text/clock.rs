@@ -106,7 +106,11 @@ mod tests {
 
     #[test]
     fn every_format() {
-        let times = [ts(1_301_321_106, 7), ts(1_301_321_107, 500_000), ts(1_301_321_106, 0)];
+        let times = [
+            ts(1_301_321_106, 7),
+            ts(1_301_321_107, 500_000),
+            ts(1_301_321_106, 0),
+        ];
         assert_eq!(
             lines(TimeFormat::Utc, false, &times[..1]),
             ["2011-03-28 14:05:06.000007"]

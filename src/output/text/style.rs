@@ -35,8 +35,8 @@ pub fn family(command: &[u8]) -> Family {
         b"ping" | b"pong" => Family::Keepalive,
         b"addr" | b"addrv2" | b"getaddr" => Family::Addresses,
         b"inv" | b"getdata" | b"notfound" | b"tx" | b"mempool" => Family::Relay,
-        b"block" | b"headers" | b"getblocks" | b"getheaders" | b"cmpctblock"
-        | b"getblocktxn" | b"blocktxn" | b"merkleblock" => Family::Blocks,
+        b"block" | b"headers" | b"getblocks" | b"getheaders" | b"cmpctblock" | b"getblocktxn"
+        | b"blocktxn" | b"merkleblock" => Family::Blocks,
         b"filterload" | b"filteradd" | b"filterclear" | b"getcfilters" | b"cfilter"
         | b"getcfheaders" | b"cfheaders" | b"getcfcheckpt" | b"cfcheckpt" => Family::Filters,
         b"reject" | b"alert" => Family::Legacy,
