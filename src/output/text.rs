@@ -107,6 +107,21 @@ impl<W: Write> TextSink<W> {
         }
     }
 
+    /// The command in its family's colour, padded to the command column,
+    /// and the padding that right-aligns the length after it.
+    fn aligned_command(&mut self, command: &[u8], length: u32) {
+        let family = style::family(command).style();
+        self.paint.start(&mut self.line, family);
+        let before = self.line.len();
+        push_escaped(&mut self.line, command);
+        let width = self.line.len() - before;
+        self.paint.end(&mut self.line, family);
+        // Padded outside the colour, so that only the name is coloured.
+        let digits = length.checked_ilog10().unwrap_or(0) as usize + 1;
+        let pad = COMMAND_WIDTH.saturating_sub(width) + LENGTH_WIDTH.saturating_sub(digits);
+        self.line.extend(std::iter::repeat_n(' ', pad));
+    }
+
     fn message(
         &mut self,
         meta: &Meta,
@@ -114,21 +129,11 @@ impl<W: Write> TextSink<W> {
         message: &Result<Message<'_>, DecodeError>,
     ) {
         self.prefix(meta, Some(frame.network));
-        let terminal = self.options.look.terminal;
         let command = frame.command.as_bytes();
-        let family = style::family(command).style();
-        self.paint.start(&mut self.line, family);
-        let before = self.line.len();
-        push_escaped(&mut self.line, command);
-        let width = self.line.len() - before;
-        self.paint.end(&mut self.line, family);
-        if terminal {
-            // Padded outside the colour, so that only the name is coloured.
-            let pad = COMMAND_WIDTH.saturating_sub(width);
-            self.line.extend(std::iter::repeat_n(' ', pad));
-            let length = frame.length.to_string();
-            let pad = LENGTH_WIDTH.saturating_sub(length.len());
-            self.line.extend(std::iter::repeat_n(' ', pad));
+        if self.options.look.terminal {
+            self.aligned_command(command, frame.length);
+        } else {
+            push_escaped(&mut self.line, command);
         }
         self.line.push(' ');
         push_u64(&mut self.line, u64::from(frame.length));
