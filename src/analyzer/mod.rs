@@ -65,6 +65,17 @@ impl<'s> Analyzer<'s> {
         })
     }
 
+    /// Writes out what the sink holds (live: once per batch of packets).
+    pub fn flush_output(&mut self) -> io::Result<()> {
+        self.handler.sink.flush()
+    }
+
+    /// A note from the source (e.g. live capture's drop notices), in the
+    /// event stream between the messages around it.
+    pub fn note(&mut self, ts: crate::capture::Timestamp, source: &'static str, text: &str) -> io::Result<()> {
+        self.handler.sink.event(&crate::output::Event::Note { ts, source, text })
+    }
+
     /// Statistics so far (e.g. for libpcap counters to be added).
     pub fn stats_mut(&mut self) -> &mut Stats {
         &mut self.handler.stats

@@ -31,6 +31,40 @@ pub const INITIAL_BUFFER: usize = 1 << 20;
 /// libpcap snap length, GRO super-frames) yet small enough to never be a
 /// memory problem. A length field above it is an error, not an allocation.
 pub const MAX_RECORD: usize = 16 << 20;
+/// The file name that means standard input (as tcpdump's `-r -`).
+pub const STDIN_NAME: &str = "-";
+
+/// Compressed captures read directly, recognised by content (as tshark
+/// does), not by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Compression {
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    fn of(magic: [u8; 4]) -> Option<Compression> {
+        match magic {
+            [0x1f, 0x8b, _, _] => Some(Compression::Gzip),
+            [0x28, 0xb5, 0x2f, 0xfd] => Some(Compression::Zstd),
+            _ => None,
+        }
+    }
+
+    /// The decompressed stream. A damaged or cut stream surfaces as an I/O
+    /// error where the damage is, after everything before it was read.
+    fn decoder(
+        self,
+        input: impl Read + Send + 'static,
+    ) -> io::Result<Box<dyn Read + Send + 'static>> {
+        Ok(match self {
+            // Multi-member: `cat a.gz b.gz` and pigz output are one stream.
+            Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(input)),
+            Compression::Zstd => Box::new(zstd::stream::read::Decoder::new(input)?),
+        })
+    }
+}
+
 /// ts_sec, ts_usec, caplen, origlen.
 const LEGACY_RECORD_HEADER: u64 = 16;
 
@@ -49,9 +83,13 @@ pub struct FileReader {
 }
 
 impl FileReader {
-    /// Opens a capture file; the format is recognised by its magic.
+    /// Opens a capture file (`-` is standard input); the format is
+    /// recognised by its magic, and gzip or zstd compression by theirs.
     pub fn open(path: impl AsRef<Path>) -> Result<FileReader, CaptureError> {
         let path = path.as_ref();
+        if path.as_os_str() == STDIN_NAME {
+            return FileReader::from_read(path, io::stdin());
+        }
         let file = File::open(path).map_err(|e| CaptureError {
             file: path.to_path_buf(),
             kind: CaptureErrorKind::Io(e),
@@ -59,13 +97,23 @@ impl FileReader {
         FileReader::from_read(path, file)
     }
 
-    /// Reads a capture from any byte stream (stdin, memory); `name` is used
-    /// in error messages.
+    /// Reads a capture from any byte stream (stdin, memory), compressed or
+    /// not; `name` is used in error messages.
     pub fn from_read(
         name: impl AsRef<Path>,
-        mut input: impl Read + Send + 'static,
+        input: impl Read + Send + 'static,
     ) -> Result<FileReader, CaptureError> {
-        let file = name.as_ref().to_path_buf();
+        FileReader::from_stream(name.as_ref(), input, true)
+    }
+
+    /// `decompress`: whether a compression magic is still looked for (one
+    /// layer only: a gzip inside a gzip is not a capture).
+    fn from_stream(
+        name: &Path,
+        mut input: impl Read + Send + 'static,
+        decompress: bool,
+    ) -> Result<FileReader, CaptureError> {
+        let file = name.to_path_buf();
         let err = |kind| CaptureError {
             file: file.clone(),
             kind,
@@ -74,6 +122,15 @@ impl FileReader {
         let got = read_full(&mut input, &mut magic).map_err(|e| err(CaptureErrorKind::Io(e)))?;
         if got < magic.len() {
             return Err(err(CaptureErrorKind::NotACapture { magic, len: got }));
+        }
+        if decompress {
+            if let Some(compression) = Compression::of(magic) {
+                let whole = io::Cursor::new(magic).chain(input);
+                let decoded = compression
+                    .decoder(whole)
+                    .map_err(|e| err(CaptureErrorKind::Io(e)))?;
+                return FileReader::from_stream(name, decoded, false);
+            }
         }
         let io_error = Arc::new(Mutex::new(None));
         let tap = TapRead {

@@ -22,7 +22,9 @@
 
 mod blocks;
 pub mod file;
+pub mod filter;
 mod input;
+pub mod libpcap;
 pub mod live;
 mod writer;
 

@@ -172,6 +172,16 @@ pub struct LiveArgs {
     /// Do not put the interface into promiscuous mode.
     #[arg(long)]
     pub no_promisc: bool,
+    /// Kernel capture buffer per interface, in KiB (as tcpdump's -B). The
+    /// default holds several 4 MB blocks arriving at once.
+    #[arg(
+        short = 'B',
+        long = "buffer-size",
+        value_name = "KIB",
+        default_value_t = crate::capture::live::DEFAULT_BUFFER_KIB,
+        value_parser = clap::value_parser!(u32).range(1..=4_194_304)
+    )]
+    pub buffer_kib: u32,
     /// Also write the captured packets to this pcap file.
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
@@ -188,13 +198,17 @@ pub struct LiveArgs {
 
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// Capture files (pcap or pcapng), read in order as one capture.
+    /// Capture files (pcap or pcapng, also gzip- or zstd-compressed), read
+    /// in order as one capture; `-` is standard input.
     #[arg(value_name = "FILE", required_unless_present = "read_files")]
     pub files: Vec<PathBuf>,
     /// A capture file, as tcpdump's -r (repeatable; read before the FILE
     /// arguments). `btcsniff -r FILE` is `btcsniff read FILE`.
     #[arg(short = 'r', long = "read", value_name = "FILE")]
     pub read_files: Vec<PathBuf>,
+    /// BPF capture filter, libpcap syntax (as tcpdump -r FILE EXPR).
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

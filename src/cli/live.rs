@@ -3,12 +3,13 @@
 use super::args::LiveArgs;
 use super::{EXIT_ERROR, EXIT_OK, is_broken_pipe};
 use crate::analyzer::{Analyzer, Progress};
-use crate::capture::live::{self, LiveEvent, LiveOptions};
-use crate::capture::{LinkType, Packet, PcapWriter};
+use crate::capture::live::{self, DropCounters, LiveEvent, LiveOptions};
+use crate::capture::{LinkType, PcapWriter};
 use crate::output::Event;
 use crate::output::stats::CaptureCounters;
 use crate::probe::{ProbeConfig, Request};
 use anyhow::{Context, bail};
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -18,18 +19,30 @@ const TICK: Duration = Duration::from_millis(100);
 
 pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let options = LiveOptions {
-        interfaces: args.interfaces.clone(),
+        interfaces: args
+            .interfaces
+            .iter()
+            .map(|i| live::resolve_interface(i))
+            .collect(),
         snaplen: args.snaplen,
         promisc: !args.no_promisc,
         filter: args.filter.clone(),
+        buffer_kib: args.buffer_kib,
     };
     let captures = live::open(&options)?;
+    let library = crate::capture::libpcap::library()?;
     for c in &captures {
         // Like tcpdump: on stderr, so that stdout stays pure output.
+        let link_name = library
+            .link_type_name(c.link_type)
+            .unwrap_or_else(|| format!("DLT_{}", c.link_type));
         eprintln!(
-            "btcsniff: listening on {}, link-type {}, snaplen {}, filter '{}'",
-            c.interface, c.link_type, args.snaplen, args.filter
+            "btcsniff: listening on {}, link-type {} ({}), snaplen {}, buffer {} KiB, filter '{}'",
+            c.interface, link_name, c.link_type, args.snaplen, args.buffer_kib, args.filter
         );
+        if let Some(w) = &c.warning {
+            eprintln!("btcsniff: warning: {}: {w}", c.interface);
+        }
     }
     let mut writer = match &args.write {
         Some(path) => {
@@ -48,6 +61,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         }
         None => None,
     };
+    let interface_names: Vec<String> = captures.iter().map(|c| c.interface.clone()).collect();
 
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -55,15 +69,16 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
             .context("installing the Ctrl-C handler")?;
     }
-    let (tx, rx) = std::sync::mpsc::sync_channel(live::CHANNEL_PACKETS);
-    let threads = live::spawn(captures, &stop, &tx);
-    drop(tx);
+    let (channels, threads) = live::spawn(captures, &stop);
     // The capture is open: the probe's packets will all be seen.
     let probe = start_probe(&args)?;
     let mut probe_done_at: Option<Instant> = None;
 
     let stdout = std::io::stdout().lock();
-    let mut sink = args.output.sink(stdout, true);
+    let interactive = super::stdout_is_interactive();
+    // Output is flushed once per batch (below), not per line: under load a
+    // batch holds hundreds of packets, and a lone packet is a batch of one.
+    let mut sink = args.output.sink(stdout, false);
     let config = args.analysis.config(&args.output);
     let mut analyzer = Analyzer::new(config, sink.as_mut());
     let deadline = args
@@ -83,30 +98,47 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         if args.duration.is_none() && probe_done_at.is_some_and(|t| t.elapsed() >= PROBE_GRACE) {
             stop.store(true, Ordering::Relaxed);
         }
-        let event = match rx.recv_timeout(TICK) {
+        let event = match channels.batches.recv_timeout(TICK) {
             Ok(e) => e,
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         };
         match event {
-            LiveEvent::Packet(p) => {
+            LiveEvent::Batch(batch) => {
                 if stop.load(Ordering::Relaxed) && output_closed {
+                    channels.recycle(batch);
                     continue;
                 }
-                if let Some(w) = writer.as_mut() {
-                    w.write_packet(p.ts, &p.data, p.orig_len)
-                        .context("writing the -w file")?;
+                let outcome = feed_batch(&batch, &mut analyzer, writer.as_mut());
+                channels.recycle(batch);
+                match outcome? {
+                    Progress::Continue => {}
+                    Progress::Done => stop.store(true, Ordering::Relaxed),
                 }
-                let packet = Packet {
-                    ts: p.ts,
-                    link_type: LinkType(p.link_type),
-                    data: &p.data,
-                    orig_len: p.orig_len,
-                    interface: u32::try_from(p.interface).unwrap_or(u32::MAX),
-                };
-                match analyzer.packet(&packet) {
-                    Ok(Progress::Continue) => {}
-                    Ok(Progress::Done) => stop.store(true, Ordering::Relaxed),
+                if interactive {
+                    match analyzer.flush_output() {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                            output_closed = true;
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        Err(e) => return Err(e).context("writing output"),
+                    }
+                }
+            }
+            LiveEvent::Dropped {
+                interface,
+                at,
+                counters: now,
+                previous,
+            } => {
+                let name = interface_names.get(interface).map_or("?", String::as_str);
+                let text = drop_notice(name, now, previous);
+                if !std::io::stderr().is_terminal() || !std::io::stdout().is_terminal() {
+                    eprintln!("btcsniff: {text}");
+                }
+                match analyzer.note(at, "capture", &text) {
+                    Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
                         output_closed = true;
                         stop.store(true, Ordering::Relaxed);
@@ -114,12 +146,16 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                     Err(e) => return Err(e).context("writing output"),
                 }
             }
-            LiveEvent::Ended { error, stats, .. } => {
+            LiveEvent::Ended {
+                error,
+                counters: end,
+                ..
+            } => {
                 ended += 1;
-                if let Some(s) = stats {
-                    counters.received += u64::from(s.received);
-                    counters.dropped += u64::from(s.dropped);
-                    counters.if_dropped += u64::from(s.if_dropped);
+                if let Some(s) = end {
+                    counters.received += s.received;
+                    counters.dropped += s.dropped;
+                    counters.if_dropped += s.if_dropped;
                 }
                 if let Some(e) = error {
                     errors.push(e);
@@ -143,7 +179,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         .map_err(anyhow::Error::from)
         .and_then(|stats| {
             if let Some(outcome) = &outcome {
-                let ts = wall_clock();
+                let ts = live::wall_clock();
                 for line in outcome.summary_lines() {
                     sink.event(&Event::Note {
                         ts,
@@ -180,14 +216,38 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
 /// How long the capture goes on after the probe ends, to see the close.
 const PROBE_GRACE: Duration = Duration::from_secs(1);
 
-fn wall_clock() -> crate::capture::Timestamp {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    crate::capture::Timestamp {
-        secs: i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
-        nanos: now.subsec_nanos(),
+/// The packets of one batch through `-w` and the analyzer. A closed output
+/// pipe is `Done` (the caller stops quietly).
+fn feed_batch(
+    batch: &live::Batch,
+    analyzer: &mut Analyzer<'_>,
+    mut writer: Option<&mut PcapWriter>,
+) -> anyhow::Result<Progress> {
+    for packet in batch.packets() {
+        if let Some(w) = writer.as_deref_mut() {
+            w.write_packet(packet.ts, packet.data, packet.orig_len)
+                .context("writing the -w file")?;
+        }
+        match analyzer.packet(&packet) {
+            Ok(Progress::Continue) => {}
+            Ok(Progress::Done) => return Ok(Progress::Done),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Progress::Done),
+            Err(e) => return Err(e).context("writing output"),
+        }
     }
+    Ok(Progress::Continue)
+}
+
+/// One line saying libpcap dropped packets, with the counts.
+fn drop_notice(interface: &str, now: DropCounters, previous: DropCounters) -> String {
+    let new_drops = now.dropped.saturating_sub(previous.dropped);
+    let new_if_drops = now.if_dropped.saturating_sub(previous.if_dropped);
+    format!(
+        "capture on {interface} dropped {new_drops} packets (kernel buffer full) and the \
+         interface {new_if_drops} since the last report; totals: received {}, dropped {}, \
+         interface dropped {} (raise -B, or narrow the filter)",
+        now.received, now.dropped, now.if_dropped
+    )
 }
 
 /// Starts `--probe` in a thread of its own, without a sink: the capture
@@ -222,20 +282,22 @@ fn start_probe(
 
 /// `btcsniff interfaces`: like `tcpdump -D`.
 pub fn interfaces() -> anyhow::Result<u8> {
-    let devices = pcap::Device::list().context("listing interfaces")?;
+    let devices = crate::capture::libpcap::Device::list()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("listing interfaces")?;
     for (i, d) in devices.iter().enumerate() {
         let mut flags = Vec::new();
-        if d.flags.is_up() {
+        if d.up {
             flags.push("Up");
         }
-        if d.flags.is_running() {
+        if d.running {
             flags.push("Running");
         }
-        if d.flags.is_loopback() {
+        if d.loopback {
             flags.push("Loopback");
         }
         let desc = d
-            .desc
+            .description
             .as_deref()
             .map(|s| format!(" ({s})"))
             .unwrap_or_default();
