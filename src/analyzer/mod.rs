@@ -72,8 +72,15 @@ impl<'s> Analyzer<'s> {
 
     /// A note from the source (e.g. live capture's drop notices), in the
     /// event stream between the messages around it.
-    pub fn note(&mut self, ts: crate::capture::Timestamp, source: &'static str, text: &str) -> io::Result<()> {
-        self.handler.sink.event(&crate::output::Event::Note { ts, source, text })
+    pub fn note(
+        &mut self,
+        ts: crate::capture::Timestamp,
+        source: &'static str,
+        text: &str,
+    ) -> io::Result<()> {
+        self.handler
+            .sink
+            .event(&crate::output::Event::Note { ts, source, text })
     }
 
     /// Statistics so far (e.g. for libpcap counters to be added).

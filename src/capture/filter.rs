@@ -40,8 +40,8 @@ impl PacketFilter {
         let link = packet.link_type.0;
         let expression = &self.expression;
         let entry = self.compiled.entry(link).or_insert_with(|| {
-            let compiled = OfflineFilter::compile(link, FILTER_SNAPLEN, expression)
-                .map_err(|e| e.to_string());
+            let compiled =
+                OfflineFilter::compile(link, FILTER_SNAPLEN, expression).map_err(|e| e.to_string());
             if let Err(e) = &compiled {
                 warn(format!(
                     "capture filter '{expression}' does not apply to link type {link}: {e}; \

@@ -151,10 +151,22 @@ pub enum LiveEvent {
 /// Why a capture could not start: one line each, with what to do.
 #[derive(Debug)]
 pub enum LiveError {
-    Permission { interface: String, detail: String },
-    UnknownInterface { interface: String, known: Vec<String> },
-    Filter { filter: String, detail: String },
-    Other { interface: String, detail: String },
+    Permission {
+        interface: String,
+        detail: String,
+    },
+    UnknownInterface {
+        interface: String,
+        known: Vec<String>,
+    },
+    Filter {
+        filter: String,
+        detail: String,
+    },
+    Other {
+        interface: String,
+        detail: String,
+    },
 }
 
 impl std::fmt::Display for LiveError {
@@ -233,8 +245,8 @@ pub struct OpenCapture {
 /// Opens every interface (all errors are reported before anything runs).
 pub fn open(options: &LiveOptions) -> anyhow::Result<Vec<OpenCapture>> {
     let mut opened = Vec::new();
-    let buffer_bytes = i32::try_from(u64::from(options.buffer_kib).saturating_mul(1024))
-        .unwrap_or(i32::MAX);
+    let buffer_bytes =
+        i32::try_from(u64::from(options.buffer_kib).saturating_mul(1024)).unwrap_or(i32::MAX);
     for name in &options.interfaces {
         let mut handle = Handle::create(name).map_err(|e| anyhow::anyhow!("{e}"))?;
         let other = |e: PcapError| open_error(name, e);
@@ -289,7 +301,10 @@ impl Channels {
 
 /// Starts one thread per capture. Each runs until `stop` is set or its
 /// interface fails, then sends `Ended` with libpcap's counters.
-pub fn spawn(captures: Vec<OpenCapture>, stop: &Arc<AtomicBool>) -> (Channels, Vec<JoinHandle<()>>) {
+pub fn spawn(
+    captures: Vec<OpenCapture>,
+    stop: &Arc<AtomicBool>,
+) -> (Channels, Vec<JoinHandle<()>>) {
     let capacity = CHANNEL_BATCHES.saturating_mul(captures.len().max(1));
     let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
     let mut returns = Vec::new();
@@ -352,7 +367,9 @@ fn fill(handle: &mut Handle, batch: &mut Batch) -> Result<(), PcapError> {
         let mut push = |h: &super::libpcap::PktHdr, data: &[u8]| {
             let ts = Timestamp::new(
                 h.ts.tv_sec,
-                u32::try_from(h.ts.tv_usec).unwrap_or(0).saturating_mul(1000),
+                u32::try_from(h.ts.tv_usec)
+                    .unwrap_or(0)
+                    .saturating_mul(1000),
             );
             batch.push(ts, data, h.len);
         };

@@ -5,6 +5,7 @@
 pub mod args;
 pub mod live;
 pub mod probe;
+pub mod progress;
 pub mod read;
 
 pub use args::{Cli, Command};
@@ -18,6 +19,9 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 /// Bad usage (clap's own code too).
 pub const EXIT_USAGE: u8 = 2;
+/// `read` stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it),
+/// after showing what was read.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Whether an error is a closed output pipe (`| head`): exit quietly.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -119,6 +119,11 @@ impl Pcap {
     pub fn len(&self) -> usize {
         self.bytes.len()
     }
+
+    /// The file's bytes so far (header and records).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
 }
 
 #[derive(Clone, Copy)]

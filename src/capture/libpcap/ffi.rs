@@ -66,7 +66,8 @@ pub struct PcapIf {
 }
 
 /// `pcap_handler`.
-pub type Handler = unsafe extern "C" fn(user: *mut c_uchar, h: *const PktHdr, bytes: *const c_uchar);
+pub type Handler =
+    unsafe extern "C" fn(user: *mut c_uchar, h: *const PktHdr, bytes: *const c_uchar);
 
 /// Every function btcsniff calls, as plain pointers copied out of the
 /// library (which is never unloaded: see `super::library`).
@@ -81,10 +82,12 @@ pub struct Functions {
     pub geterr: unsafe extern "C" fn(*mut PcapT) -> *mut c_char,
     pub statustostr: unsafe extern "C" fn(c_int) -> *const c_char,
     pub setnonblock: unsafe extern "C" fn(*mut PcapT, c_int, *mut c_char) -> c_int,
-    pub compile: unsafe extern "C" fn(*mut PcapT, *mut BpfProgram, *const c_char, c_int, c_uint) -> c_int,
+    pub compile:
+        unsafe extern "C" fn(*mut PcapT, *mut BpfProgram, *const c_char, c_int, c_uint) -> c_int,
     pub setfilter: unsafe extern "C" fn(*mut PcapT, *mut BpfProgram) -> c_int,
     pub freecode: unsafe extern "C" fn(*mut BpfProgram),
-    pub offline_filter: unsafe extern "C" fn(*const BpfProgram, *const PktHdr, *const c_uchar) -> c_int,
+    pub offline_filter:
+        unsafe extern "C" fn(*const BpfProgram, *const PktHdr, *const c_uchar) -> c_int,
     pub datalink: unsafe extern "C" fn(*mut PcapT) -> c_int,
     pub datalink_val_to_name: unsafe extern "C" fn(c_int) -> *const c_char,
     pub get_selectable_fd: unsafe extern "C" fn(*mut PcapT) -> c_int,

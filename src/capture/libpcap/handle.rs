@@ -77,8 +77,8 @@ impl Handle {
 
     fn last_error(&self, code: c_int) -> PcapError {
         // SAFETY: a live handle; geterr returns its NUL-terminated buffer.
-        let mut message = unsafe { c_string((self.lib.functions.geterr)(self.ptr.as_ptr())) }
-            .unwrap_or_default();
+        let mut message =
+            unsafe { c_string((self.lib.functions.geterr)(self.ptr.as_ptr())) }.unwrap_or_default();
         if message.is_empty() {
             // SAFETY: returns a static string for any code.
             message = unsafe { c_string((self.lib.functions.statustostr)(code)) }
@@ -135,9 +135,8 @@ impl Handle {
     pub fn set_nonblocking(&mut self) -> Result<(), PcapError> {
         let mut errbuf = [0 as c_char; ffi::ERRBUF_SIZE];
         // SAFETY: an activated handle and an error buffer of the right size.
-        let code = unsafe {
-            (self.lib.functions.setnonblock)(self.ptr.as_ptr(), 1, errbuf.as_mut_ptr())
-        };
+        let code =
+            unsafe { (self.lib.functions.setnonblock)(self.ptr.as_ptr(), 1, errbuf.as_mut_ptr()) };
         if code < 0 {
             return Err(PcapError {
                 code,
@@ -354,6 +353,8 @@ impl OfflineFilter {
         };
         // SAFETY: a compiled program, a header whose caplen is the length
         // of `data`.
-        unsafe { (self.program.1.functions.offline_filter)(&self.program.0, &header, data.as_ptr()) != 0 }
+        unsafe {
+            (self.program.1.functions.offline_filter)(&self.program.0, &header, data.as_ptr()) != 0
+        }
     }
 }

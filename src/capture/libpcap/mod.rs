@@ -79,12 +79,11 @@ fn load() -> Result<Library, Unavailable> {
         match unsafe { libloading::Library::new(name) } {
             Ok(library) => {
                 // SAFETY: `library` is libpcap (loaded by its soname).
-                let functions = unsafe { ffi::Functions::resolve(&library) }.map_err(|e| {
-                    Unavailable {
+                let functions =
+                    unsafe { ffi::Functions::resolve(&library) }.map_err(|e| Unavailable {
                         tried: vec![name.clone()],
                         detail: format!("too old or not libpcap: {e}"),
-                    }
-                })?;
+                    })?;
                 return Ok(Library {
                     functions,
                     _library: library,
@@ -123,7 +122,11 @@ unsafe fn c_string(ptr: *const c_char) -> Option<String> {
         return None;
     }
     // SAFETY: non-NULL and NUL-terminated by the caller's contract.
-    Some(unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned())
+    Some(
+        unsafe { CStr::from_ptr(ptr) }
+            .to_string_lossy()
+            .into_owned(),
+    )
 }
 
 /// The text of an error buffer libpcap filled.
