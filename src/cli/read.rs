@@ -51,10 +51,10 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
             }
             match reader.next_packet() {
                 Ok(Some(packet)) => {
-                    if let Some(f) = filter.as_mut() {
-                        if !f.matches(&packet, &mut warn) {
-                            continue;
-                        }
+                    if let Some(f) = filter.as_mut()
+                        && !f.matches(&packet, &mut warn)
+                    {
+                        continue;
                     }
                     let step = analyzer.packet(&packet).context("writing output")?;
                     progress.packet(|| analyzer.stats_mut().messages);
