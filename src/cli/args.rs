@@ -17,7 +17,9 @@ Examples:
   btcsniff read day1.pcapng day2.pcapng --stats
   btcsniff read capture.pcap --format json | jq -r 'select(.command==\"tx\") | .payload.txid'
   btcsniff read capture.pcap --command version,verack -v
-  btcsniff read capture.pcap --port 28444";
+  btcsniff read capture.pcap --port 28444
+  btcsniff -r capture.pcap --time-format relative
+  btcsniff read big.pcap.zst --format json --stats > big.jsonl   (progress on stderr)";
 
 const LIVE_EXAMPLES: &str = "\
 Examples:

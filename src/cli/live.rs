@@ -36,10 +36,12 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         let link_name = library
             .link_type_name(c.link_type)
             .unwrap_or_else(|| format!("DLT_{}", c.link_type));
-        eprintln!(
-            "btcsniff: listening on {}, link-type {} ({}), snaplen {}, buffer {} KiB, filter '{}'",
-            c.interface, link_name, c.link_type, args.snaplen, args.buffer_kib, args.filter
-        );
+        if !args.output.quiet {
+            eprintln!(
+                "btcsniff: listening on {}, link-type {} ({}), snaplen {}, buffer {} KiB, filter '{}'",
+                c.interface, link_name, c.link_type, args.snaplen, args.buffer_kib, args.filter
+            );
+        }
         if let Some(w) = &c.warning {
             eprintln!("btcsniff: warning: {}: {w}", c.interface);
         }
