@@ -124,6 +124,11 @@ impl<'s> Handler<'s> {
     }
 
     fn finding(&mut self, info: &FlowInfo, dir: Direction, finding: Finding) {
+        if self.done() {
+            // After `--count`: neither shown nor counted (the summary
+            // covers what was read up to the last message shown).
+            return;
+        }
         self.stats.count_finding(finding.kind());
         if let Finding::Gap { bytes } = finding {
             self.stats.gaps += 1;
@@ -280,6 +285,11 @@ impl<'s> Handler<'s> {
     /// One framed message: count it, decode it if shown (or if it is a
     /// `version`, whose protocol version shapes later decoding), emit it.
     fn message(&mut self, info: &FlowInfo, meta: &mut FlowMeta, dir: Direction, frame: &Frame<'_>) {
+        if self.done() {
+            // After `--count` (the rest of the last packet, or what the end
+            // of the input flushes): not counted, as not shown.
+            return;
+        }
         let i = dir_index(dir);
         meta.messages[i] += 1;
         if meta.network.is_none() {

@@ -123,14 +123,12 @@ impl FileReader {
         if got < magic.len() {
             return Err(err(CaptureErrorKind::NotACapture { magic, len: got }));
         }
-        if decompress {
-            if let Some(compression) = Compression::of(magic) {
-                let whole = io::Cursor::new(magic).chain(input);
-                let decoded = compression
-                    .decoder(whole)
-                    .map_err(|e| err(CaptureErrorKind::Io(e)))?;
-                return FileReader::from_stream(name, decoded, false);
-            }
+        if decompress && let Some(compression) = Compression::of(magic) {
+            let whole = io::Cursor::new(magic).chain(input);
+            let decoded = compression
+                .decoder(whole)
+                .map_err(|e| err(CaptureErrorKind::Io(e)))?;
+            return FileReader::from_stream(name, decoded, false);
         }
         let io_error = Arc::new(Mutex::new(None));
         let tap = TapRead {

@@ -5,8 +5,8 @@ use super::{EXIT_ERROR, EXIT_OK, is_broken_pipe};
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::live::{self, DropCounters, LiveEvent, LiveOptions};
 use crate::capture::{LinkType, PcapWriter};
+use crate::output::Event;
 use crate::output::stats::CaptureCounters;
-use crate::output::{Event, make_sink};
 use crate::probe::{ProbeConfig, Request};
 use anyhow::{Context, bail};
 use std::io::IsTerminal;
@@ -36,10 +36,12 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         let link_name = library
             .link_type_name(c.link_type)
             .unwrap_or_else(|| format!("DLT_{}", c.link_type));
-        eprintln!(
-            "btcsniff: listening on {}, link-type {} ({}), snaplen {}, buffer {} KiB, filter '{}'",
-            c.interface, link_name, c.link_type, args.snaplen, args.buffer_kib, args.filter
-        );
+        if !args.output.quiet {
+            eprintln!(
+                "btcsniff: listening on {}, link-type {} ({}), snaplen {}, buffer {} KiB, filter '{}'",
+                c.interface, link_name, c.link_type, args.snaplen, args.buffer_kib, args.filter
+            );
+        }
         if let Some(w) = &c.warning {
             eprintln!("btcsniff: warning: {}: {w}", c.interface);
         }
@@ -78,7 +80,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let interactive = super::stdout_is_interactive();
     // Output is flushed once per batch (below), not per line: under load a
     // batch holds hundreds of packets, and a lone packet is a batch of one.
-    let mut sink = make_sink(args.output.format, stdout, args.output.sink_options(false));
+    let mut sink = args.output.sink(stdout, false);
     let config = args.analysis.config(&args.output);
     let mut analyzer = Analyzer::new(config, sink.as_mut());
     let deadline = args

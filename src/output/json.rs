@@ -105,7 +105,13 @@ impl<W: Write> JsonSink<W> {
         let line = &mut self.line;
         line.extend_from_slice(b",\"command\":\"");
         write_command(line, frame.command.as_bytes());
-        line.extend_from_slice(b"\",\"length\":");
+        line.push(b'"');
+        if let Ok(crate::p2p::message::Message::Unknown { .. }) = message {
+            // A command this decoder does not know: its payload is only
+            // `{"raw":…}`. Absent for every known command.
+            line.extend_from_slice(b",\"known\":false");
+        }
+        line.extend_from_slice(b",\"length\":");
         ser::write_u64(line, u64::from(frame.length));
         line.extend_from_slice(b",\"checksum\":\"");
         line.extend_from_slice(frame.checksum.name().as_bytes());
@@ -124,6 +130,11 @@ impl<W: Write> JsonSink<W> {
                 line.reserve(frame.payload.len().saturating_mul(4));
                 line.extend_from_slice(b",\"payload\":");
                 write_payload(line, m);
+                if self.options.raw {
+                    line.extend_from_slice(b",\"raw\":\"");
+                    write_hex(line, frame.payload);
+                    line.push(b'"');
+                }
             }
             Err(e) => {
                 line.extend_from_slice(b",\"payload\":null,\"decode_error\":\"");
