@@ -198,3 +198,30 @@ fn without_libpcap_read_works_and_live_says_what_to_install() {
         );
     }
 }
+
+#[test]
+fn tcpdump_habits_list_and_number_interfaces() {
+    let listed = run(&["interfaces"]);
+    assert!(listed.status.success());
+    let dash_d = run(&["-D"]);
+    assert_eq!(dash_d.stdout, listed.stdout);
+    let list = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let lo = list
+        .lines()
+        .find_map(|l| l.strip_suffix("[Up, Running, Loopback]"))
+        .and_then(|l| l.split_once('.'))
+        .map(|(n, name)| (n.to_string(), name.trim().to_string()))
+        .expect("lo listed");
+    // Capturing needs root (CI is root); elsewhere the number is still parsed.
+    let out = run(&["-i", &lo.0, "--duration", "0.2"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.success() {
+        assert!(
+            stderr.contains(&format!("listening on {}, link-type EN10MB (1)", lo.1)),
+            "{stderr}"
+        );
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "{stderr}");
+        assert!(stderr.contains(&lo.1), "{stderr}");
+    }
+}

@@ -35,14 +35,34 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// tcpdump's habit of reading a file without a subcommand: when the
 /// command line starts with flags and one of them is `-r FILE`, it is
 /// `btcsniff read` (`btcsniff -r f.pcap --stats` = `btcsniff read -r
-/// f.pcap --stats`). Anything else is left to clap.
+/// f.pcap --stats`); `-i IFACE` is `btcsniff live`, and `-D` alone is
+/// `btcsniff interfaces`. Anything else is left to clap.
 pub fn implied_subcommand(mut args: Vec<OsString>) -> Vec<OsString> {
+    // tcpdump -D: list the interfaces.
+    if args.len() == 2
+        && args
+            .get(1)
+            .is_some_and(|a| a == "-D" || a == "--list-interfaces")
+    {
+        args.truncate(1);
+        args.push(OsString::from("interfaces"));
+        return args;
+    }
     let starts_with_a_flag = args
         .get(1)
         .and_then(|a| a.to_str())
         .is_some_and(|a| a.starts_with('-') && !matches!(a, "-h" | "--help" | "-V" | "--version"));
     if starts_with_a_flag && args.iter().skip(1).any(is_read_flag) {
         args.insert(1, OsString::from("read"));
+    } else if starts_with_a_flag
+        && args.iter().skip(1).any(|a| {
+            a == "-i"
+                || a == "--interface"
+                || a.to_str().is_some_and(|a| a.starts_with("--interface="))
+        })
+    {
+        // tcpdump -i IFACE: a live capture.
+        args.insert(1, OsString::from("live"));
     }
     args
 }
