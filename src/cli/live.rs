@@ -30,6 +30,25 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         buffer_kib: args.buffer_kib,
     };
     let captures = live::open(&options)?;
+    let mut writer = match &args.write {
+        Some(path) => {
+            let link = captures.first().map(|c| c.link_type).unwrap_or(1);
+            if captures.iter().any(|c| c.link_type != link) {
+                bail!(
+                    "-w needs one link type, and these interfaces differ: capture on 'any' instead"
+                );
+            }
+            // The error says which file and why, once.
+            let w = PcapWriter::create(
+                path,
+                LinkType(link),
+                u32::try_from(args.snaplen).unwrap_or(65535),
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Some(w)
+        }
+        None => None,
+    };
     let library = crate::capture::libpcap::library()?;
     for c in &captures {
         // Like tcpdump: on stderr, so that stdout stays pure output.
@@ -46,23 +65,6 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
             eprintln!("btcsniff: warning: {}: {w}", c.interface);
         }
     }
-    let mut writer = match &args.write {
-        Some(path) => {
-            let link = captures.first().map(|c| c.link_type).unwrap_or(1);
-            if captures.iter().any(|c| c.link_type != link) {
-                bail!(
-                    "-w needs one link type, and these interfaces differ: capture on 'any' instead"
-                );
-            }
-            let w = PcapWriter::create(
-                path,
-                LinkType(link),
-                u32::try_from(args.snaplen).unwrap_or(65535),
-            )?;
-            Some(w)
-        }
-        None => None,
-    };
     let interface_names: Vec<String> = captures.iter().map(|c| c.interface.clone()).collect();
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -182,7 +184,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         .and_then(|stats| {
             if let Some(outcome) = &outcome {
                 let ts = live::wall_clock();
-                for line in outcome.summary_lines() {
+                for line in outcome.result_texts() {
                     sink.event(&Event::Note {
                         ts,
                         source: "probe",
