@@ -225,3 +225,101 @@ fn tcpdump_habits_list_and_number_interfaces() {
         assert!(stderr.contains(&lo.1), "{stderr}");
     }
 }
+
+/// The records of a little-endian classic pcap: (header offset, caplen).
+fn records(pcap: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let caplen = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+        out.push((at, caplen));
+        at += 16 + caplen;
+    }
+    out
+}
+
+fn stats_of(stdout: &[u8]) -> serde_json::Value {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "stats")
+        .expect("a stats record")
+}
+
+#[test]
+fn skipped_packets_are_said_and_counted() {
+    let original = std::fs::read(data(MAINNET)).unwrap();
+    assert_eq!(
+        &original[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "little-endian pcap"
+    );
+    let dir = scratch("skipped");
+
+    // A link type btcsniff cannot parse: one warning naming it, counted.
+    let mut link147 = original.clone();
+    link147[20..24].copy_from_slice(&147u32.to_le_bytes());
+    let path = dir.join("link147.pcap");
+    std::fs::write(&path, &link147).unwrap();
+    let out = run(&[
+        "read",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--stats",
+    ]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("link type 147 is not supported"),
+        "{stderr}"
+    );
+    let stats = stats_of(&out.stdout);
+    let packets = stats["packets"].as_u64().unwrap();
+    assert!(packets > 100);
+    assert_eq!(stats["unsupported_link_types"]["147"], packets);
+
+    // A header snap length below the records' lengths: read anyway, once warned.
+    let mut small_snap = original.clone();
+    small_snap[16..20].copy_from_slice(&64u32.to_le_bytes());
+    let path = dir.join("smallsnap.pcap");
+    std::fs::write(&path, &small_snap).unwrap();
+    let out = run(&["read", path.to_str().unwrap(), "--format", "json"]);
+    assert!(out.status.success());
+    assert_eq!(out.stdout, json_of(&data(MAINNET)));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("exceeds the file's snap length 64"),
+        "{stderr}"
+    );
+
+    // Packets cut by a 40-byte snap length (inside the TCP header): counted
+    // as such, not as "not TCP/IP".
+    let mut cut = original[..24].to_vec();
+    cut[16..20].copy_from_slice(&40u32.to_le_bytes());
+    let mut expect_cut = 0;
+    for (at, caplen) in records(&original) {
+        let keep = caplen.min(40);
+        let mut header = original[at..at + 16].to_vec();
+        header[8..12].copy_from_slice(&(keep as u32).to_le_bytes());
+        cut.extend_from_slice(&header);
+        cut.extend_from_slice(&original[at + 16..at + 16 + keep]);
+        expect_cut += usize::from(caplen > 40);
+    }
+    let path = dir.join("cut.pcap");
+    std::fs::write(&path, &cut).unwrap();
+    let out = run(&[
+        "read",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--stats",
+    ]);
+    assert!(out.status.success());
+    let stats = stats_of(&out.stdout);
+    assert_eq!(stats["packets_cut_by_snaplen"], expect_cut as u64);
+    assert!(expect_cut > 100);
+    let _ = std::fs::remove_dir_all(dir);
+}

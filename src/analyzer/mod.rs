@@ -36,6 +36,7 @@ pub enum Progress {
 pub struct Analyzer<'s> {
     table: FlowTable<FlowState>,
     handler: Handler<'s>,
+    warnings: Vec<String>,
 }
 
 impl<'s> Analyzer<'s> {
@@ -43,6 +44,7 @@ impl<'s> Analyzer<'s> {
         Analyzer {
             table: FlowTable::new(config.limits, &config.extra_ports),
             handler: Handler::new(config, sink),
+            warnings: Vec::new(),
         }
     }
 
@@ -55,7 +57,7 @@ impl<'s> Analyzer<'s> {
                 self.handler.now = packet.ts;
                 self.table.segment(packet.ts, &segment, &mut self.handler);
             }
-            Err(_) => self.handler.stats.packets_skipped += 1,
+            Err(skip) => self.skipped(packet, skip),
         }
         self.handler.take_error()?;
         Ok(if self.handler.done() {
@@ -81,6 +83,34 @@ impl<'s> Analyzer<'s> {
         self.handler
             .sink
             .event(&crate::output::Event::Note { ts, source, text })
+    }
+
+    /// Counts a packet that is not TCP/IP as we can read it, and says why
+    /// once where a person must know (a link type we cannot parse).
+    fn skipped(&mut self, packet: &Packet<'_>, skip: crate::net::Skip) {
+        let stats = &mut self.handler.stats;
+        stats.packets_skipped += 1;
+        match skip {
+            crate::net::Skip::UnsupportedLinkType(link) => {
+                let seen = stats.unsupported_link_types.entry(link).or_insert(0);
+                if *seen == 0 {
+                    self.warnings.push(format!(
+                        "link type {link} is not supported: its packets are skipped \
+                         (supported: Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP)"
+                    ));
+                }
+                *seen += 1;
+            }
+            crate::net::Skip::Truncated(_) if packet.data.len() < packet.orig_len as usize => {
+                stats.packets_cut_by_snaplen += 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// Warnings about the input not yet shown (one line each).
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
     }
 
     /// Statistics so far (e.g. for libpcap counters to be added).

@@ -115,6 +115,9 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                 }
                 let outcome = feed_batch(&batch, &mut analyzer, writer.as_mut());
                 channels.recycle(batch);
+                for w in analyzer.take_warnings() {
+                    eprintln!("btcsniff: warning: {w}");
+                }
                 match outcome? {
                     Progress::Continue => {}
                     Progress::Done => stop.store(true, Ordering::Relaxed),

@@ -49,6 +49,13 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
             if interrupted.load(Ordering::Relaxed) {
                 break 'files;
             }
+            for w in reader
+                .take_warning()
+                .into_iter()
+                .chain(analyzer.take_warnings())
+            {
+                warn(w);
+            }
             match reader.next_packet() {
                 Ok(Some(packet)) => {
                     if let Some(f) = filter.as_mut()
@@ -69,6 +76,9 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
                 }
             }
         }
+    }
+    for w in analyzer.take_warnings() {
+        warn(w);
     }
     progress.finish();
     let stats = analyzer.finish().context("writing output")?;

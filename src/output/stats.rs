@@ -47,6 +47,13 @@ pub struct Stats {
     pub packets: u64,
     /// Packets that were not TCP over IP (or could not be parsed as such).
     pub packets_skipped: u64,
+    /// Of `packets_skipped`: packets whose headers were cut by the snap
+    /// length (captured length below the length on the wire).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub packets_cut_by_snaplen: u64,
+    /// Of `packets_skipped`: packets per link type btcsniff cannot parse.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unsupported_link_types: BTreeMap<u32, u64>,
     pub messages: u64,
     pub message_bytes: u64,
     pub checksum_invalid: u64,
@@ -62,6 +69,10 @@ pub struct Stats {
     pub flows_not_listed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture: Option<CaptureCounters>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Stats {

@@ -243,6 +243,17 @@ impl<W: Write> TextSink<W> {
             "== summary: {} packets ({} not TCP/IP), {} messages, {} payload bytes",
             s.packets, s.packets_skipped, s.messages, s.message_bytes
         );
+        if s.packets_cut_by_snaplen > 0 || !s.unsupported_link_types.is_empty() {
+            let _ = write!(
+                self.line,
+                "   skipped: {} cut by the snap length",
+                s.packets_cut_by_snaplen
+            );
+            for (link, n) in &s.unsupported_link_types {
+                let _ = write!(self.line, ", {n} of unsupported link type {link}");
+            }
+            self.line.push('\n');
+        }
         let _ = writeln!(
             self.line,
             "   checksums invalid {}, absent {}; decode errors {}; gaps {} ({} bytes); flows v1 {}, v2 {}",
