@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what btcsniff needs on a fresh Debian machine: libpcap's runtime
-# (no -dev package needed, see build.rs), and jq for the recipe tests.
+# (loaded at run time, see src/capture/libpcap; live tests need it), and jq for the recipe tests.
 # Idempotent; needs root only when something is missing.
 set -euo pipefail
 missing=()
