@@ -4,6 +4,8 @@
 
 pub mod classify;
 mod flow_state;
+pub mod framed;
+mod message_stage;
 
 use crate::capture::Packet;
 use crate::flow::{FlowLimits, FlowTable};
@@ -36,6 +38,8 @@ pub enum Progress {
 pub struct Analyzer<'s> {
     table: FlowTable<FlowState>,
     handler: Handler<'s>,
+    /// Peers of already-framed sources (framed.rs).
+    peers: framed::Peers,
 }
 
 impl<'s> Analyzer<'s> {
@@ -43,6 +47,7 @@ impl<'s> Analyzer<'s> {
         Analyzer {
             table: FlowTable::new(config.limits, &config.extra_ports),
             handler: Handler::new(config, sink),
+            peers: framed::Peers::default(),
         }
     }
 
@@ -73,6 +78,7 @@ impl<'s> Analyzer<'s> {
     /// Ends every flow (end of input), flushes and returns the statistics.
     pub fn finish(mut self) -> io::Result<Stats> {
         self.table.finish(&mut self.handler);
+        self.peers.record_stats(&mut self.handler.stats);
         self.handler.take_error()?;
         self.handler.sink.flush()?;
         Ok(self.handler.stats)

@@ -15,7 +15,8 @@ Examples:
   btcsniff read day1.pcapng day2.pcapng --stats
   btcsniff read capture.pcap --format json | jq -r 'select(.command==\"tx\") | .payload.txid'
   btcsniff read capture.pcap --command version,verack -v
-  btcsniff read capture.pcap --port 28444";
+  btcsniff read capture.pcap --port 28444
+  btcsniff read ~/.bitcoin/regtest/message_capture --format json";
 
 const LIVE_EXAMPLES: &str = "\
 Examples:
@@ -160,9 +161,18 @@ pub struct LiveArgs {
 
 #[derive(Debug, Args)]
 pub struct ReadArgs {
-    /// Capture files (pcap or pcapng), read in order as one capture.
+    /// Capture files (pcap or pcapng), read in order as one capture; or
+    /// Bitcoin Core's message capture (-capturemessages): a datadir, a
+    /// message_capture folder, a peer's folder, or msgs_recv.dat /
+    /// msgs_sent.dat files, merged in time order and read after the
+    /// capture files.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// The network of Core message capture records (they carry no magic);
+    /// default: inferred from the datadir's folder names or the peers'
+    /// ports, else unknown.
+    #[arg(long, value_name = "NAME", value_parser = parse_network)]
+    pub network: Option<crate::p2p::Network>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -7,6 +7,8 @@ use crate::capture::FileReader;
 use crate::output::{Event, make_sink};
 use anyhow::Context;
 
+mod core_capture;
+
 pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     let stdout = std::io::stdout().lock();
     let options = args.output.sink_options(super::stdout_is_interactive());
@@ -14,7 +16,13 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     let config = args.analysis.config(&args.output);
     let mut analyzer = Analyzer::new(config, sink.as_mut());
     let mut failed = Vec::new();
-    'files: for path in &args.files {
+    let (core_inputs, capture_files): (Vec<_>, Vec<_>) = args
+        .files
+        .iter()
+        .cloned()
+        .partition(|path| crate::capture::core_capture::is_core_capture(path));
+    let mut done = false;
+    'files: for path in &capture_files {
         let mut reader = match FileReader::open(path) {
             Ok(r) => r,
             Err(e) => {
@@ -27,6 +35,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
                 Ok(Some(packet)) => {
                     let progress = analyzer.packet(&packet).context("writing output")?;
                     if progress == Progress::Done {
+                        done = true;
                         break 'files;
                     }
                 }
@@ -37,6 +46,9 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
                 }
             }
         }
+    }
+    if !done && !core_inputs.is_empty() {
+        core_capture::read(&core_inputs, args.network, &mut analyzer, &mut failed)?;
     }
     let stats = analyzer.finish().context("writing output")?;
     if args.output.stats {

@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 
 mod envelope;
 mod fast;
+mod peer;
 mod ser;
 
 /// `ip:port`, IPv6 as `[addr]:port` (SocketAddr's own Display).
@@ -102,6 +103,12 @@ impl<W: Write> JsonSink<W> {
 
     fn message(&mut self, meta: &Meta, frame: &Frame<'_>, message: &MessageResult<'_>) {
         self.meta("message", meta, Some(frame.network));
+        self.message_fields(frame, message);
+    }
+
+    /// Everything of a message after its envelope: `,"command":…` to the
+    /// closing brace.
+    fn message_fields(&mut self, frame: &Frame<'_>, message: &MessageResult<'_>) {
         let line = &mut self.line;
         line.extend_from_slice(b",\"command\":\"");
         write_command(line, frame.command.as_bytes());
@@ -202,6 +209,12 @@ impl<W: Write> Sink for JsonSink<W> {
                 message,
             } => self.message(meta, frame, message),
             Event::Finding { meta, finding } => self.finding(meta, finding),
+            Event::PeerMessage {
+                meta,
+                frame,
+                message,
+            } => self.peer_message(meta, frame, message),
+            Event::PeerFinding { meta, finding } => self.peer_finding(meta, finding),
             Event::Flow(record) => self.object("flow", record.ts, *record),
             Event::Note { ts, source, text } => {
                 #[derive(serde::Serialize)]

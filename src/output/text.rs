@@ -18,6 +18,8 @@ use crate::p2p::{DecodeError, Network};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+mod peer;
+
 pub struct TextSink<W: Write> {
     out: io::BufWriter<W>,
     options: SinkOptions,
@@ -81,6 +83,11 @@ impl<W: Write> TextSink<W> {
         message: &Result<Message<'_>, DecodeError>,
     ) {
         self.prefix(meta, Some(frame.network));
+        self.message_fields(frame, message);
+    }
+
+    /// Everything of a message's line after its endpoints and network.
+    fn message_fields(&mut self, frame: &Frame<'_>, message: &Result<Message<'_>, DecodeError>) {
         push_escaped(&mut self.line, frame.command.as_bytes());
         self.line.push(' ');
         push_u64(&mut self.line, u64::from(frame.length));
@@ -127,6 +134,11 @@ impl<W: Write> TextSink<W> {
 
     fn finding(&mut self, meta: &Meta, finding: &Finding) {
         self.prefix(meta, None);
+        self.finding_fields(finding);
+    }
+
+    /// `! KIND key=value…`
+    fn finding_fields(&mut self, finding: &Finding) {
         let _ = write!(self.line, "! {}", finding.kind());
         // Values as `key=value`, from the same serialization as JSON.
         if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(finding) {
@@ -226,6 +238,34 @@ impl<W: Write> TextSink<W> {
                 f.bytes
             );
         }
+        for p in &s.peers {
+            let _ = writeln!(
+                self.line,
+                "   peer {} {} {} {}: recv {} messages {} bytes, sent {} messages {} bytes",
+                p.flow,
+                escape_str(&p.peer),
+                p.source,
+                p.network,
+                p.messages.recv,
+                p.bytes.recv,
+                p.messages.sent,
+                p.bytes.sent
+            );
+            if p.messages.unknown > 0 {
+                let _ = writeln!(
+                    self.line,
+                    "     (direction unknown: {} messages {} bytes)",
+                    p.messages.unknown, p.bytes.unknown
+                );
+            }
+        }
+        if s.peers_not_listed > 0 {
+            let _ = writeln!(
+                self.line,
+                "   ({} more peers not listed)",
+                s.peers_not_listed
+            );
+        }
         if s.flows_not_listed > 0 {
             let _ = writeln!(
                 self.line,
@@ -247,6 +287,12 @@ impl<W: Write> Sink for TextSink<W> {
                 message,
             } => self.message(meta, frame, message),
             Event::Finding { meta, finding } => self.finding(meta, finding),
+            Event::PeerMessage {
+                meta,
+                frame,
+                message,
+            } => self.peer_message(meta, frame, message),
+            Event::PeerFinding { meta, finding } => self.peer_finding(meta, finding),
             Event::Flow(record) => self.flow(record),
             Event::Note { ts, source, text } => {
                 time::format_utc(*ts, &mut self.line);

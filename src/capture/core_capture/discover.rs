@@ -348,7 +348,11 @@ mod tests {
         let (streams, errors) = discover(&[dir.clone()]);
         assert!(streams.is_empty());
         assert_eq!(errors.len(), 1);
-        assert!(errors[0].to_string().contains("within 4 levels"), "{}", errors[0]);
+        assert!(
+            errors[0].to_string().contains("within 4 levels"),
+            "{}",
+            errors[0]
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 

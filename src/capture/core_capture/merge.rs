@@ -121,22 +121,20 @@ impl Merge {
                 continue;
             };
             match stream.next.take() {
-                Some(Next::Record(record)) => {
-                    match stream.reader.read_payload(&mut self.payload) {
-                        Ok(()) => {
-                            stream.last_time = Some(record.header.time_micros);
-                            self.advance(i);
-                            let stream = self.streams.get(i)?;
-                            return Some(Item::Record {
-                                stream: i,
-                                spec: &stream.spec,
-                                record,
-                                payload: &self.payload,
-                            });
-                        }
-                        Err(error) => return self.failed(i, time, error),
+                Some(Next::Record(record)) => match stream.reader.read_payload(&mut self.payload) {
+                    Ok(()) => {
+                        stream.last_time = Some(record.header.time_micros);
+                        self.advance(i);
+                        let stream = self.streams.get(i)?;
+                        return Some(Item::Record {
+                            stream: i,
+                            spec: &stream.spec,
+                            record,
+                            payload: &self.payload,
+                        });
                     }
-                }
+                    Err(error) => return self.failed(i, time, error),
+                },
                 Some(Next::Failed(error)) => return self.failed(i, time, error),
                 None => continue,
             }
@@ -244,7 +242,8 @@ impl Read for LazyFile {
                 if self.pos > 0 {
                     file.seek(SeekFrom::Start(self.pos))?;
                 }
-                self.file.insert(BufReader::with_capacity(FILE_BUFFER, file))
+                self.file
+                    .insert(BufReader::with_capacity(FILE_BUFFER, file))
             }
         };
         let n = file.read(buf)?;

@@ -84,13 +84,19 @@ mod tests {
 
     #[test]
     fn core_folder_names() {
-        assert_eq!(label("127.0.0.1_18444"), ("127.0.0.1:18444".into(), Some(18444)));
+        assert_eq!(
+            label("127.0.0.1_18444"),
+            ("127.0.0.1:18444".into(), Some(18444))
+        );
         assert_eq!(label("[__1]_8333"), ("[::1]:8333".into(), Some(8333)));
         assert_eq!(
             label("[2001_db8__ff00_42_8329]_50001"),
             ("[2001:db8::ff00:42:8329]:50001".into(), Some(50001))
         );
-        assert_eq!(label("[fc32_17ea_e415_c3bf_9808_149d_b5a2_c9aa]_8333").1, Some(8333));
+        assert_eq!(
+            label("[fc32_17ea_e415_c3bf_9808_149d_b5a2_c9aa]_8333").1,
+            Some(8333)
+        );
         assert_eq!(
             label("[fe80__1%2]_8333"),
             ("[fe80::1%2]:8333".into(), Some(8333))

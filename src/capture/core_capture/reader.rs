@@ -42,7 +42,10 @@ pub enum RecordError {
     },
     /// A length above [`MAX_RECORD_PAYLOAD`]: no record can be that long,
     /// and without magic or checksum the next record's start is unknown.
-    Oversize { record: RecordAt, limit: u32 },
+    Oversize {
+        record: RecordAt,
+        limit: u32,
+    },
 }
 
 impl fmt::Display for RecordError {
@@ -310,7 +313,11 @@ mod tests {
         reader.next_header().unwrap();
         assert!(matches!(
             reader.read_payload(&mut buf),
-            Err(RecordError::Truncated { have: 1024, needed: 4_000_023, .. })
+            Err(RecordError::Truncated {
+                have: 1024,
+                needed: 4_000_023,
+                ..
+            })
         ));
         assert!(buf.capacity() <= READ_STEP, "{}", buf.capacity());
     }

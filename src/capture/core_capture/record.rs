@@ -16,6 +16,7 @@
 //! the previous record's length, so nothing can resynchronise after a
 //! broken length.
 
+use crate::capture::Timestamp;
 use crate::p2p::MAX_PROTOCOL_MESSAGE_LENGTH;
 use crate::p2p::frame::Command;
 
@@ -70,10 +71,24 @@ impl RecordHeader {
         self.length <= MAX_RECORD_PAYLOAD
     }
 
+    /// The record's time as a capture timestamp.
+    pub fn timestamp(&self) -> Timestamp {
+        micros_to_timestamp(self.time_micros)
+    }
+
     /// The whole record's size in the file.
     pub fn record_len(&self) -> u64 {
         RECORD_HEADER_LEN as u64 + u64::from(self.length)
     }
+}
+
+/// Microseconds since the epoch as a [`Timestamp`] (any u64 fits).
+pub fn micros_to_timestamp(micros: u64) -> Timestamp {
+    let secs = i64::try_from(micros / 1_000_000).unwrap_or(i64::MAX);
+    let nanos = u32::try_from(micros % 1_000_000)
+        .unwrap_or(0)
+        .saturating_mul(1000);
+    Timestamp::new(secs, nanos)
 }
 
 /// Whether a command field is what Core writes: at least one printable
@@ -83,7 +98,12 @@ pub fn command_well_formed(command: &Command) -> bool {
     let name = command.as_bytes();
     !name.is_empty()
         && name.iter().all(|b| (0x20..0x7f).contains(b))
-        && command.0.get(name.len()..).unwrap_or(&[]).iter().all(|&b| b == 0)
+        && command
+            .0
+            .get(name.len()..)
+            .unwrap_or(&[])
+            .iter()
+            .all(|&b| b == 0)
 }
 
 /// Whether `bytes` (a file's first bytes) start like a message capture: a
@@ -118,6 +138,11 @@ mod tests {
         assert_eq!(h.length, 8);
         assert_eq!(h.to_bytes(), bytes);
         assert_eq!(h.record_len(), 32);
+        assert_eq!(
+            micros_to_timestamp(1_700_000_000_123_456),
+            Timestamp::new(1_700_000_000, 123_456_000)
+        );
+        assert_eq!(micros_to_timestamp(u64::MAX).secs, 18_446_744_073_709);
     }
 
     #[test]
@@ -128,7 +153,9 @@ mod tests {
         assert!(!command_well_formed(&Command([0; 12])));
         assert!(!command_well_formed(&Command(*b"ping\0x\0\0\0\0\0\0")));
         assert!(!command_well_formed(&Command(*b"pi\x01g\0\0\0\0\0\0\0\0")));
-        assert!(!command_well_formed(&Command(*b"p\xc3\xa9\0\0\0\0\0\0\0\0\0")));
+        assert!(!command_well_formed(&Command(
+            *b"p\xc3\xa9\0\0\0\0\0\0\0\0\0"
+        )));
     }
 
     #[test]
@@ -144,7 +171,13 @@ mod tests {
             b"block\0\0\0\0\0\0\0",
             MAX_RECORD_PAYLOAD + 1
         )));
-        assert!(!looks_like_records(&header(1, b"\xd4\xc3\xb2\xa1\0\0\0\0\0\0\0\0", 0)));
-        assert!(!looks_like_records(&header(1, b"inv\0\0\0\0\0\0\0\0\0", 3)[..23]));
+        assert!(!looks_like_records(&header(
+            1,
+            b"\xd4\xc3\xb2\xa1\0\0\0\0\0\0\0\0",
+            0
+        )));
+        assert!(!looks_like_records(
+            &header(1, b"inv\0\0\0\0\0\0\0\0\0", 3)[..23]
+        ));
     }
 }

@@ -6,10 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "btcsniff-unit-merge-{}-{name}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("btcsniff-unit-merge-{}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     dir
@@ -73,10 +71,19 @@ fn time_order_across_peers_and_directions_with_ties() {
     let dir = scratch("order");
     let a = dir.join("message_capture/1.1.1.1_8333");
     let b = dir.join("message_capture/[__1]_8333");
-    write(&a.join("msgs_sent.dat"), &[(10, "version"), (30, "verack"), (50, "pong")]);
-    write(&a.join("msgs_recv.dat"), &[(20, "version"), (30, "verack"), (50, "ping")]);
+    write(
+        &a.join("msgs_sent.dat"),
+        &[(10, "version"), (30, "verack"), (50, "pong")],
+    );
+    write(
+        &a.join("msgs_recv.dat"),
+        &[(20, "version"), (30, "verack"), (50, "ping")],
+    );
     // A clock stepping back inside a file: the file's order is kept.
-    write(&b.join("msgs_recv.dat"), &[(25, "inv"), (5, "tx"), (60, "getdata")]);
+    write(
+        &b.join("msgs_recv.dat"),
+        &[(25, "inv"), (5, "tx"), (60, "getdata")],
+    );
     let (specs, errors) = discover(&[dir.join("message_capture")]);
     assert!(errors.is_empty());
     let mut merge = Merge::new(specs);
@@ -143,8 +150,14 @@ fn more_files_than_the_cap_are_read_whole() {
     let peers = 40;
     for p in 0..peers {
         let records: Vec<(u64, &str)> = (0..25).map(|k| (k * 100 + p, "ping")).collect();
-        write(&dir.join(format!("10.0.0.{p}_8333/msgs_recv.dat")), &records);
-        write(&dir.join(format!("10.0.0.{p}_8333/msgs_sent.dat")), &records);
+        write(
+            &dir.join(format!("10.0.0.{p}_8333/msgs_recv.dat")),
+            &records,
+        );
+        write(
+            &dir.join(format!("10.0.0.{p}_8333/msgs_sent.dat")),
+            &records,
+        );
     }
     let (specs, _) = discover(&[dir.clone()]);
     assert_eq!(specs.len(), 80);
