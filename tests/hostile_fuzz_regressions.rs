@@ -116,7 +116,15 @@ fn core_capture_body_accepts_records_and_every_cut() {
     };
     record(1, "verack", &[]);
     record(2, "ping", &7u64.to_le_bytes());
-    record(3, "inv", &[1, 1, 0, 0, 0].iter().copied().chain([9; 32]).collect::<Vec<_>>());
+    record(
+        3,
+        "inv",
+        &[1, 1, 0, 0, 0]
+            .iter()
+            .copied()
+            .chain([9; 32])
+            .collect::<Vec<_>>(),
+    );
     record(4, "foo", b"bar");
     for cut in 0..=file.len() {
         core_capture::run(&file[..cut]);

@@ -42,7 +42,7 @@ pub fn run(data: &[u8]) {
         assert_eq!(payload.len() as u64, u64::from(record.header.length));
         assert!(payload.capacity() <= MAX_RECORD_PAYLOAD as usize);
         expected_offset += record.header.record_len();
-        let direction = if records % 3 == 0 {
+        let direction = if records.is_multiple_of(3) {
             MessageDirection::Sent
         } else {
             MessageDirection::Recv

@@ -199,7 +199,7 @@ fn walk(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, errors: &mut Vec<Dis
         if meta.is_file() && name.is_some_and(|n| n == RECV_FILE || n == SENT_FILE) {
             files.push(path);
         } else if meta.is_dir() && depth < MAX_DEPTH {
-            walk(&path, depth + 1, files, errors);
+            walk(&path, depth.saturating_add(1), files, errors);
         }
     }
 }
@@ -300,7 +300,7 @@ mod tests {
         touch(&dir.join("message_capture/1.2.3.4_8333/msgs_recv.dat"));
         touch(&dir.join("message_capture/5.6.7.8_51234/msgs_sent.dat"));
         touch(&dir.join("blocks/blk00000.dat"));
-        let (streams, errors) = discover(&[dir.clone()]);
+        let (streams, errors) = discover(std::slice::from_ref(&dir));
         assert!(errors.is_empty(), "{errors:?}");
         let got: Vec<_> = streams
             .iter()
@@ -345,7 +345,7 @@ mod tests {
         let dir = scratch("empty");
         fs::create_dir_all(dir.join("a/b/c/d/e")).unwrap();
         touch(&dir.join("a/b/c/d/e/msgs_recv.dat"));
-        let (streams, errors) = discover(&[dir.clone()]);
+        let (streams, errors) = discover(std::slice::from_ref(&dir));
         assert!(streams.is_empty());
         assert_eq!(errors.len(), 1);
         assert!(

@@ -159,12 +159,12 @@ impl<R: Read> RecordReader<R> {
         debug_assert!(record.header.length_ok());
         while out.len() < length {
             let start = out.len();
-            let step = (length - start).min(READ_STEP);
+            let step = length.saturating_sub(start).min(READ_STEP);
             out.reserve_exact(step);
-            out.resize(start + step, 0);
+            out.resize(start.saturating_add(step), 0);
             let got = read_full(&mut self.input, out.get_mut(start..).unwrap_or_default())
                 .map_err(RecordError::Io)?;
-            out.truncate(start + got);
+            out.truncate(start.saturating_add(got));
             self.offset = self.offset.saturating_add(got as u64);
             if got < step {
                 return Err(Self::truncated(record, out.len()));

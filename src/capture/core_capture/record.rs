@@ -78,7 +78,7 @@ impl RecordHeader {
 
     /// The whole record's size in the file.
     pub fn record_len(&self) -> u64 {
-        RECORD_HEADER_LEN as u64 + u64::from(self.length)
+        (RECORD_HEADER_LEN as u64).saturating_add(u64::from(self.length))
     }
 }
 

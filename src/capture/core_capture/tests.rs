@@ -126,7 +126,7 @@ fn failures_come_in_time_order_and_end_their_file_only() {
     b_bytes.extend(record(21, "tx", b"tx"));
     fs::create_dir_all(b.parent().unwrap()).unwrap();
     fs::write(&b, b_bytes).unwrap();
-    let (specs, _) = discover(&[dir.clone()]);
+    let (specs, _) = discover(std::slice::from_ref(&dir));
     let got = drain(&mut Merge::new(specs));
     let got: Vec<_> = got
         .iter()
@@ -159,7 +159,7 @@ fn more_files_than_the_cap_are_read_whole() {
             &records,
         );
     }
-    let (specs, _) = discover(&[dir.clone()]);
+    let (specs, _) = discover(std::slice::from_ref(&dir));
     assert_eq!(specs.len(), 80);
     let mut merge = Merge::with_max_open(specs, 7);
     let mut times = Vec::new();
