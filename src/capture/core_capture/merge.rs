@@ -8,10 +8,13 @@
 //! before the answers it causes). Deterministic for a given set of files.
 //!
 //! Memory: one header per file, one payload at a time (in a buffer reused
-//! for every record, at most [`MAX_RECORD_PAYLOAD`] bytes), and at most
-//! [`MAX_OPEN_FILES`] files open (a node's folder holds a folder per
-//! connection ever made: thousands); the least recently read is closed
-//! and reopened at its position when its turn comes.
+//! for every record, at most [`MAX_RECORD_PAYLOAD`] bytes), and a bounded
+//! number of files open (a node's folder holds a folder per connection
+//! ever made: thousands; [`MAX_OPEN_FILES`] by default, the caller may
+//! allow fewer); beyond it the least recently read is closed and reopened
+//! at its position when its turn comes. Files of connections that did not
+//! overlap in time are read one after the other, so this only costs
+//! reopenings when more files than the cap are active at the same time.
 //!
 //! [`MAX_RECORD_PAYLOAD`]: super::MAX_RECORD_PAYLOAD
 
@@ -23,10 +26,12 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
-/// Most files open at once.
-pub const MAX_OPEN_FILES: usize = 64;
-/// Read buffer per open file.
-const FILE_BUFFER: usize = 64 * 1024;
+/// Most files open at once: both files of Core's default 125 connections,
+/// with room to spare. 16 MiB of read buffers at most.
+pub const MAX_OPEN_FILES: usize = 1024;
+/// Read buffer per open file: many small records per read; a large payload
+/// bypasses it.
+const FILE_BUFFER: usize = 16 * 1024;
 
 /// What the merged stream yields.
 pub enum Item<'a> {
@@ -58,6 +63,10 @@ struct Stream {
     reader: RecordReader<LazyFile>,
     next: Option<Next>,
     last_time: Option<u64>,
+    /// When it was last read (for closing the least recently read).
+    tick: u64,
+    /// Whether it is in `Merge::open`.
+    listed_open: bool,
 }
 
 /// The merged records of several files. See the module docs.
@@ -65,9 +74,10 @@ pub struct Merge {
     streams: Vec<Stream>,
     /// (time of the next item, stream): the smallest first.
     heap: BinaryHeap<Reverse<(u64, usize)>>,
-    /// Streams with an open file, least recently read first.
+    /// Streams with an open file (unordered).
     open: Vec<usize>,
     max_open: usize,
+    tick: u64,
     payload: Vec<u8>,
 }
 
@@ -88,11 +98,14 @@ impl Merge {
                     spec,
                     next: None,
                     last_time: None,
+                    tick: 0,
+                    listed_open: false,
                 })
                 .collect(),
             heap: BinaryHeap::new(),
             open: Vec::new(),
             max_open: max_open.max(1),
+            tick: 0,
             payload: Vec::new(),
         };
         for i in 0..merge.streams.len() {
@@ -177,24 +190,39 @@ impl Merge {
         self.touch(i);
     }
 
-    /// Marks stream `i` as just read; closes the least recently read file
-    /// beyond the cap.
+    /// Marks stream `i` as just read; beyond the cap, closes the least
+    /// recently read other file. O(1) unless a file was opened or closed.
     fn touch(&mut self, i: usize) {
-        let is_open = self
-            .streams
-            .get(i)
-            .is_some_and(|s| s.reader.get_ref().is_open());
-        if let Some(at) = self.open.iter().position(|&s| s == i) {
-            self.open.remove(at);
+        self.tick = self.tick.saturating_add(1);
+        let Some(stream) = self.streams.get_mut(i) else {
+            return;
+        };
+        stream.tick = self.tick;
+        let is_open = stream.reader.get_ref().is_open();
+        if is_open == stream.listed_open {
+            return;
         }
+        stream.listed_open = is_open;
         if !is_open {
+            self.open.retain(|&s| s != i);
             return;
         }
         self.open.push(i);
-        if self.open.len() > self.max_open {
-            let oldest = self.open.remove(0);
-            if let Some(s) = self.streams.get_mut(oldest) {
-                s.reader.get_mut().close();
+        if self.open.len() <= self.max_open {
+            return;
+        }
+        let oldest = self
+            .open
+            .iter()
+            .enumerate()
+            .filter(|&(_, &s)| s != i)
+            .min_by_key(|&(_, &s)| self.streams.get(s).map_or(0, |s| s.tick))
+            .map(|(at, _)| at);
+        if let Some(at) = oldest {
+            let s = self.open.swap_remove(at);
+            if let Some(stream) = self.streams.get_mut(s) {
+                stream.reader.get_mut().close();
+                stream.listed_open = false;
             }
         }
     }

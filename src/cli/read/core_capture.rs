@@ -3,6 +3,7 @@
 
 use crate::analyzer::framed::{FramedMessage, PeerId, PeerInfo};
 use crate::analyzer::{Analyzer, Progress};
+use crate::capture::core_capture::merge::MAX_OPEN_FILES;
 use crate::capture::core_capture::record::micros_to_timestamp;
 use crate::capture::core_capture::{Item, Merge, RecordError, SOURCE_NAME, discover};
 use crate::output::Finding;
@@ -21,7 +22,7 @@ pub fn read(
 ) -> anyhow::Result<Progress> {
     let (specs, errors) = discover(paths);
     failed.extend(errors.iter().map(ToString::to_string));
-    let mut merge = Merge::new(specs);
+    let mut merge = Merge::with_max_open(specs, open_file_budget());
     // Files of the same peer folder are consecutive: one peer each.
     let mut group = Vec::new();
     let mut folders = 0usize;
@@ -114,4 +115,38 @@ fn finding_for(error: &RecordError) -> Option<Finding> {
             limit: *limit,
         }),
     }
+}
+
+/// Descriptors kept free for everything else (stdio, libraries).
+const FD_RESERVE: u64 = 64;
+
+/// How many capture files may be open at once: [`MAX_OPEN_FILES`], within
+/// the process's descriptor limit (raised to its hard limit if need be;
+/// a soft limit of 1024 is common).
+fn open_file_budget() -> usize {
+    let want = MAX_OPEN_FILES as u64 + FD_RESERVE;
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 16;
+        }
+        if limit.rlim_cur < want && limit.rlim_max > limit.rlim_cur {
+            let raised = libc::rlimit {
+                rlim_cur: want.min(limit.rlim_max),
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    let budget = limit
+        .rlim_cur
+        .saturating_sub(FD_RESERVE)
+        .clamp(8, MAX_OPEN_FILES as u64);
+    usize::try_from(budget).unwrap_or(MAX_OPEN_FILES)
 }
