@@ -35,7 +35,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read capture files (pcap, pcapng) and print every Bitcoin message.
+    /// Read capture files (pcap, pcapng) or Bitcoin Core's message
+    /// capture, and print every Bitcoin message.
     #[command(after_help = READ_EXAMPLES)]
     Read(ReadArgs),
     /// Capture live on interfaces with libpcap and print every Bitcoin
