@@ -68,6 +68,7 @@ pub struct JsonSink<W: Write> {
     /// Reused for objects whose fields are spliced into the envelope.
     body: Vec<u8>,
     envelopes: envelope::EnvelopeCache,
+    peer_envelopes: peer::PeerEnvelopes,
 }
 
 /// How many bytes of finished lines are written at once.
@@ -86,6 +87,7 @@ impl<W: Write> JsonSink<W> {
             line: Vec::with_capacity(LINE_CAPACITY),
             body: Vec::new(),
             envelopes: envelope::EnvelopeCache::default(),
+            peer_envelopes: peer::PeerEnvelopes::default(),
         }
     }
 

@@ -10,7 +10,9 @@
 //! known: the records carry no magic.
 
 use super::{JsonSink, MessageResult, ser, write_unix_time};
+use crate::capture::core_capture::MessageDirection;
 use crate::output::event::{Finding, PeerMeta};
+use crate::p2p::Network;
 use crate::p2p::frame::Frame;
 use crate::p2p::hash::write_hex;
 use std::io::Write;
@@ -31,39 +33,97 @@ impl<W: Write> JsonSink<W> {
         self.splice_fields(finding);
     }
 
+    /// Everything from `"flow"` to `"direction"`, built once per peer,
+    /// direction and kind (see [`PeerEnvelopes`]).
     fn peer_envelope(&mut self, kind: &str, meta: &PeerMeta<'_>, with_network: bool) {
         let line = &mut self.line;
         line.extend_from_slice(b"{\"type\":\"");
         line.extend_from_slice(kind.as_bytes());
         line.extend_from_slice(b"\",\"ts\":");
         write_unix_time(line, meta.ts);
-        line.extend_from_slice(b",\"flow\":");
-        ser::write_u64(line, meta.flow);
-        let (src, dst) = meta.endpoints();
-        for (key, value) in [(&b",\"src\":\""[..], src), (b"\",\"dst\":\"", dst)] {
-            line.extend_from_slice(key);
-            ser::write_escaped(line, value);
-        }
-        line.push(b'"');
-        if with_network {
-            line.extend_from_slice(b",\"network\":\"");
-            match meta.network {
-                Some(network) => {
-                    line.extend_from_slice(network.name().as_bytes());
-                    line.extend_from_slice(b"\",\"magic\":\"");
-                    write_hex(line, &network.magic());
-                }
-                None => line.extend_from_slice(b"unknown"),
+        let key = Key {
+            flow: meta.flow,
+            direction: meta.direction,
+            network: meta.network,
+            with_network,
+        };
+        line.extend_from_slice(
+            self.peer_envelopes
+                .get_or_build(key, |out| build(out, meta, with_network)),
+        );
+    }
+}
+
+fn build(out: &mut Vec<u8>, meta: &PeerMeta<'_>, with_network: bool) {
+    out.extend_from_slice(b",\"flow\":");
+    ser::write_u64(out, meta.flow);
+    let (src, dst) = meta.endpoints();
+    for (key, value) in [(&b",\"src\":\""[..], src), (b"\",\"dst\":\"", dst)] {
+        out.extend_from_slice(key);
+        ser::write_escaped(out, value);
+    }
+    out.push(b'"');
+    if with_network {
+        out.extend_from_slice(b",\"network\":\"");
+        match meta.network {
+            Some(network) => {
+                out.extend_from_slice(network.name().as_bytes());
+                out.extend_from_slice(b"\",\"magic\":\"");
+                write_hex(out, &network.magic());
             }
-            line.push(b'"');
+            None => out.extend_from_slice(b"unknown"),
         }
-        line.extend_from_slice(b",\"source\":\"");
-        ser::write_escaped(line, meta.source);
-        line.extend_from_slice(b"\",\"peer\":\"");
-        ser::write_escaped(line, meta.peer);
-        line.extend_from_slice(b"\",\"direction\":\"");
-        line.extend_from_slice(meta.direction.name().as_bytes());
-        line.push(b'"');
+        out.push(b'"');
+    }
+    out.extend_from_slice(b",\"source\":\"");
+    ser::write_escaped(out, meta.source);
+    out.extend_from_slice(b"\",\"peer\":\"");
+    ser::write_escaped(out, meta.peer);
+    out.extend_from_slice(b"\",\"direction\":\"");
+    out.extend_from_slice(meta.direction.name().as_bytes());
+    out.push(b'"');
+}
+
+/// What a peer envelope depends on: a flow number names one peer (and
+/// its label and source) for the whole run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
+    flow: u64,
+    direction: MessageDirection,
+    network: Option<Network>,
+    with_network: bool,
+}
+
+/// Peer envelopes, direct-mapped by flow and direction (as the flow
+/// envelopes are): a busy capture has many small messages per peer.
+#[derive(Default)]
+pub(super) struct PeerEnvelopes {
+    slots: Vec<Option<(Key, Vec<u8>)>>,
+}
+
+const SLOTS: usize = 256;
+
+impl PeerEnvelopes {
+    fn get_or_build(&mut self, key: Key, build: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
+        if self.slots.is_empty() {
+            self.slots.resize_with(SLOTS, || None);
+        }
+        let direction = key.direction as u64;
+        let index = key
+            .flow
+            .wrapping_mul(6)
+            .wrapping_add(direction * 2 + u64::from(key.with_network))
+            % SLOTS as u64;
+        let Some(slot) = self.slots.get_mut(index as usize) else {
+            return &[];
+        };
+        if slot.as_ref().is_none_or(|(k, _)| *k != key) {
+            let mut bytes = slot.take().map(|(_, b)| b).unwrap_or_default();
+            bytes.clear();
+            build(&mut bytes);
+            *slot = Some((key, bytes));
+        }
+        slot.as_ref().map_or(&[], |(_, b)| b)
     }
 }
 
@@ -156,6 +216,20 @@ mod tests {
             (&"unknown".into(), &"unknown".into())
         );
         assert_eq!(v["type"], "finding");
+        // Flow 4 + 128 maps to flow 4's slot: another peer, another line.
+        let other = PeerMeta {
+            flow: 132,
+            peer: "5.6.7.8:8333",
+            direction: MessageDirection::Recv,
+            ..meta
+        };
+        for (m, peer, flow) in [(&other, "5.6.7.8:8333", 132), (&meta, "odd\"name", 4)] {
+            let v = line(&Event::PeerFinding {
+                meta: m,
+                finding: &finding,
+            });
+            assert_eq!((&v["peer"], &v["flow"]), (&peer.into(), &flow.into()));
+        }
         assert_eq!(v["kind"], "truncated");
         assert_eq!(v["needed"], 61);
         assert!(v.get("network").is_none());
