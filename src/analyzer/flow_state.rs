@@ -2,22 +2,18 @@
 
 use super::AnalyzerConfig;
 use super::classify::{self, Class, FirstBytes, V1_PREFIX_LEN};
+use super::message_stage::{Origin, Session};
 use crate::capture::Timestamp;
 use crate::flow::{Direction, EndReason, FlowHandler, FlowInfo, StreamEvent};
 use crate::output::event::{PerDirection, Transport};
 use crate::output::{Event, Finding, FlowRecord, Meta, Sink, Stats};
-use crate::p2p::frame::{Checksum, Frame, FrameDecoder, FrameEvent};
-use crate::p2p::message::{self, DecodeContext, Message};
+use crate::p2p::frame::{Frame, FrameDecoder, FrameEvent};
 use crate::p2p::network::BITCOIN_PORTS;
 use std::io;
 
 /// Findings held back while a flow is not yet known to be Bitcoin (so that
 /// non-Bitcoin traffic stays silent); beyond this many they are counted.
 const MAX_PENDING_FINDINGS: usize = 16;
-
-/// Commands that belong between version and verack (PROTOCOL.md): Core
-/// disconnects a peer that sends wtxidrelay after its verack.
-const PRE_VERACK_COMMANDS: [&str; 3] = ["wtxidrelay", "sendaddrv2", "sendtxrcncl"];
 
 /// One direction's framing decoder and first bytes.
 #[derive(Default)]
@@ -38,10 +34,8 @@ struct FlowMeta {
     scanned: u64,
     network: Option<&'static str>,
     pending: Vec<(Direction, Finding)>,
-    /// Protocol version each direction's sender announced.
-    version: [Option<i32>; 2],
-    verack_sent: [bool; 2],
-    messages: [u64; 2],
+    /// Per direction: versions, verack, message counts.
+    session: Session,
 }
 
 pub struct FlowState {
@@ -53,9 +47,10 @@ pub struct Handler<'s> {
     pub sink: &'s mut dyn Sink,
     pub stats: Stats,
     pub now: Timestamp,
-    config: AnalyzerConfig,
+    pub(super) config: AnalyzerConfig,
     error: Option<io::Error>,
-    shown: u64,
+    /// Messages shown (for `--count`).
+    pub(super) shown: u64,
 }
 
 fn dir_index(dir: Direction) -> usize {
@@ -103,7 +98,7 @@ impl<'s> Handler<'s> {
             .is_some_and(|max| self.shown >= max)
     }
 
-    fn emit(&mut self, event: Event<'_, '_>) {
+    pub(super) fn emit(&mut self, event: Event<'_, '_>) {
         if self.error.is_some() || self.done() {
             return;
         }
@@ -116,7 +111,7 @@ impl<'s> Handler<'s> {
         BITCOIN_PORTS.contains(&port) || self.config.extra_ports.contains(&port)
     }
 
-    fn wants(&self, command: &str) -> bool {
+    pub(super) fn wants(&self, command: &str) -> bool {
         match &self.config.commands {
             None => true,
             Some(list) => list.iter().any(|c| c == command),
@@ -129,16 +124,12 @@ impl<'s> Handler<'s> {
             // covers what was read up to the last message shown).
             return;
         }
-        self.stats.count_finding(finding.kind());
         if let Finding::Gap { bytes } = finding {
             self.stats.gaps += 1;
             self.stats.gap_bytes += bytes;
         }
         let meta = event_meta(info, dir, self.now);
-        self.emit(Event::Finding {
-            meta: &meta,
-            finding: &finding,
-        });
+        self.report(Origin::Flow(&meta), finding);
     }
 
     fn record(&self, info: &FlowInfo, meta: &FlowMeta, event: &'static str) -> FlowRecord {
@@ -165,8 +156,8 @@ impl<'s> Handler<'s> {
                 s2c: info.to_client.payload_bytes,
             },
             messages: PerDirection {
-                c2s: meta.messages[0],
-                s2c: meta.messages[1],
+                c2s: meta.session.messages[0],
+                s2c: meta.session.messages[1],
             },
         }
     }
@@ -282,84 +273,14 @@ impl<'s> Handler<'s> {
         }
     }
 
-    /// One framed message: count it, decode it if shown (or if it is a
-    /// `version`, whose protocol version shapes later decoding), emit it.
+    /// One framed message: through the message stage shared with every
+    /// source.
     fn message(&mut self, info: &FlowInfo, meta: &mut FlowMeta, dir: Direction, frame: &Frame<'_>) {
-        if self.done() {
-            // After `--count` (the rest of the last packet, or what the end
-            // of the input flushes): not counted, as not shown.
-            return;
-        }
-        let i = dir_index(dir);
-        meta.messages[i] += 1;
         if meta.network.is_none() {
             meta.network = Some(frame.network.name());
         }
-        let command = String::from_utf8_lossy(frame.command.as_bytes());
-        self.stats.count_message(&command, u64::from(frame.length));
-        match frame.checksum {
-            Checksum::Valid => {}
-            Checksum::Invalid { .. } => self.stats.checksum_invalid += 1,
-            Checksum::Absent => self.stats.checksum_absent += 1,
-        }
-        let wanted = self.wants(&command);
-        if !wanted && command != "version" && command != "verack" {
-            return;
-        }
-        let order_finding = self.handshake_order(meta, i, &command);
-        let peer_version = match meta.version {
-            [Some(a), Some(b)] => Some(a.min(b)),
-            [a, b] => a.or(b),
-        };
-        let ctx = DecodeContext {
-            peer_version,
-            full_detail: self.config.verbose,
-            payload_hash: frame.payload_hash,
-        };
-        let decoded = message::decode(&frame.command, frame.payload, &ctx);
-        if let Ok(Message::Version(v)) = &decoded.message {
-            meta.version[i] = Some(v.version);
-        }
-        if !wanted {
-            return;
-        }
         let m = event_meta(info, dir, self.now);
-        self.emit(Event::Message {
-            meta: &m,
-            frame,
-            message: &decoded.message,
-        });
-        for anomaly in &decoded.anomalies {
-            self.finding(info, dir, Finding::from_anomaly(&command, anomaly));
-        }
-        if let Err(e) = &decoded.message {
-            self.stats.decode_errors += 1;
-            let finding = Finding::DecodeError {
-                command: command.to_string(),
-                error: e.to_string(),
-            };
-            self.finding(info, dir, finding);
-        }
-        if let Some(f) = order_finding {
-            self.finding(info, dir, f);
-        }
-        self.shown += 1;
-    }
-
-    /// Notes a handshake-only message sent after the sender's own verack.
-    fn handshake_order(&self, meta: &mut FlowMeta, i: usize, command: &str) -> Option<Finding> {
-        if command == "verack" {
-            meta.verack_sent[i] = true;
-            return None;
-        }
-        if meta.verack_sent[i] && PRE_VERACK_COMMANDS.contains(&command) {
-            return Some(Finding::HandshakeOrder {
-                command: command.to_string(),
-                detail: "sent after the sender's verack; belongs between version and verack"
-                    .to_string(),
-            });
-        }
-        None
+        self.message_stage(&mut meta.session, dir_index(dir), Origin::Flow(&m), frame);
     }
 }
 
@@ -374,9 +295,7 @@ impl FlowHandler<FlowState> for Handler<'_> {
                 scanned: 0,
                 network: None,
                 pending: Vec::new(),
-                version: [None; 2],
-                verack_sent: [false; 2],
-                messages: [0; 2],
+                session: Session::default(),
             },
         }
     }

@@ -4,6 +4,8 @@
 
 pub mod classify;
 mod flow_state;
+pub mod framed;
+mod message_stage;
 
 use crate::capture::Packet;
 use crate::flow::{FlowLimits, FlowTable};
@@ -37,6 +39,8 @@ pub struct Analyzer<'s> {
     table: FlowTable<FlowState>,
     handler: Handler<'s>,
     warnings: Vec<String>,
+    /// Peers of already-framed sources (framed.rs).
+    peers: framed::Peers,
 }
 
 impl<'s> Analyzer<'s> {
@@ -45,6 +49,7 @@ impl<'s> Analyzer<'s> {
             table: FlowTable::new(config.limits, &config.extra_ports),
             handler: Handler::new(config, sink),
             warnings: Vec::new(),
+            peers: framed::Peers::default(),
         }
     }
 
@@ -121,6 +126,7 @@ impl<'s> Analyzer<'s> {
     /// Ends every flow (end of input), flushes and returns the statistics.
     pub fn finish(mut self) -> io::Result<Stats> {
         self.table.finish(&mut self.handler);
+        self.peers.record_stats(&mut self.handler.stats);
         self.handler.take_error()?;
         self.handler.sink.flush()?;
         Ok(self.handler.stats)

@@ -21,6 +21,7 @@
 )]
 
 mod blocks;
+pub mod core_capture;
 pub mod file;
 pub mod filter;
 mod input;

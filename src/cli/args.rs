@@ -19,7 +19,9 @@ Examples:
   btcsniff read capture.pcap --command version,verack -v
   btcsniff read capture.pcap --port 28444
   btcsniff -r capture.pcap --time-format relative
-  btcsniff read big.pcap.zst --format json --stats > big.jsonl   (progress on stderr)";
+  btcsniff read big.pcap.zst --format json --stats > big.jsonl   (progress on stderr)
+  tcpdump -U -w - port 8333 | btcsniff read -
+  btcsniff read ~/.bitcoin/regtest/message_capture --format json";
 
 const LIVE_EXAMPLES: &str = "\
 Examples:
@@ -38,7 +40,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read capture files (pcap, pcapng) and print every Bitcoin message.
+    /// Read capture files (pcap, pcapng) or Bitcoin Core's message
+    /// capture, and print every Bitcoin message.
     #[command(after_help = READ_EXAMPLES)]
     Read(ReadArgs),
     /// Capture live on interfaces with libpcap and print every Bitcoin
@@ -201,7 +204,10 @@ pub struct LiveArgs {
 #[derive(Debug, Args)]
 pub struct ReadArgs {
     /// Capture files (pcap or pcapng, also gzip- or zstd-compressed), read
-    /// in order as one capture; `-` is standard input.
+    /// in order as one capture; `-` is standard input. Or Bitcoin Core's
+    /// message capture (-capturemessages): a datadir, a message_capture
+    /// folder, a peer's folder, or msgs_recv.dat / msgs_sent.dat files,
+    /// merged in time order and read after the capture files.
     #[arg(value_name = "FILE", required_unless_present = "read_files")]
     pub files: Vec<PathBuf>,
     /// A capture file, as tcpdump's -r (repeatable; read before the FILE
@@ -211,6 +217,11 @@ pub struct ReadArgs {
     /// BPF capture filter, libpcap syntax (as tcpdump -r FILE EXPR).
     #[arg(short = 'f', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
+    /// The network of Core message capture records (they carry no magic);
+    /// default: inferred from the datadir's folder names or the peers'
+    /// ports, else unknown.
+    #[arg(long, value_name = "NAME", value_parser = parse_network)]
+    pub network: Option<crate::p2p::Network>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -13,6 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+mod core_capture;
+
 pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     let stdout = std::io::stdout().lock();
     let mut sink = args.output.sink(stdout, super::stdout_is_interactive());
@@ -37,7 +39,12 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     let total = progress::total_size(args.inputs());
     let mut progress = ReadProgress::new(progress::wanted(args.output.quiet), total);
     let mut failed = Vec::new();
-    'files: for path in args.inputs() {
+    let (core_inputs, capture_files): (Vec<_>, Vec<_>) = args
+        .inputs()
+        .cloned()
+        .partition(|path| crate::capture::core_capture::is_core_capture(path));
+    let mut done = false;
+    'files: for path in &capture_files {
         let mut reader = match open(path, progress.counter()) {
             Ok(r) => r,
             Err(e) => {
@@ -66,6 +73,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
                     let step = analyzer.packet(&packet).context("writing output")?;
                     progress.packet(|| analyzer.stats_mut().messages);
                     if step == Progress::Done {
+                        done = true;
                         break 'files;
                     }
                 }
@@ -81,6 +89,9 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
         warn(w);
     }
     progress.finish();
+    if !done && !core_inputs.is_empty() && !interrupted.load(Ordering::Relaxed) {
+        core_capture::read(&core_inputs, args.network, &mut analyzer, &mut failed)?;
+    }
     let stats = analyzer.finish().context("writing output")?;
     if args.output.stats {
         sink.event(&Event::Stats(&stats))

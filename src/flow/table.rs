@@ -98,6 +98,15 @@ impl<S> FlowTable<S> {
         self.stats
     }
 
+    /// Takes the next flow number for a connection that reaches the
+    /// analyzer without packets (a peer of Core's message capture), so
+    /// that numbers stay unique across sources.
+    pub fn take_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id = self.next_id.saturating_add(1);
+        id
+    }
+
     /// Takes one TCP segment captured at `ts`.
     pub fn segment(
         &mut self,

@@ -3,6 +3,8 @@
 
 use super::stats::Stats;
 use crate::capture::Timestamp;
+use crate::capture::core_capture::MessageDirection;
+use crate::p2p::Network;
 use crate::p2p::frame::{Frame, FramingFinding};
 use crate::p2p::message::Message;
 use crate::p2p::{Anomaly, DecodeError};
@@ -16,6 +18,42 @@ pub struct Meta {
     pub flow: u64,
     pub src: SocketAddr,
     pub dst: SocketAddr,
+}
+
+/// How the capturing node is shown as an endpoint of a message from its
+/// own message capture (`src` of what it sent, `dst` of what it received).
+pub const LOCAL_ENDPOINT: &str = "local";
+/// `src` and `dst` of a message whose file does not say which way it went.
+pub const UNKNOWN_ENDPOINT: &str = "unknown";
+
+/// Where a message of an already-framed source (Bitcoin Core's message
+/// capture) comes from: a peer of the capturing node, and which way the
+/// message went.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerMeta<'e> {
+    pub ts: Timestamp,
+    /// The peer's number, from the same sequence as flow numbers.
+    pub flow: u64,
+    /// The peer as its folder names it (`ip:port`, `[ipv6]:port`,
+    /// `name.onion:port`, or the folder name).
+    pub peer: &'e str,
+    pub direction: MessageDirection,
+    /// The source's name (`core-capture`).
+    pub source: &'static str,
+    /// None when not known: the records carry no magic.
+    pub network: Option<Network>,
+}
+
+impl PeerMeta<'_> {
+    /// (src, dst): the peer and [`LOCAL_ENDPOINT`] in the message's
+    /// direction.
+    pub fn endpoints(&self) -> (&str, &str) {
+        match self.direction {
+            MessageDirection::Recv => (self.peer, LOCAL_ENDPOINT),
+            MessageDirection::Sent => (LOCAL_ENDPOINT, self.peer),
+            MessageDirection::Unknown => (UNKNOWN_ENDPOINT, UNKNOWN_ENDPOINT),
+        }
+    }
 }
 
 /// An anomaly in the traffic, with the values involved. Anomalies are data:
@@ -58,6 +96,16 @@ pub enum Finding {
     /// A message out of its place in the handshake (e.g. wtxidrelay after
     /// verack, which makes Core disconnect).
     HandshakeOrder { command: String, detail: String },
+    /// A record of Core's message capture whose command is not printable
+    /// ASCII followed by NUL padding, or not one btcsniff knows (the 35
+    /// Core speaks, reject, alert). `offset`: the record's byte offset in
+    /// its file.
+    UnknownCommand {
+        offset: u64,
+        command: String,
+        command_hex: String,
+        printable: bool,
+    },
 }
 
 impl Finding {
@@ -73,6 +121,7 @@ impl Finding {
             Finding::CountOverLimit { .. } => "count_over_limit",
             Finding::TrailingBytes { .. } => "trailing_bytes",
             Finding::HandshakeOrder { .. } => "handshake_order",
+            Finding::UnknownCommand { .. } => "unknown_command",
         }
     }
 
@@ -190,6 +239,17 @@ pub enum Event<'e, 'a> {
     },
     Finding {
         meta: &'e Meta,
+        finding: &'e Finding,
+    },
+    /// A message of an already-framed source (Core's message capture).
+    PeerMessage {
+        meta: &'e PeerMeta<'e>,
+        frame: &'e Frame<'a>,
+        message: &'e Result<Message<'a>, DecodeError>,
+    },
+    /// A finding about such a message or its file.
+    PeerFinding {
+        meta: &'e PeerMeta<'e>,
         finding: &'e Finding,
     },
     Flow(&'e FlowRecord),

@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 
 mod envelope;
 mod fast;
+mod peer;
 mod ser;
 
 /// `ip:port`, IPv6 as `[addr]:port` (SocketAddr's own Display).
@@ -67,6 +68,7 @@ pub struct JsonSink<W: Write> {
     /// Reused for objects whose fields are spliced into the envelope.
     body: Vec<u8>,
     envelopes: envelope::EnvelopeCache,
+    peer_envelopes: peer::PeerEnvelopes,
 }
 
 /// How many bytes of finished lines are written at once.
@@ -85,6 +87,7 @@ impl<W: Write> JsonSink<W> {
             line: Vec::with_capacity(LINE_CAPACITY),
             body: Vec::new(),
             envelopes: envelope::EnvelopeCache::default(),
+            peer_envelopes: peer::PeerEnvelopes::default(),
         }
     }
 
@@ -102,6 +105,12 @@ impl<W: Write> JsonSink<W> {
 
     fn message(&mut self, meta: &Meta, frame: &Frame<'_>, message: &MessageResult<'_>) {
         self.meta("message", meta, Some(frame.network));
+        self.message_fields(frame, message);
+    }
+
+    /// Everything of a message after its envelope: `,"command":…` to the
+    /// closing brace.
+    fn message_fields(&mut self, frame: &Frame<'_>, message: &MessageResult<'_>) {
         let line = &mut self.line;
         line.extend_from_slice(b",\"command\":\"");
         write_command(line, frame.command.as_bytes());
@@ -213,6 +222,12 @@ impl<W: Write> Sink for JsonSink<W> {
                 message,
             } => self.message(meta, frame, message),
             Event::Finding { meta, finding } => self.finding(meta, finding),
+            Event::PeerMessage {
+                meta,
+                frame,
+                message,
+            } => self.peer_message(meta, frame, message),
+            Event::PeerFinding { meta, finding } => self.peer_finding(meta, finding),
             Event::Flow(record) => self.object("flow", record.ts, *record),
             Event::Note { ts, source, text } => {
                 #[derive(serde::Serialize)]

@@ -11,7 +11,7 @@ pub mod summary;
 pub mod text;
 pub mod time;
 
-pub use event::{Event, Finding, FlowRecord, Meta};
+pub use event::{Event, Finding, FlowRecord, Meta, PeerMeta};
 pub use stats::Stats;
 
 use std::io;

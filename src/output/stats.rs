@@ -34,6 +34,31 @@ pub struct FlowStats {
     pub bytes: u64,
 }
 
+/// Per direction of a peer of Core's message capture.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct PeerCounts {
+    pub recv: u64,
+    pub sent: u64,
+    /// From files whose name gives no direction.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unknown: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A peer of an already-framed source (Core's message capture).
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerStats {
+    pub flow: u64,
+    pub peer: String,
+    pub source: &'static str,
+    pub network: &'static str,
+    pub messages: PeerCounts,
+    pub bytes: PeerCounts,
+}
+
 /// libpcap's counters for a live capture.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct CaptureCounters {
@@ -67,12 +92,14 @@ pub struct Stats {
     pub findings: BTreeMap<&'static str, u64>,
     pub flows: Vec<FlowStats>,
     pub flows_not_listed: u64,
+    /// Peers of Core's message capture (listed up to [`MAX_LISTED_FLOWS`]
+    /// too); absent when none was read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<PeerStats>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub peers_not_listed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture: Option<CaptureCounters>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 impl Stats {
@@ -120,5 +147,13 @@ impl Stats {
             messages: flow.messages.c2s + flow.messages.s2c,
             bytes: flow.bytes.c2s + flow.bytes.s2c,
         });
+    }
+
+    pub fn record_peer(&mut self, peer: PeerStats) {
+        if self.peers.len() >= MAX_LISTED_FLOWS {
+            self.peers_not_listed += 1;
+        } else {
+            self.peers.push(peer);
+        }
     }
 }

@@ -29,6 +29,8 @@ use std::io::{self, Write};
 use style::Painter;
 use tree::{scalar, write_tree};
 
+mod peer;
+
 pub struct TextSink<W: Write> {
     out: io::BufWriter<W>,
     options: SinkOptions,
@@ -129,6 +131,11 @@ impl<W: Write> TextSink<W> {
         message: &Result<Message<'_>, DecodeError>,
     ) {
         self.prefix(meta, Some(frame.network));
+        self.message_fields(frame, message);
+    }
+
+    /// Everything of a message's line after its endpoints and network.
+    fn message_fields(&mut self, frame: &Frame<'_>, message: &Result<Message<'_>, DecodeError>) {
         let command = frame.command.as_bytes();
         if self.options.look.terminal {
             self.aligned_command(command, frame.length);
@@ -187,6 +194,11 @@ impl<W: Write> TextSink<W> {
 
     fn finding(&mut self, meta: &Meta, finding: &Finding) {
         self.prefix(meta, None);
+        self.finding_fields(finding);
+    }
+
+    /// `! KIND key=value…`
+    fn finding_fields(&mut self, finding: &Finding) {
         self.paint.start(&mut self.line, style::FINDING);
         let _ = write!(self.line, "! {}", finding.kind());
         // Values as `key=value`, from the same serialization as JSON.
@@ -301,6 +313,34 @@ impl<W: Write> TextSink<W> {
                 f.bytes
             );
         }
+        for p in &s.peers {
+            let _ = writeln!(
+                self.line,
+                "   peer {} {} {} {}: recv {} messages {} bytes, sent {} messages {} bytes",
+                p.flow,
+                escape_str(&p.peer),
+                p.source,
+                p.network,
+                p.messages.recv,
+                p.bytes.recv,
+                p.messages.sent,
+                p.bytes.sent
+            );
+            if p.messages.unknown > 0 {
+                let _ = writeln!(
+                    self.line,
+                    "     (direction unknown: {} messages {} bytes)",
+                    p.messages.unknown, p.bytes.unknown
+                );
+            }
+        }
+        if s.peers_not_listed > 0 {
+            let _ = writeln!(
+                self.line,
+                "   ({} more peers not listed)",
+                s.peers_not_listed
+            );
+        }
         if s.flows_not_listed > 0 {
             let _ = writeln!(
                 self.line,
@@ -322,6 +362,12 @@ impl<W: Write> Sink for TextSink<W> {
                 message,
             } => self.message(meta, frame, message),
             Event::Finding { meta, finding } => self.finding(meta, finding),
+            Event::PeerMessage {
+                meta,
+                frame,
+                message,
+            } => self.peer_message(meta, frame, message),
+            Event::PeerFinding { meta, finding } => self.peer_finding(meta, finding),
             Event::Flow(record) => self.flow(record),
             Event::Note { ts, source, text } => {
                 self.timestamp(*ts);
