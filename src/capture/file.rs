@@ -231,16 +231,16 @@ impl FileReader {
                         beyond_snaplen,
                     },
                 )) => {
-                    if let Some((caplen, snaplen)) = beyond_snaplen {
-                        if !self.snaplen_warned {
-                            self.snaplen_warned = true;
-                            self.warning = Some(format!(
-                                "{}: packet {packet} at byte offset {offset}: captured length \
-                                 {caplen} exceeds the file's snap length {snaplen}; read anyway \
-                                 (warned once per file)",
-                                self.file.display()
-                            ));
-                        }
+                    if let Some((caplen, snaplen)) = beyond_snaplen
+                        && !self.snaplen_warned
+                    {
+                        self.snaplen_warned = true;
+                        self.warning = Some(format!(
+                            "{}: packet {packet} at byte offset {offset}: captured length \
+                             {caplen} exceeds the file's snap length {snaplen}; read anyway \
+                             (warned once per file)",
+                            self.file.display()
+                        ));
                     }
                     let buf = self.inner.data();
                     let start = ptr.wrapping_sub(buf.as_ptr() as usize);

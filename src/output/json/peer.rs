@@ -184,7 +184,7 @@ mod tests {
             (&"regtest".into(), &"fabfb5da".into())
         );
         assert_eq!(v["checksum"], "absent");
-        assert_eq!(v["payload"]["nonce"], 7);
+        assert_eq!(v["payload"]["nonce"], "7");
         assert_eq!(v["ts"].as_f64(), Some(1_700_000_000.000005));
 
         meta.direction = MessageDirection::Recv;
