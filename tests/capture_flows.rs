@@ -37,12 +37,14 @@ impl FlowHandler<u64> for Recorder {
             StreamEvent::Data {
                 dir: Direction::ClientToServer,
                 bytes,
+                ..
             } => f.to_server.extend_from_slice(bytes),
             StreamEvent::Data {
                 dir: Direction::ServerToClient,
                 bytes,
+                ..
             } => f.to_client.extend_from_slice(bytes),
-            StreamEvent::Gap { dir, bytes } => f.gaps.push((dir, bytes)),
+            StreamEvent::Gap { dir, bytes, .. } => f.gaps.push((dir, bytes)),
         }
     }
     fn end(&mut self, info: &FlowInfo, id: u64, reason: EndReason) {
@@ -81,13 +83,29 @@ fn mainnet_capture_flows() {
     }
     // The three holes tshark reports as never filled ("previous segment not
     // captured" without a later retransmission), server to client: 7366-126,
-    // 29312-352 and 1574-126 in tshark's relative sequence numbers.
+    // 29312-352 and 1574-126 in tshark's relative sequence numbers; and the
+    // tails the capture lost although the other side acknowledged them
+    // (tcpdump shows the ACKs), reported at the flow's end.
+    // - flow 1: the client ACKs 18189 while 126..7366 is missing (a gap at
+    //   once), and nothing after 8814 was captured (a tail of 9375);
+    // - flow 2: the server ACKs 3129 client bytes never captured;
+    // - flow 3: the capture stops showing the server after 126992 bytes,
+    //   the client ACKs 674715;
+    // - flow 5: the client ACKs 1800 while 352..29312 is missing: the first
+    //   1448 bytes are a gap at once; nobody ACKs the rest for 29 s, so it
+    //   is given up after the gap timeout (3 s);
+    // - flow 6: 126..1574 given up after the timeout, then an ACKed tail.
     assert_eq!(
         gaps,
         vec![
             (Direction::ServerToClient, 7240),
-            (Direction::ServerToClient, 28960),
-            (Direction::ServerToClient, 1448)
+            (Direction::ServerToClient, 9375),
+            (Direction::ClientToServer, 3129),
+            (Direction::ServerToClient, 547722),
+            (Direction::ServerToClient, 1448),
+            (Direction::ServerToClient, 27512),
+            (Direction::ServerToClient, 1448),
+            (Direction::ServerToClient, 76637),
         ]
     );
     // Two flows went quiet for more than 10 minutes of capture time.
@@ -309,7 +327,8 @@ fn finish_delivers_buffered_data_after_a_gap() {
     let mut r = Recorder::default();
     t.segment(at(1), &seg(C, S, 10, ACK, b"0123"), &mut r);
     t.segment(at(1), &seg(C, S, 20, ACK, b"held"), &mut r);
-    assert_eq!(r.flows[&1].to_server, b"0123");
+    // A mid-stream start is held briefly (it may be out of order).
+    assert_eq!(r.flows[&1].to_server, b"");
     t.finish(&mut r);
     let f = &r.flows[&1];
     assert_eq!(f.to_server, b"0123held");

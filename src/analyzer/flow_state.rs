@@ -23,6 +23,9 @@ const PRE_VERACK_COMMANDS: [&str; 3] = ["wtxidrelay", "sendaddrv2", "sendtxrcncl
 #[derive(Default)]
 struct DirState {
     decoder: FrameDecoder,
+    /// The latest capture time among the bytes the decoder holds unframed
+    /// (a message's time is that of the packet that completed it).
+    held_ts: Option<Timestamp>,
     /// The first bytes of this direction, for the v1/v2 decision.
     prefix: [u8; V1_PREFIX_LEN],
     prefix_len: usize,
@@ -37,7 +40,7 @@ struct FlowMeta {
     /// Bytes seen while undecided (mid-stream joins).
     scanned: u64,
     network: Option<&'static str>,
-    pending: Vec<(Direction, Finding)>,
+    pending: Vec<(Direction, Timestamp, Finding)>,
     /// Protocol version each direction's sender announced.
     version: [Option<i32>; 2],
     verack_sent: [bool; 2],
@@ -52,6 +55,7 @@ pub struct FlowState {
 pub struct Handler<'s> {
     pub sink: &'s mut dyn Sink,
     pub stats: Stats,
+    /// Capture time of the packet being handled (flow end records).
     pub now: Timestamp,
     config: AnalyzerConfig,
     error: Option<io::Error>,
@@ -123,27 +127,34 @@ impl<'s> Handler<'s> {
         }
     }
 
-    fn finding(&mut self, info: &FlowInfo, dir: Direction, finding: Finding) {
+    fn finding(&mut self, info: &FlowInfo, dir: Direction, ts: Timestamp, finding: Finding) {
         self.stats.count_finding(finding.kind());
-        if let Finding::Gap { bytes } = finding {
+        if let Finding::Gap { bytes, .. } = finding {
             self.stats.gaps += 1;
             self.stats.gap_bytes += bytes;
         }
-        let meta = event_meta(info, dir, self.now);
+        let meta = event_meta(info, dir, ts);
         self.emit(Event::Finding {
             meta: &meta,
             finding: &finding,
         });
     }
 
-    fn record(&self, info: &FlowInfo, meta: &FlowMeta, event: &'static str) -> FlowRecord {
+    fn record(
+        &self,
+        info: &FlowInfo,
+        meta: &FlowMeta,
+        event: &'static str,
+        ts: Timestamp,
+    ) -> FlowRecord {
         let transport = match meta.class {
             Class::V2 => Transport::V2,
+            Class::Unknown => Transport::Unknown,
             _ => Transport::V1,
         };
         FlowRecord {
             event,
-            ts: Some(self.now),
+            ts: Some(ts),
             flow: info.id,
             client: info.client,
             server: info.server,
@@ -166,13 +177,16 @@ impl<'s> Handler<'s> {
         }
     }
 
-    /// Fixes the flow's class and announces it (with held-back findings).
-    /// The caller frees the decoders of a flow classified `Ignored` or `V2`.
+    /// Fixes the flow's class and announces it, stamped with the flow's
+    /// first packet, with the findings held back (for a flow that is not
+    /// v1, only its gaps: v1 framing findings say nothing about it). The
+    /// caller frees the decoders of a flow classified `Ignored` or `V2`.
     fn classify(&mut self, info: &FlowInfo, meta: &mut FlowMeta, class: Class) {
         meta.class = class;
         let transport = match class {
             Class::V1 => Transport::V1,
             Class::V2 => Transport::V2,
+            Class::Unknown => Transport::Unknown,
             Class::Ignored => {
                 meta.pending = Vec::new();
                 return;
@@ -180,18 +194,27 @@ impl<'s> Handler<'s> {
             Class::Undecided => return,
         };
         self.stats.count_flow_start(transport);
-        let record = self.record(info, meta, "start");
+        let record = self.record(info, meta, "start", info.first_ts);
         self.emit(Event::Flow(&record));
-        for (dir, finding) in std::mem::take(&mut meta.pending) {
-            self.finding(info, dir, finding);
+        for (dir, ts, finding) in std::mem::take(&mut meta.pending) {
+            if class == Class::V1 || matches!(finding, Finding::Gap { .. }) {
+                self.finding(info, dir, ts, finding);
+            }
         }
     }
 
-    fn hold_or_report(&mut self, info: &FlowInfo, meta: &mut FlowMeta, dir: Direction, f: Finding) {
+    fn hold_or_report(
+        &mut self,
+        info: &FlowInfo,
+        meta: &mut FlowMeta,
+        dir: Direction,
+        ts: Timestamp,
+        f: Finding,
+    ) {
         if meta.class == Class::V1 {
-            self.finding(info, dir, f);
+            self.finding(info, dir, ts, f);
         } else if meta.pending.len() < MAX_PENDING_FINDINGS {
-            meta.pending.push((dir, f));
+            meta.pending.push((dir, ts, f));
         }
     }
 
@@ -229,7 +252,15 @@ impl<'s> Handler<'s> {
         self.classify(info, &mut state.meta, class);
     }
 
-    fn data(&mut self, info: &FlowInfo, state: &mut FlowState, dir: Direction, bytes: &[u8]) {
+    /// Bytes of direction `dir` that arrived in a packet captured at `ts`.
+    fn data(
+        &mut self,
+        info: &FlowInfo,
+        state: &mut FlowState,
+        dir: Direction,
+        ts: Timestamp,
+        bytes: &[u8],
+    ) {
         if info.syn_seen && state.meta.class == Class::Undecided {
             self.check_first_bytes(info, state, dir, bytes);
         }
@@ -242,44 +273,99 @@ impl<'s> Handler<'s> {
             state.meta.scanned = state.meta.scanned.saturating_add(bytes.len() as u64);
         }
         let FlowState { dirs, meta } = state;
-        dirs[dir_index(dir)]
-            .decoder
-            .feed(bytes, |event| self.frame_event(info, meta, dir, event));
+        let d = &mut dirs[dir_index(dir)];
+        // Events up to the first frame may finish bytes held from earlier
+        // packets: they take the latest time among them and this packet.
+        let first_ts = d.held_ts.map_or(ts, |held| held.max(ts));
+        let mut framed = false;
+        d.decoder.feed(bytes, |event| {
+            let at = if framed { ts } else { first_ts };
+            framed |= matches!(event, FrameEvent::Frame(_));
+            self.frame_event(info, meta, dir, at, event);
+        });
+        d.held_ts = (!d.decoder.unconsumed().is_empty()).then_some(if framed {
+            ts
+        } else {
+            first_ts
+        });
         if state.meta.class == Class::Undecided && !info.syn_seen {
-            let meta = &mut state.meta;
-            if meta.on_bitcoin_port && meta.scanned >= classify::MIDSTREAM_V2_WINDOW {
-                self.classify(info, meta, Class::V2);
-                state.dirs = Default::default();
-            } else if !meta.on_bitcoin_port && meta.scanned >= classify::MAX_SCAN_BYTES {
-                self.classify(info, meta, Class::Ignored);
-                state.dirs = Default::default();
-            }
+            self.classify_mid_stream(info, state);
         }
     }
 
-    /// A frame or framing finding of direction `dir`.
+    /// A flow joined mid-stream and still undecided after more bytes: v2
+    /// once enough bytes passed on a Bitcoin port without a v1 header
+    /// anywhere (a header waiting for its payload counts), not Bitcoin on
+    /// another port after [`classify::MAX_SCAN_BYTES`].
+    fn classify_mid_stream(&mut self, info: &FlowInfo, state: &mut FlowState) {
+        let meta = &mut state.meta;
+        let header_waiting = state
+            .dirs
+            .iter()
+            .any(|d| classify::cut_header_is_v1(d.decoder.unconsumed()));
+        if meta.on_bitcoin_port && meta.scanned >= classify::MIDSTREAM_V2_WINDOW && !header_waiting
+        {
+            self.classify(info, meta, Class::V2);
+            state.dirs = Default::default();
+        } else if !meta.on_bitcoin_port && meta.scanned >= classify::MAX_SCAN_BYTES {
+            self.classify(info, meta, Class::Ignored);
+            state.dirs = Default::default();
+        }
+    }
+
+    /// `bytes` bytes at stream offset `offset` of direction `dir` were
+    /// never captured (decided at `ts`).
+    fn gap(
+        &mut self,
+        info: &FlowInfo,
+        state: &mut FlowState,
+        dir: Direction,
+        ts: Timestamp,
+        offset: u64,
+        bytes: u64,
+    ) {
+        if !matches!(state.meta.class, Class::V1 | Class::Undecided) {
+            return;
+        }
+        let d = &mut state.dirs[dir_index(dir)];
+        d.decoder.gap(bytes);
+        d.held_ts = None;
+        let finding = Finding::Gap { offset, bytes };
+        self.hold_or_report(info, &mut state.meta, dir, ts, finding);
+    }
+
+    /// A frame or framing finding of direction `dir`, completed by a
+    /// packet captured at `ts`.
     fn frame_event(
         &mut self,
         info: &FlowInfo,
         meta: &mut FlowMeta,
         dir: Direction,
+        ts: Timestamp,
         event: FrameEvent<'_>,
     ) {
         match event {
-            FrameEvent::Finding(f) => self.hold_or_report(info, meta, dir, Finding::from(&f)),
+            FrameEvent::Finding(f) => self.hold_or_report(info, meta, dir, ts, Finding::from(&f)),
             FrameEvent::Frame(frame) => {
                 if meta.class == Class::Undecided {
                     meta.network = Some(frame.network.name());
                     self.classify(info, meta, Class::V1);
                 }
-                self.message(info, meta, dir, &frame);
+                self.message(info, meta, dir, ts, &frame);
             }
         }
     }
 
     /// One framed message: count it, decode it if shown (or if it is a
     /// `version`, whose protocol version shapes later decoding), emit it.
-    fn message(&mut self, info: &FlowInfo, meta: &mut FlowMeta, dir: Direction, frame: &Frame<'_>) {
+    fn message(
+        &mut self,
+        info: &FlowInfo,
+        meta: &mut FlowMeta,
+        dir: Direction,
+        ts: Timestamp,
+        frame: &Frame<'_>,
+    ) {
         let i = dir_index(dir);
         meta.messages[i] += 1;
         if meta.network.is_none() {
@@ -313,14 +399,14 @@ impl<'s> Handler<'s> {
         if !wanted {
             return;
         }
-        let m = event_meta(info, dir, self.now);
+        let m = event_meta(info, dir, ts);
         self.emit(Event::Message {
             meta: &m,
             frame,
             message: &decoded.message,
         });
         for anomaly in &decoded.anomalies {
-            self.finding(info, dir, Finding::from_anomaly(&command, anomaly));
+            self.finding(info, dir, ts, Finding::from_anomaly(&command, anomaly));
         }
         if let Err(e) = &decoded.message {
             self.stats.decode_errors += 1;
@@ -328,12 +414,33 @@ impl<'s> Handler<'s> {
                 command: command.to_string(),
                 error: e.to_string(),
             };
-            self.finding(info, dir, finding);
+            self.finding(info, dir, ts, finding);
         }
         if let Some(f) = order_finding {
-            self.finding(info, dir, f);
+            self.finding(info, dir, ts, f);
         }
         self.shown += 1;
+    }
+
+    /// The class of a flow still undecided at its end, on the evidence
+    /// (README, "Detection"): a v1 header left unframed by the end of the
+    /// capture (the first message cut short) makes it v1; otherwise a flow
+    /// on a Bitcoin port that carried bytes is `unknown` (too few to tell),
+    /// anything else is not Bitcoin.
+    fn class_at_end(&self, info: &FlowInfo, state: &FlowState) -> Class {
+        let cut_v1 = state.dirs.iter().any(|d| {
+            let prefix = d.prefix.get(..d.prefix_len).unwrap_or(&[]);
+            classify::cut_header_is_v1(d.decoder.unconsumed())
+                || (info.syn_seen && classify::cut_start_is_v1(prefix))
+        });
+        let carried = info.to_server.payload_bytes + info.to_client.payload_bytes > 0;
+        if cut_v1 {
+            Class::V1
+        } else if state.meta.on_bitcoin_port && carried {
+            Class::Unknown
+        } else {
+            Class::Ignored
+        }
     }
 
     /// Notes a handshake-only message sent after the sender's own verack.
@@ -373,42 +480,41 @@ impl FlowHandler<FlowState> for Handler<'_> {
 
     fn event(&mut self, info: &FlowInfo, state: &mut FlowState, event: StreamEvent<'_>) {
         match event {
-            StreamEvent::Data { dir, bytes } => self.data(info, state, dir, bytes),
-            StreamEvent::Gap { dir, bytes } => {
-                if matches!(state.meta.class, Class::V1 | Class::Undecided) {
-                    state.dirs[dir_index(dir)].decoder.gap(bytes);
-                    self.hold_or_report(info, &mut state.meta, dir, Finding::Gap { bytes });
-                }
-            }
+            StreamEvent::Data { dir, ts, bytes } => self.data(info, state, dir, ts, bytes),
+            StreamEvent::Gap {
+                dir,
+                ts,
+                offset,
+                bytes,
+            } => self.gap(info, state, dir, ts, offset, bytes),
         }
     }
 
     fn end(&mut self, info: &FlowInfo, mut state: FlowState, reason: EndReason) {
-        let meta = &mut state.meta;
-        if meta.class == Class::Undecided
-            && meta.on_bitcoin_port
-            && info.to_server.payload_bytes + info.to_client.payload_bytes > 0
-        {
-            self.classify(info, meta, Class::V2);
+        if state.meta.class == Class::Undecided {
+            let class = self.class_at_end(info, &state);
+            self.classify(info, &mut state.meta, class);
         }
-        if !matches!(meta.class, Class::V1 | Class::V2) {
+        if !matches!(state.meta.class, Class::V1 | Class::V2 | Class::Unknown) {
             return;
         }
-        if meta.class == Class::V1 {
+        if state.meta.class == Class::V1 {
             let FlowState { dirs, meta } = &mut state;
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                let decoder = &mut dirs[dir_index(dir)].decoder;
+                let d = &mut dirs[dir_index(dir)];
+                let ts = d.held_ts.unwrap_or(self.now);
+                let decoder = &mut d.decoder;
                 // finish() returns the first end-of-stream finding; a frame
                 // ending exactly at the end (a legacy verack) follows it.
                 if let Some(f) = decoder.finish() {
-                    self.finding(info, dir, Finding::from(&f));
+                    self.finding(info, dir, self.now, Finding::from(&f));
                 }
                 while let Some(event) = decoder.next_event() {
-                    self.frame_event(info, meta, dir, event);
+                    self.frame_event(info, meta, dir, ts, event);
                 }
             }
         }
-        let mut record = self.record(info, &state.meta, "end");
+        let mut record = self.record(info, &state.meta, "end", self.now);
         record.reason = Some(reason.name());
         self.stats.record_flow_end(&record);
         self.emit(Event::Flow(&record));

@@ -5,7 +5,7 @@
 pub mod classify;
 mod flow_state;
 
-use crate::capture::Packet;
+use crate::capture::{Packet, Timestamp};
 use crate::flow::{FlowLimits, FlowTable};
 use crate::output::{Sink, Stats};
 use flow_state::{FlowState, Handler};
@@ -63,6 +63,16 @@ impl<'s> Analyzer<'s> {
         } else {
             Progress::Continue
         })
+    }
+
+    /// Brings capture time to `now` while no packet comes (a live capture
+    /// on a quiet link): holes whose gap timeout passed are given up and
+    /// the data behind them decoded, idle flows end. Packets drive time
+    /// otherwise; `now` earlier than what they brought changes nothing.
+    pub fn advance(&mut self, now: Timestamp) -> io::Result<()> {
+        self.handler.now = self.handler.now.max(now);
+        self.table.advance(now, &mut self.handler);
+        self.handler.take_error()
     }
 
     /// Statistics so far (e.g. for libpcap counters to be added).

@@ -232,6 +232,12 @@ pub struct AnalysisArgs {
     /// missing bytes are reported as a gap.
     #[arg(long, value_name = "BYTES", default_value_t = FlowLimits::default().max_buffered_per_direction)]
     pub max_buffer: usize,
+    /// Seconds of capture time a hole in a TCP stream may stay open once
+    /// data behind it was seen (a retransmission may still fill it); then
+    /// it is reported as a gap and the data after it is decoded. A hole the
+    /// other side acknowledged is a gap at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::flow::reassembly::DEFAULT_GAP_TIMEOUT.as_secs_f64(), value_parser = parse_gap_timeout)]
+    pub gap_timeout: f64,
     /// Seconds of capture time after which an idle flow is ended.
     #[arg(long, value_name = "SECONDS", default_value_t = FlowLimits::default().idle_timeout_secs)]
     pub idle_timeout: u64,
@@ -252,6 +258,7 @@ impl AnalysisArgs {
             limits: FlowLimits {
                 max_flows: self.max_flows,
                 max_buffered_per_direction: self.max_buffer,
+                gap_timeout: std::time::Duration::from_secs_f64(self.gap_timeout),
                 idle_timeout_secs: self.idle_timeout,
             },
             extra_ports: self.ports.clone(),
@@ -259,5 +266,15 @@ impl AnalysisArgs {
             verbose: output.verbose,
             max_messages: output.count,
         }
+    }
+}
+
+/// `--gap-timeout`: seconds, fractions allowed, from 0 to one day.
+fn parse_gap_timeout(s: &str) -> Result<f64, String> {
+    let secs: f64 = s.parse().map_err(|_| format!("not a number of seconds: {s}"))?;
+    if (0.0..=86_400.0).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!("{s}: must be between 0 and 86400 seconds"))
     }
 }
