@@ -1,12 +1,13 @@
 //! Per-flow state of the analyzer and the handler the flow table calls.
 
 use super::AnalyzerConfig;
+use super::chunk_times::ChunkTimes;
 use super::classify::{self, Class, FirstBytes, V1_PREFIX_LEN};
 use crate::capture::Timestamp;
 use crate::flow::{Direction, EndReason, FlowHandler, FlowInfo, StreamEvent};
 use crate::output::event::{PerDirection, Transport};
 use crate::output::{Event, Finding, FlowRecord, Meta, Sink, Stats};
-use crate::p2p::frame::{Checksum, Frame, FrameDecoder, FrameEvent};
+use crate::p2p::frame::{Checksum, Frame, FrameDecoder, FrameEvent, HEADER_LEN, LEGACY_HEADER_LEN};
 use crate::p2p::message::{self, DecodeContext, Message};
 use crate::p2p::network::BITCOIN_PORTS;
 use std::io;
@@ -23,9 +24,9 @@ const PRE_VERACK_COMMANDS: [&str; 3] = ["wtxidrelay", "sendaddrv2", "sendtxrcncl
 #[derive(Default)]
 struct DirState {
     decoder: FrameDecoder,
-    /// The latest capture time among the bytes the decoder holds unframed
-    /// (a message's time is that of the packet that completed it).
-    held_ts: Option<Timestamp>,
+    /// Capture times of the bytes the decoder holds (a message's time is
+    /// that of the packet that completed it).
+    times: ChunkTimes,
     /// The first bytes of this direction, for the v1/v2 decision.
     prefix: [u8; V1_PREFIX_LEN],
     prefix_len: usize,
@@ -274,20 +275,14 @@ impl<'s> Handler<'s> {
         }
         let FlowState { dirs, meta } = state;
         let d = &mut dirs[dir_index(dir)];
-        // Events up to the first frame may finish bytes held from earlier
-        // packets: they take the latest time among them and this packet.
-        let first_ts = d.held_ts.map_or(ts, |held| held.max(ts));
-        let mut framed = false;
+        d.times.data(bytes.len(), ts);
+        let times = &mut d.times;
         d.decoder.feed(bytes, |event| {
-            let at = if framed { ts } else { first_ts };
-            framed |= matches!(event, FrameEvent::Frame(_));
-            self.frame_event(info, meta, dir, at, event);
+            self.frame_event(info, meta, dir, times, ts, event);
         });
-        d.held_ts = (!d.decoder.unconsumed().is_empty()).then_some(if framed {
-            ts
-        } else {
-            first_ts
-        });
+        if d.decoder.unconsumed().is_empty() {
+            d.times.clear();
+        }
         if state.meta.class == Class::Undecided && !info.syn_seen {
             self.classify_mid_stream(info, state);
         }
@@ -329,28 +324,37 @@ impl<'s> Handler<'s> {
         }
         let d = &mut state.dirs[dir_index(dir)];
         d.decoder.gap(bytes);
-        d.held_ts = None;
+        d.times.gap(bytes);
         let finding = Finding::Gap { offset, bytes };
         self.hold_or_report(info, &mut state.meta, dir, ts, finding);
     }
 
-    /// A frame or framing finding of direction `dir`, completed by a
-    /// packet captured at `ts`.
+    /// A frame or framing finding of direction `dir`, found while bytes
+    /// captured at `now` were fed (a frame is dated by its own bytes).
     fn frame_event(
         &mut self,
         info: &FlowInfo,
         meta: &mut FlowMeta,
         dir: Direction,
-        ts: Timestamp,
+        times: &mut ChunkTimes,
+        now: Timestamp,
         event: FrameEvent<'_>,
     ) {
         match event {
-            FrameEvent::Finding(f) => self.hold_or_report(info, meta, dir, ts, Finding::from(&f)),
+            FrameEvent::Finding(f) => self.hold_or_report(info, meta, dir, now, Finding::from(&f)),
             FrameEvent::Frame(frame) => {
                 if meta.class == Class::Undecided {
                     meta.network = Some(frame.network.name());
                     self.classify(info, meta, Class::V1);
                 }
+                let header = match frame.checksum {
+                    Checksum::Absent => LEGACY_HEADER_LEN,
+                    _ => HEADER_LEN,
+                };
+                let end = frame
+                    .stream_offset
+                    .saturating_add((header as u64).saturating_add(u64::from(frame.length)));
+                let ts = times.message(frame.stream_offset, end, now);
                 self.message(info, meta, dir, ts, &frame);
             }
         }
@@ -501,16 +505,14 @@ impl FlowHandler<FlowState> for Handler<'_> {
         if state.meta.class == Class::V1 {
             let FlowState { dirs, meta } = &mut state;
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                let d = &mut dirs[dir_index(dir)];
-                let ts = d.held_ts.unwrap_or(self.now);
-                let decoder = &mut d.decoder;
+                let DirState { decoder, times, .. } = &mut dirs[dir_index(dir)];
                 // finish() returns the first end-of-stream finding; a frame
                 // ending exactly at the end (a legacy verack) follows it.
                 if let Some(f) = decoder.finish() {
                     self.finding(info, dir, self.now, Finding::from(&f));
                 }
                 while let Some(event) = decoder.next_event() {
-                    self.frame_event(info, meta, dir, ts, event);
+                    self.frame_event(info, meta, dir, times, self.now, event);
                 }
             }
         }

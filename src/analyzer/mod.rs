@@ -2,6 +2,7 @@
 //! messages and findings -> one event stream to a sink. Shared by `read`
 //! and `live`.
 
+mod chunk_times;
 pub mod classify;
 mod flow_state;
 

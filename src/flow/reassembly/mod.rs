@@ -24,8 +24,10 @@
 //! 1. **The peer acknowledged bytes past it** ([`Reassembler::ack`]): the
 //!    receiver has bytes the capture missed, nobody will send them again, so
 //!    the hole is a gap at once, stamped with the ACK's time. (Zeek and
-//!    Suricata do the same.) An ACK beyond everything seen marks a lost
-//!    tail: it becomes a gap when data after it arrives or the stream ends.
+//!    Suricata do the same.) An ACK ending inside a hole leaves it waiting
+//!    (its rest may still come): one hole, one gap. An ACK beyond
+//!    everything seen marks a lost tail: it becomes a gap when data after
+//!    it arrives or the stream ends.
 //! 2. **Out of budget**: the out-of-order bytes would exceed the budget:
 //!    `max_buffered` when the peer's ACKs for this direction are visible
 //!    (then a hole the peer has not acknowledged is one the peer is missing
@@ -464,16 +466,17 @@ impl Reassembler {
         }
     }
 
-    /// Holes below what the peer acknowledged can never be filled: gaps,
-    /// up to the acknowledged byte, each followed by the data behind it. A
-    /// lost tail with nothing behind it waits for data or the end.
+    /// Holes the peer acknowledged bytes past can never be filled: each is
+    /// a gap, followed by the data behind it. A hole the ACK ends inside
+    /// waits (the rest of it may still come, and a gap before it would
+    /// free nothing); a lost tail with nothing behind it waits for data or
+    /// the end.
     fn give_up_acked(&mut self, ts: Timestamp, emit: &mut impl FnMut(Chunk<'_>)) {
-        while self.acked_off > self.next_off {
-            let Some(first) = self.pending.first_start() else {
+        while let Some(first) = self.pending.first_start() {
+            if self.acked_off < first {
                 return;
-            };
-            let upto = first.min(self.acked_off);
-            self.gap(ts, upto.saturating_sub(self.next_off), emit);
+            }
+            self.gap(ts, first.saturating_sub(self.next_off), emit);
             self.drain(emit);
         }
     }
