@@ -18,6 +18,9 @@ struct Flow {
     to_server: Vec<u8>,
     to_client: Vec<u8>,
     gaps: Vec<(Direction, u64)>,
+    /// When each gap was decided, and the times of the data chunks.
+    gap_times: Vec<Timestamp>,
+    data_times: Vec<Timestamp>,
     end: Option<EndReason>,
 }
 
@@ -33,6 +36,10 @@ impl FlowHandler<u64> for Recorder {
     }
     fn event(&mut self, _info: &FlowInfo, id: &mut u64, ev: StreamEvent<'_>) {
         let f = self.flows.get_mut(id).expect("known flow");
+        match ev {
+            StreamEvent::Data { ts, .. } => f.data_times.push(ts),
+            StreamEvent::Gap { ts, .. } => f.gap_times.push(ts),
+        }
         match ev {
             StreamEvent::Data {
                 dir: Direction::ClientToServer,
@@ -91,9 +98,9 @@ fn mainnet_capture_flows() {
     // - flow 2: the server ACKs 3129 client bytes never captured;
     // - flow 3: the capture stops showing the server after 126992 bytes,
     //   the client ACKs 674715;
-    // - flow 5: the client ACKs 1800 while 352..29312 is missing: the first
-    //   1448 bytes are a gap at once; nobody ACKs the rest for 29 s, so it
-    //   is given up after the gap timeout (3 s);
+    // - flow 5: the client ACKs 1800 while 352..29312 is missing: an ACK
+    //   inside the hole, whose rest might still come; nobody ACKs past it
+    //   for 29 s, so it is given up after the gap timeout (3 s);
     // - flow 6: 126..1574 given up after the timeout, then an ACKed tail.
     assert_eq!(
         gaps,
@@ -102,8 +109,7 @@ fn mainnet_capture_flows() {
             (Direction::ServerToClient, 9375),
             (Direction::ClientToServer, 3129),
             (Direction::ServerToClient, 547722),
-            (Direction::ServerToClient, 1448),
-            (Direction::ServerToClient, 27512),
+            (Direction::ServerToClient, 28960),
             (Direction::ServerToClient, 1448),
             (Direction::ServerToClient, 76637),
         ]
@@ -334,4 +340,54 @@ fn finish_delivers_buffered_data_after_a_gap() {
     assert_eq!(f.to_server, b"0123held");
     assert_eq!(f.gaps, vec![(Direction::ClientToServer, 6)]);
     assert_eq!(f.end, Some(EndReason::EndOfInput));
+}
+
+fn at_ms(ms: i64) -> Timestamp {
+    Timestamp::new(ms / 1000, (ms % 1000) as u32 * 1_000_000)
+}
+
+#[test]
+fn a_hole_times_out_when_any_packet_brings_capture_time_past_it() {
+    let mut t: FlowTable<u64> = FlowTable::new(FlowLimits::default(), &[]);
+    let mut r = Recorder::default();
+    t.segment(at_ms(1000), &seg(C, S, 99, SYN, b""), &mut r);
+    t.segment(at_ms(1000), &seg(C, S, 100, ACK, b"ab"), &mut r);
+    t.segment(at_ms(1200), &seg(C, S, 105, ACK, b"fg"), &mut r); // 102..105 missing
+    assert_eq!(r.flows[&1].to_server, b"ab");
+    // Another flow's packets: 4.1 s is before the deadline (1.2 s + 3 s).
+    t.segment(at_ms(4100), &seg("10.0.0.9:1", S, 0, ACK, b"x"), &mut r);
+    assert_eq!(r.flows[&1].to_server, b"ab");
+    t.segment(at_ms(4300), &seg("10.0.0.9:1", S, 1, ACK, b"y"), &mut r);
+    let f = &r.flows[&1];
+    assert_eq!(f.to_server, b"abfg");
+    assert_eq!(f.gaps, vec![(Direction::ClientToServer, 3)]);
+    // Decided at the deadline; the data keeps its own time.
+    assert_eq!(f.gap_times, vec![at_ms(4200)]);
+    assert_eq!(f.data_times, vec![at_ms(1000), at_ms(1200)]);
+    // No packet at all: advance() moves capture time (a live capture's
+    // clock).
+    t.segment(at_ms(5000), &seg(C, S, 110, ACK, b"kl"), &mut r);
+    t.advance(at_ms(7999), &mut r);
+    assert_eq!(r.flows[&1].gaps.len(), 1);
+    t.advance(at_ms(8000), &mut r);
+    assert_eq!(r.flows[&1].gaps, vec![(Direction::ClientToServer, 3); 2]);
+    assert_eq!(r.flows[&1].to_server, b"abfgkl");
+}
+
+#[test]
+fn the_peers_ack_declares_a_hole_in_the_other_direction_at_once() {
+    let mut t: FlowTable<u64> = FlowTable::new(FlowLimits::default(), &[]);
+    let mut r = Recorder::default();
+    t.segment(at_ms(1000), &seg(C, S, 99, SYN, b""), &mut r);
+    t.segment(at_ms(1000), &seg(S, C, 499, SYNACK, b""), &mut r);
+    t.segment(at_ms(1001), &seg(C, S, 100, ACK, b"ab"), &mut r);
+    t.segment(at_ms(1002), &seg(C, S, 105, ACK, b"fg"), &mut r); // 102..105 missing
+    assert_eq!(r.flows[&1].to_server, b"ab");
+    let mut ack = seg(S, C, 500, ACK, b"");
+    ack.ack = 107;
+    t.segment(at_ms(1003), &ack, &mut r);
+    let f = &r.flows[&1];
+    assert_eq!(f.to_server, b"abfg");
+    assert_eq!(f.gaps, vec![(Direction::ClientToServer, 3)]);
+    assert_eq!(f.gap_times, vec![at_ms(1003)]);
 }

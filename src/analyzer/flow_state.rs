@@ -431,14 +431,24 @@ impl<'s> Handler<'s> {
     /// capture (the first message cut short) makes it v1; otherwise a flow
     /// on a Bitcoin port that carried bytes is `unknown` (too few to tell),
     /// anything else is not Bitcoin.
-    fn class_at_end(&self, info: &FlowInfo, state: &FlowState) -> Class {
-        let cut_v1 = state.dirs.iter().any(|d| {
+    fn class_at_end(&self, info: &FlowInfo, state: &mut FlowState) -> Class {
+        let cut_v1 = state.dirs.iter().find_map(|d| {
             let prefix = d.prefix.get(..d.prefix_len).unwrap_or(&[]);
-            classify::cut_header_is_v1(d.decoder.unconsumed())
-                || (info.syn_seen && classify::cut_start_is_v1(prefix))
+            let tail = d.decoder.unconsumed();
+            if classify::cut_header_is_v1(tail) {
+                Some(tail)
+            } else if info.syn_seen && classify::cut_start_is_v1(prefix) {
+                Some(prefix)
+            } else {
+                None
+            }
         });
         let carried = info.to_server.payload_bytes + info.to_client.payload_bytes > 0;
-        if cut_v1 {
+        if let Some(header) = cut_v1 {
+            let network = header
+                .first_chunk::<4>()
+                .map(|m| crate::p2p::Network::from_magic(*m));
+            state.meta.network = network.map(|n| n.name());
             Class::V1
         } else if state.meta.on_bitcoin_port && carried {
             Class::Unknown
@@ -496,7 +506,7 @@ impl FlowHandler<FlowState> for Handler<'_> {
 
     fn end(&mut self, info: &FlowInfo, mut state: FlowState, reason: EndReason) {
         if state.meta.class == Class::Undecided {
-            let class = self.class_at_end(info, &state);
+            let class = self.class_at_end(info, &mut state);
             self.classify(info, &mut state.meta, class);
         }
         if !matches!(state.meta.class, Class::V1 | Class::V2 | Class::Unknown) {
