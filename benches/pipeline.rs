@@ -248,7 +248,14 @@ fn reassembly(c: &mut Criterion) {
                     };
                     let ts = btcsniff::capture::Timestamp::ZERO;
                     // Anchor the stream at the first sequence number (SYN).
-                    r.segment(ts, segments[0].0.wrapping_sub(1), true, false, &[], &mut emit);
+                    r.segment(
+                        ts,
+                        segments[0].0.wrapping_sub(1),
+                        true,
+                        false,
+                        &[],
+                        &mut emit,
+                    );
                     for &(seq, payload) in order.iter() {
                         r.segment(ts, seq, false, false, payload, &mut emit);
                     }

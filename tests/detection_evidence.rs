@@ -129,7 +129,10 @@ fn a_header_captured_just_after_its_payload_still_frames() {
     let msgs = of_type(&lines, "message");
     assert_eq!(msgs.len(), 1, "{lines:?}");
     assert_eq!(msgs[0]["command"], "inv");
-    assert_eq!(msgs[0]["payload"]["inventory"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        msgs[0]["payload"]["inventory"].as_array().unwrap().len(),
+        10
+    );
     // Completed by the second packet (the header), 1 ms after the first.
     assert_eq!(msgs[0]["ts"].as_f64().unwrap(), 1_700_000_000.002);
     let flows = of_type(&lines, "flow");
@@ -166,7 +169,10 @@ fn a_mid_stream_flow_with_too_few_bytes_is_unknown_not_v2() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("unknown (too few bytes to tell v1 from v2)"), "{text}");
+    assert!(
+        text.contains("unknown (too few bytes to tell v1 from v2)"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 

@@ -94,7 +94,11 @@ fn after_a_dropped_packet_later_messages_come_out_at_once_with_their_own_times()
         .arg(&testpeer)
         .status()
         .expect("run test-live-gap.sh");
-    assert!(status.success(), "test-live-gap.sh failed: see {}", out.display());
+    assert!(
+        status.success(),
+        "test-live-gap.sh failed: see {}",
+        out.display()
+    );
 
     // Both directions: the hole is a gap on the peer's ACK.
     let both = stamped(&out.join("both.jsonl"));

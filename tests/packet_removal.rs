@@ -82,19 +82,22 @@ impl Sink for Recorder {
                 header.extend_from_slice(&frame.command.0);
                 header.extend_from_slice(&frame.length.to_le_bytes());
                 match frame.checksum {
-                    Checksum::Valid => header.extend_from_slice(
-                        &btcsniff::p2p::sha256d(frame.payload)[..4],
-                    ),
+                    Checksum::Valid => {
+                        header.extend_from_slice(&btcsniff::p2p::sha256d(frame.payload)[..4])
+                    }
                     Checksum::Invalid { expected, .. } => header.extend_from_slice(&expected),
                     Checksum::Absent => {}
                 }
-                self.msgs.entry((meta.src, meta.dst)).or_default().push(Msg {
-                    ts: meta.ts,
-                    command: frame.command.as_bytes().to_vec(),
-                    payload: frame.payload.to_vec(),
-                    offset: frame.stream_offset,
-                    header,
-                });
+                self.msgs
+                    .entry((meta.src, meta.dst))
+                    .or_default()
+                    .push(Msg {
+                        ts: meta.ts,
+                        command: frame.command.as_bytes().to_vec(),
+                        payload: frame.payload.to_vec(),
+                        offset: frame.stream_offset,
+                        header,
+                    });
             }
             Event::Finding {
                 meta,
@@ -260,8 +263,8 @@ fn removal_check(path: &str) -> Tally {
                         || (t.dir == removed.dir && t.fin && rel(t.seq, base) >= e))
             });
         // Where the stream starts is known from a SYN or earlier data.
-        let data_before = others.iter().any(|r| r.0 < s)
-            || tcps.iter().any(|t| t.dir == removed.dir && t.syn);
+        let data_before =
+            others.iter().any(|r| r.0 < s) || tcps.iter().any(|t| t.dir == removed.dir && t.syn);
         let detectable = !missing.is_empty() && evidence_after && data_before;
         tally.holes += u64::from(!missing.is_empty());
         tally.detectable += u64::from(detectable);
@@ -292,8 +295,14 @@ fn removal_check(path: &str) -> Tally {
             // Nothing new: what is left over is a touched message at another
             // time (its bytes came again later in a retransmission).
             for g in pool {
-                let known = msgs.iter().any(|m| (m.command.clone(), m.payload.clone()) == (g.1.clone(), g.2.clone()));
-                assert!(known, "{path}: removing packet {} invented a message", k + 1);
+                let known = msgs
+                    .iter()
+                    .any(|m| (m.command.clone(), m.payload.clone()) == (g.1.clone(), g.2.clone()));
+                assert!(
+                    known,
+                    "{path}: removing packet {} invented a message",
+                    k + 1
+                );
             }
             // Gaps: the intact ones plus what went missing, as byte ranges
             // in the intact run's offsets.

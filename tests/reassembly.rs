@@ -233,7 +233,9 @@ fn mid_stream_start_is_the_lowest_segment_of_the_hold() {
     want.extend_from_slice(&[b'c'; 100]);
     assert_eq!(out.0, vec![Run::Data(want)]);
     // After the hold, older data is old.
-    r.segment(ms(202), 900, false, false, &[b'z'; 100], &mut |c| out.push(c));
+    r.segment(ms(202), 900, false, false, &[b'z'; 100], &mut |c| {
+        out.push(c)
+    });
     assert_eq!(r.stats().retransmitted_bytes, 100);
 }
 
@@ -246,11 +248,18 @@ fn mid_stream_hold_ends_at_its_byte_allowance_and_keeps_times() {
         panic!("held, yet {c:?}")
     });
     let mut seen = Vec::new();
-    r.segment(ms(2), 5000 + big.len() as u32, false, false, &big, &mut |c| {
-        if let Chunk::Data { ts, bytes } = c {
-            seen.push((ts, bytes.len()));
-        }
-    });
+    r.segment(
+        ms(2),
+        5000 + big.len() as u32,
+        false,
+        false,
+        &big,
+        &mut |c| {
+            if let Chunk::Data { ts, bytes } = c {
+                seen.push((ts, bytes.len()));
+            }
+        },
+    );
     assert_eq!(seen, vec![(ms(1), big.len()), (ms(2), big.len())]);
 }
 

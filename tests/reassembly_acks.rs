@@ -75,9 +75,13 @@ fn seq(off: u32) -> u32 {
 fn retransmission_within_the_timeout_fills_the_hole_without_a_gap() {
     let mut r = anchored(limits());
     let mut s = Sink::default();
-    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| s.take(c));
+    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| {
+        s.take(c)
+    });
     // 10..20 lost on the way; the receiver ACKs only 10 (duplicate ACKs).
-    r.segment(ms(2), seq(20), false, false, b"KLMNOPQRST", &mut |c| s.take(c));
+    r.segment(ms(2), seq(20), false, false, b"KLMNOPQRST", &mut |c| {
+        s.take(c)
+    });
     r.ack(ms(3), seq(10), &mut |c| s.take(c));
     r.segment(ms(4), seq(30), false, false, b"UVWXYZ", &mut |c| s.take(c));
     r.ack(ms(5), seq(10), &mut |c| s.take(c));
@@ -105,9 +109,13 @@ fn retransmission_within_the_timeout_fills_the_hole_without_a_gap() {
 fn a_hole_the_peer_acknowledged_is_a_gap_at_once() {
     let mut r = anchored(limits());
     let mut s = Sink::default();
-    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| s.take(c));
+    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| {
+        s.take(c)
+    });
     // 10..20 not captured, but received: the ACK of 30 says so.
-    r.segment(ms(2), seq(20), false, false, b"KLMNOPQRST", &mut |c| s.take(c));
+    r.segment(ms(2), seq(20), false, false, b"KLMNOPQRST", &mut |c| {
+        s.take(c)
+    });
     r.ack(ms(3), seq(30), &mut |c| s.take(c));
     assert_eq!(
         s.out,
@@ -129,12 +137,16 @@ fn a_hole_the_peer_acknowledged_is_a_gap_at_once() {
 fn an_ack_inside_a_hole_waits_for_the_rest_of_it() {
     let mut r = anchored(limits());
     let mut s = Sink::default();
-    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| s.take(c));
+    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| {
+        s.take(c)
+    });
     r.segment(ms(2), seq(30), false, false, b"UVWXYZ", &mut |c| s.take(c));
     // The receiver has 10..20 (the sensor missed it); 20..30 may still come.
     r.ack(ms(3), seq(20), &mut |c| s.take(c));
     assert_eq!(s.out.len(), 1);
-    r.segment(ms(4), seq(20), false, false, b"KLMNOPQRST", &mut |c| s.take(c));
+    r.segment(ms(4), seq(20), false, false, b"KLMNOPQRST", &mut |c| {
+        s.take(c)
+    });
     assert_eq!(
         s.out,
         vec![
@@ -147,7 +159,9 @@ fn an_ack_inside_a_hole_waits_for_the_rest_of_it() {
     // Two ACKs inside one hole, then past it: one gap.
     let mut r = anchored(limits());
     let mut s = Sink::default();
-    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| s.take(c));
+    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| {
+        s.take(c)
+    });
     r.segment(ms(2), seq(30), false, false, b"UVWXYZ", &mut |c| s.take(c));
     r.ack(ms(3), seq(15), &mut |c| s.take(c));
     r.ack(ms(4), seq(25), &mut |c| s.take(c));
@@ -166,10 +180,14 @@ fn an_acknowledged_lost_tail_is_a_gap_when_data_follows_or_at_the_end() {
     // Data follows: the gap comes with it.
     let mut r = anchored(limits());
     let mut s = Sink::default();
-    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| s.take(c));
+    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| {
+        s.take(c)
+    });
     r.ack(ms(2), seq(20), &mut |c| s.take(c));
     assert_eq!(s.out.len(), 1, "nothing after the hole yet: nothing to say");
-    r.segment(ms(3), seq(20), false, false, b"KLMNOPQRST", &mut |c| s.take(c));
+    r.segment(ms(3), seq(20), false, false, b"KLMNOPQRST", &mut |c| {
+        s.take(c)
+    });
     assert_eq!(
         s.out[1..],
         [
@@ -180,7 +198,9 @@ fn an_acknowledged_lost_tail_is_a_gap_when_data_follows_or_at_the_end() {
     // Nothing follows: the flush reports it.
     let mut r = anchored(limits());
     let mut s = Sink::default();
-    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| s.take(c));
+    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| {
+        s.take(c)
+    });
     r.ack(ms(2), seq(25), &mut |c| s.take(c));
     r.flush(ms(9), &mut |c| s.take(c));
     assert_eq!(s.out[1..], [Out::Gap(ms(9), 10, 15)]);
@@ -188,7 +208,9 @@ fn an_acknowledged_lost_tail_is_a_gap_when_data_follows_or_at_the_end() {
     let mut r = anchored(limits());
     let mut s = Sink::default();
     r.ack(ms(1), seq(10), &mut |c| s.take(c));
-    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| s.take(c));
+    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| {
+        s.take(c)
+    });
     r.flush(ms(2), &mut |c| s.take(c));
     assert_eq!(s.out, [Out::Data(ms(1), b"0123456789".to_vec())]);
 }
@@ -197,13 +219,21 @@ fn an_acknowledged_lost_tail_is_a_gap_when_data_follows_or_at_the_end() {
 fn implausible_acks_are_ignored() {
     let mut r = anchored(limits());
     let mut s = Sink::default();
-    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| s.take(c));
-    r.segment(ms(2), seq(20), false, false, b"KLMNOPQRST", &mut |c| s.take(c));
+    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| {
+        s.take(c)
+    });
+    r.segment(ms(2), seq(20), false, false, b"KLMNOPQRST", &mut |c| {
+        s.take(c)
+    });
     // Far beyond anything seen plus the reach; far behind.
     r.ack(ms(3), seq(30 + (1 << 20) + 1), &mut |c| s.take(c));
     r.ack(ms(3), seq(0).wrapping_sub(1 << 31), &mut |c| s.take(c));
     r.flush(ms(4), &mut |c| s.take(c));
-    assert_eq!(s.out[1], Out::Gap(ms(4), 10, 10), "given up at the end only");
+    assert_eq!(
+        s.out[1],
+        Out::Gap(ms(4), 10, 10),
+        "given up at the end only"
+    );
     assert_eq!(s.off, 30);
 }
 
@@ -211,9 +241,15 @@ fn implausible_acks_are_ignored() {
 fn a_hole_is_given_up_after_the_gap_timeout_with_the_deadline_as_its_time() {
     let mut r = anchored(limits());
     let mut s = Sink::default();
-    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| s.take(c));
-    r.segment(ms(100), seq(20), false, false, b"KLMNOPQRST", &mut |c| s.take(c));
-    r.segment(ms(200), seq(40), false, false, b"uvwxyz", &mut |c| s.take(c));
+    r.segment(ms(1), seq(0), false, false, b"0123456789", &mut |c| {
+        s.take(c)
+    });
+    r.segment(ms(100), seq(20), false, false, b"KLMNOPQRST", &mut |c| {
+        s.take(c)
+    });
+    r.segment(ms(200), seq(40), false, false, b"uvwxyz", &mut |c| {
+        s.take(c)
+    });
     // The first hole's clock started at 100 ms (data behind it seen); the
     // second's at 200 ms.
     assert_eq!(r.deadline(), Some(ms(3100)));
@@ -250,9 +286,14 @@ fn without_acks_the_budget_is_small_with_them_it_is_the_cap() {
     let mut r = anchored(lim);
     let mut s = Sink::default();
     for i in 0..5 {
-        r.segment(ms(i), seq(100 + 1000 * i as u32), false, false, &chunk, &mut |c| {
-            s.take(c)
-        });
+        r.segment(
+            ms(i),
+            seq(100 + 1000 * i as u32),
+            false,
+            false,
+            &chunk,
+            &mut |c| s.take(c),
+        );
     }
     assert_eq!(s.out[0], Out::Gap(ms(4), 0, 100));
     assert_eq!(s.off, 5100);
@@ -262,12 +303,19 @@ fn without_acks_the_budget_is_small_with_them_it_is_the_cap() {
     let mut s = Sink::default();
     r.ack(ms(0), seq(0), &mut |c| s.take(c));
     for i in 0..20 {
-        r.segment(ms(i), seq(100 + 1000 * i as u32), false, false, &chunk, &mut |c| {
-            s.take(c)
-        });
+        r.segment(
+            ms(i),
+            seq(100 + 1000 * i as u32),
+            false,
+            false,
+            &chunk,
+            &mut |c| s.take(c),
+        );
     }
     assert!(s.out.is_empty());
-    r.segment(ms(30), seq(0), false, false, &[1u8; 100], &mut |c| s.take(c));
+    r.segment(ms(30), seq(0), false, false, &[1u8; 100], &mut |c| {
+        s.take(c)
+    });
     assert_eq!(s.off, 20_100);
     assert_eq!(r.stats().gap_bytes, 0);
 }
@@ -280,7 +328,9 @@ fn a_segment_alone_over_the_budget_gives_the_hole_up_rather_than_being_dropped()
     };
     let mut r = anchored(lim);
     let mut s = Sink::default();
-    r.segment(ms(1), seq(10), false, false, &[9u8; 5000], &mut |c| s.take(c));
+    r.segment(ms(1), seq(10), false, false, &[9u8; 5000], &mut |c| {
+        s.take(c)
+    });
     assert_eq!(
         s.out,
         vec![Out::Gap(ms(1), 0, 10), Out::Data(ms(1), vec![9u8; 5000])]

@@ -90,7 +90,9 @@ impl Out {
                 self.bytes.extend(b.iter().map(|&x| Some(x)));
                 self.off += b.len() as u64;
             }
-            Chunk::Gap { offset, bytes: n, .. } => {
+            Chunk::Gap {
+                offset, bytes: n, ..
+            } => {
                 assert_eq!(offset, self.off, "gap at the wrong offset");
                 assert!(n < 1 << 24, "gap of {n} bytes in a small stream");
                 self.bytes.extend(std::iter::repeat_n(None, n as usize));
@@ -176,7 +178,9 @@ fn tight_budget(mut s: Script<'_>) {
         }
         sent[start as usize..end].iter_mut().for_each(|s| *s = true);
         let seq = isn.wrapping_add(1).wrapping_add(start as u32);
-        r.segment(ts, seq, false, flags & 1 != 0, &payload, &mut |c| out.take(c));
+        r.segment(ts, seq, false, flags & 1 != 0, &payload, &mut |c| {
+            out.take(c)
+        });
         assert!(r.buffered_bytes() <= budget, "buffer above its budget");
     }
     r.flush(ts, &mut |c| out.take(c));

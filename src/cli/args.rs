@@ -229,7 +229,8 @@ pub struct AnalysisArgs {
     #[arg(long, value_name = "N", default_value_t = FlowLimits::default().max_flows)]
     pub max_flows: usize,
     /// Most out-of-order bytes buffered per flow direction; beyond it the
-    /// missing bytes are reported as a gap.
+    /// missing bytes are reported as a gap. Without the other side's ACKs
+    /// in the capture, at most 256 KiB of it are used.
     #[arg(long, value_name = "BYTES", default_value_t = FlowLimits::default().max_buffered_per_direction)]
     pub max_buffer: usize,
     /// Seconds of capture time a hole in a TCP stream may stay open once
@@ -271,7 +272,9 @@ impl AnalysisArgs {
 
 /// `--gap-timeout`: seconds, fractions allowed, from 0 to one day.
 fn parse_gap_timeout(s: &str) -> Result<f64, String> {
-    let secs: f64 = s.parse().map_err(|_| format!("not a number of seconds: {s}"))?;
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {s}"))?;
     if (0.0..=86_400.0).contains(&secs) {
         Ok(secs)
     } else {

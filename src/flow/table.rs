@@ -364,7 +364,9 @@ impl<S> FlowTable<S> {
             (Direction::ClientToServer, &mut to_server),
             (Direction::ServerToClient, &mut to_client),
         ] {
-            reasm.flush(now, &mut |chunk| emit(handler, &mut info, &mut state, dir, chunk));
+            reasm.flush(now, &mut |chunk| {
+                emit(handler, &mut info, &mut state, dir, chunk)
+            });
         }
         info.to_server.reassembly = to_server.stats();
         info.to_client.reassembly = to_client.stats();

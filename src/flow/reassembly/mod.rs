@@ -405,7 +405,9 @@ impl Reassembler {
                 self.far_strikes = 0;
                 // Up to the first buffered range, which arrived first and wins.
                 let room = match self.pending.first_start() {
-                    Some(k) => usize::try_from(k.saturating_sub(self.next_off)).unwrap_or(usize::MAX),
+                    Some(k) => {
+                        usize::try_from(k.saturating_sub(self.next_off)).unwrap_or(usize::MAX)
+                    }
                     None => usize::MAX,
                 };
                 let (now, rest) = payload.split_at(payload.len().min(room));
@@ -417,8 +419,7 @@ impl Reassembler {
             }
             let start = self.next_off.saturating_add(dist.unsigned_abs());
             let end = start.saturating_add(payload.len() as u64);
-            let within_reach =
-                end.saturating_sub(self.next_off) <= self.limits.max_buffered as u64;
+            let within_reach = end.saturating_sub(self.next_off) <= self.limits.max_buffered as u64;
             if !within_reach {
                 if !self.pending.is_empty() {
                     // The oldest hole will not be filled in time.

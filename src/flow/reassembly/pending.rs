@@ -97,7 +97,13 @@ impl Pending {
     /// Buffers the `pieces` (from [`Self::uncovered`]) of `bytes`, which
     /// starts at stream offset `start` and arrived at `ts`. Returns how many
     /// bytes were kept (the rest was already buffered: first arrival wins).
-    pub fn insert(&mut self, ts: Timestamp, start: u64, bytes: &[u8], pieces: &[(u64, u64)]) -> u64 {
+    pub fn insert(
+        &mut self,
+        ts: Timestamp,
+        start: u64,
+        bytes: &[u8],
+        pieces: &[(u64, u64)],
+    ) -> u64 {
         let mut kept = 0u64;
         for &(from, to) in pieces {
             let slice = bytes
