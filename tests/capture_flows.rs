@@ -391,3 +391,21 @@ fn the_peers_ack_declares_a_hole_in_the_other_direction_at_once() {
     assert_eq!(f.gaps, vec![(Direction::ClientToServer, 3)]);
     assert_eq!(f.gap_times, vec![at_ms(1003)]);
 }
+
+#[test]
+fn a_mid_stream_flow_closed_during_its_start_hold_still_ends_on_fin() {
+    let mut t: FlowTable<u64> = FlowTable::new(FlowLimits::default(), &[]);
+    let mut r = Recorder::default();
+    t.segment(at_ms(1000), &seg(C, S, 100, ACK, b"last"), &mut r);
+    t.segment(at_ms(1001), &seg(S, C, 700, ACK, b"words"), &mut r);
+    t.segment(at_ms(1002), &seg(C, S, 104, FIN, b""), &mut r);
+    t.segment(at_ms(1003), &seg(S, C, 705, FIN, b""), &mut r);
+    assert!(t.is_empty());
+    let f = &r.flows[&1];
+    assert_eq!(f.end, Some(EndReason::Fin));
+    assert_eq!(
+        (&f.to_server[..], &f.to_client[..]),
+        (&b"last"[..], &b"words"[..])
+    );
+    assert!(f.gaps.is_empty(), "{:?}", f.gaps);
+}

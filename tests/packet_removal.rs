@@ -14,6 +14,8 @@
 //!   gap finding (none more when the hole joins one the capture already
 //!   had).
 //!
+//! Every flow stays v1 (these captures predate BIP324 or have no v2 peer).
+//!
 //! The counts are printed (`cargo test --release --test packet_removal --
 //! --nocapture`); README "Gaps and time" quotes them.
 
@@ -72,6 +74,8 @@ struct Recorder {
     msgs: BTreeMap<Dir, Vec<Msg>>,
     /// (stream offset, bytes) of every gap finding.
     gaps: BTreeMap<Dir, Vec<(u64, u64)>>,
+    /// The transport of every flow record.
+    transports: Vec<&'static str>,
 }
 
 impl Sink for Recorder {
@@ -107,6 +111,7 @@ impl Sink for Recorder {
                 .entry((meta.src, meta.dst))
                 .or_default()
                 .push((*offset, *bytes)),
+            Event::Flow(record) => self.transports.push(record.transport.name()),
             _ => {}
         }
         Ok(())
@@ -235,6 +240,12 @@ fn removal_check(path: &str) -> Tally {
         tally.removals += 1;
         tally.messages += total;
         let run = analyze(&packets, Some(k));
+        assert!(
+            run.transports.iter().all(|t| *t == "v1"),
+            "{path}: removing packet {} made a flow {:?}",
+            k + 1,
+            run.transports
+        );
         let (s, e) = (
             rel(removed.seq, base),
             rel(removed.seq, base) + u64::from(removed.len),

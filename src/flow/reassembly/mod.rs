@@ -9,7 +9,8 @@
 //!   held for [`START_HOLD`] of capture time (or [`START_HOLD_BYTES`]) and
 //!   the stream starts at the lowest of their sequence numbers, so a header
 //!   captured just after its payload still frames (module `start`). Empty
-//!   segments never anchor (a keep-alive sits one byte back).
+//!   segments never anchor (a keep-alive sits one byte back), but a bare
+//!   FIN is held with the data (and anchors a direction that sent none).
 //! - In-order data is handed out straight from the packet (no copy), with
 //!   the packet's time. Out-of-order data is copied into a bounded buffer
 //!   with its own arrival time and handed out, with that time, when the
@@ -189,9 +190,14 @@ impl Reassembler {
         self.stats
     }
 
-    /// A FIN has been seen in this direction.
+    /// A FIN has been seen in this direction (placed, or held at a
+    /// mid-stream start).
     pub fn fin_seen(&self) -> bool {
         self.fin_off.is_some()
+            || self
+                .start
+                .as_ref()
+                .is_some_and(|h| h.segments.iter().any(|s| s.fin))
     }
 
     /// Bytes currently held: out of order, or at a mid-stream start.
@@ -240,7 +246,7 @@ impl Reassembler {
             if syn {
                 self.anchor(seq.wrapping_add(1), emit);
             } else {
-                if !payload.is_empty() {
+                if !payload.is_empty() || fin {
                     self.hold(ts, seq, fin, payload, emit);
                 }
                 return;

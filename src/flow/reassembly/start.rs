@@ -9,7 +9,7 @@
 use super::pending::SEGMENT_OVERHEAD;
 use crate::capture::Timestamp;
 
-/// One held data segment, as it arrived.
+/// One held segment (data, or a bare FIN), as it arrived.
 #[derive(Debug)]
 pub(super) struct HeldSegment {
     pub ts: Timestamp,
@@ -50,11 +50,11 @@ impl StartHold {
     /// further back is garbage or a stray retransmission of old data, not
     /// the segment the others follow).
     pub fn anchor(&self, reach: usize) -> Option<u32> {
-        let base = self.segments.first()?.seq;
+        // Data anchors; a bare FIN only when no data came.
+        let data = || self.segments.iter().filter(|s| !s.bytes.is_empty());
+        let base = data().next().or(self.segments.first())?.seq;
         let reach = i64::try_from(reach).unwrap_or(i64::MAX);
-        let lowest = self
-            .segments
-            .iter()
+        let lowest = data()
             .map(|s| i64::from(s.seq.wrapping_sub(base) as i32))
             .filter(|&d| d >= reach.saturating_neg())
             .min()
