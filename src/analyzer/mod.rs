@@ -2,12 +2,13 @@
 //! messages and findings -> one event stream to a sink. Shared by `read`
 //! and `live`.
 
+mod chunk_times;
 pub mod classify;
 mod flow_state;
 pub mod framed;
 mod message_stage;
 
-use crate::capture::Packet;
+use crate::capture::{Packet, Timestamp};
 use crate::flow::{FlowLimits, FlowTable};
 use crate::output::{Sink, Stats};
 use flow_state::{FlowState, Handler};
@@ -116,6 +117,16 @@ impl<'s> Analyzer<'s> {
     /// Warnings about the input not yet shown (one line each).
     pub fn take_warnings(&mut self) -> Vec<String> {
         std::mem::take(&mut self.warnings)
+    }
+
+    /// Brings capture time to `now` while no packet comes (a live capture
+    /// on a quiet link): holes whose gap timeout passed are given up and
+    /// the data behind them decoded, idle flows end. Packets drive time
+    /// otherwise; `now` earlier than what they brought changes nothing.
+    pub fn advance(&mut self, now: Timestamp) -> io::Result<()> {
+        self.handler.now = self.handler.now.max(now);
+        self.table.advance(now, &mut self.handler);
+        self.handler.take_error()
     }
 
     /// Statistics so far (e.g. for libpcap counters to be added).

@@ -348,13 +348,18 @@ pub struct AnalysisArgs {
     /// active is evicted beyond it.
     #[arg(long, value_name = "N", default_value_t = FlowLimits::default().max_flows, value_parser = parse_max_flows)]
     pub max_flows: usize,
-    /// Most out-of-order bytes buffered per flow direction (and how far
-    /// ahead a segment may land); beyond it the missing bytes are reported
-    /// as a gap. A segment beyond it with nothing buffered is dropped;
-    /// after three in a row the stream resumes at the third, reporting a
-    /// gap. 0 keeps no out-of-order byte (any reordering loses data).
+    /// Most out-of-order bytes buffered per flow direction; beyond it the
+    /// missing bytes are reported as a gap. Without the other side's ACKs
+    /// in the capture, at most 256 KiB of it are used. 0 keeps no
+    /// out-of-order byte (any reordering loses data).
     #[arg(long, value_name = "BYTES", default_value_t = FlowLimits::default().max_buffered_per_direction)]
     pub max_buffer: usize,
+    /// Seconds of capture time a hole in a TCP stream may stay open once
+    /// data behind it was seen (a retransmission may still fill it); then
+    /// it is reported as a gap and the data after it is decoded. A hole the
+    /// other side acknowledged is a gap at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::flow::reassembly::DEFAULT_GAP_TIMEOUT.as_secs_f64(), value_parser = parse_gap_timeout)]
+    pub gap_timeout: f64,
     /// Seconds of capture time after which an idle flow is ended; 0: never
     /// (flows end by FIN, RST, eviction or the end of the input).
     #[arg(long, value_name = "SECONDS", default_value_t = FlowLimits::default().idle_timeout_secs)]
@@ -385,6 +390,7 @@ impl AnalysisArgs {
             limits: FlowLimits {
                 max_flows: self.max_flows,
                 max_buffered_per_direction: self.max_buffer,
+                gap_timeout: std::time::Duration::from_secs_f64(self.gap_timeout),
                 // 0: never; plus_secs saturates, so no flow is ever idle.
                 idle_timeout_secs: match self.idle_timeout {
                     0 => u64::MAX,
@@ -396,5 +402,17 @@ impl AnalysisArgs {
             verbose: output.verbose >= 1,
             max_messages: output.count,
         }
+    }
+}
+
+/// `--gap-timeout`: seconds, fractions allowed, from 0 to one day.
+fn parse_gap_timeout(s: &str) -> Result<f64, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {s}"))?;
+    if (0.0..=86_400.0).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!("{s}: must be between 0 and 86400 seconds"))
     }
 }

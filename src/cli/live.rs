@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 
 /// How often the main loop wakes to check `--duration` and Ctrl-C.
 const TICK: Duration = Duration::from_millis(100);
+/// How far behind the wall clock an idle tick moves capture time (below a
+/// second): packets are delivered in immediate mode, within milliseconds.
+const CLOCK_MARGIN_NANOS: u32 = 250_000_000;
 
 pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let options = LiveOptions {
@@ -104,7 +107,35 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         }
         let event = match channels.batches.recv_timeout(TICK) {
             Ok(e) => e,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                // No packet for a tick: the clock moves capture time on, so
+                // a hole times out (README, "Gaps and time") on a quiet link
+                // too. Behind the clock by a margin: a packet the kernel
+                // stamped just now may still be on its way to us.
+                let now = live::wall_clock();
+                let behind = crate::capture::Timestamp::new(
+                    now.secs.saturating_sub(1),
+                    now.nanos.saturating_add(1_000_000_000 - CLOCK_MARGIN_NANOS),
+                );
+                if !output_closed {
+                    let advanced = analyzer.advance(behind).and_then(|()| {
+                        if interactive {
+                            analyzer.flush_output()
+                        } else {
+                            Ok(())
+                        }
+                    });
+                    match advanced {
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                            output_closed = true;
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        Err(e) => return Err(e).context("writing output"),
+                        Ok(()) => {}
+                    }
+                }
+                continue;
+            }
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         };
         match event {

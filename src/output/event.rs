@@ -61,8 +61,9 @@ impl PeerMeta<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Finding {
-    /// Bytes of the TCP stream that were never captured.
-    Gap { bytes: u64 },
+    /// Bytes of the TCP stream, from stream offset `offset`, that were
+    /// never captured.
+    Gap { offset: u64, bytes: u64 },
     /// Bytes skipped while looking for the next message header.
     SkippedBytes { offset: u64, bytes: u64 },
     /// A header claiming more than Core's MAX_PROTOCOL_MESSAGE_LENGTH.
@@ -185,12 +186,14 @@ impl From<&FramingFinding> for Finding {
     }
 }
 
-/// BIP324 v2 (encrypted) or classic v1 transport.
+/// BIP324 v2 (encrypted) or classic v1 transport, or `unknown`: a flow on
+/// a Bitcoin port whose few bytes do not tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     V1,
     V2,
+    Unknown,
 }
 
 impl Transport {
@@ -198,6 +201,7 @@ impl Transport {
         match self {
             Transport::V1 => "v1",
             Transport::V2 => "v2",
+            Transport::Unknown => "unknown",
         }
     }
 }
@@ -214,7 +218,7 @@ pub struct FlowRecord {
     pub transport: Transport,
     /// Whether the connection's start (SYN) was captured.
     pub syn_seen: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// From the first v1 header's magic; `null` for v2 and unknown flows.
     pub network: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,

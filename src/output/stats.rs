@@ -88,6 +88,7 @@ pub struct Stats {
     pub gap_bytes: u64,
     pub flows_v1: u64,
     pub flows_v2: u64,
+    pub flows_unknown: u64,
     pub by_command: BTreeMap<String, CommandStats>,
     pub findings: BTreeMap<&'static str, u64>,
     pub flows: Vec<FlowStats>,
@@ -131,6 +132,7 @@ impl Stats {
         match transport {
             Transport::V1 => self.flows_v1 += 1,
             Transport::V2 => self.flows_v2 += 1,
+            Transport::Unknown => self.flows_unknown += 1,
         }
     }
 

@@ -219,6 +219,7 @@ impl<W: Write> TextSink<W> {
         let transport = match record.transport {
             super::event::Transport::V1 => "v1",
             super::event::Transport::V2 => "v2 (BIP324 encrypted)",
+            super::event::Transport::Unknown => "unknown (too few bytes to tell v1 from v2)",
         };
         let _ = write!(
             self.line,
@@ -234,7 +235,7 @@ impl<W: Write> TextSink<W> {
         if let Some(reason) = record.reason {
             let _ = write!(self.line, " reason={reason}");
         }
-        if record.event == "end" || record.transport == super::event::Transport::V2 {
+        if record.event == "end" || record.transport != super::event::Transport::V1 {
             let _ = write!(
                 self.line,
                 " packets {}/{} bytes {}/{} messages {}/{} (client/server)",
@@ -268,14 +269,15 @@ impl<W: Write> TextSink<W> {
         }
         let _ = writeln!(
             self.line,
-            "   checksums invalid {}, absent {}; decode errors {}; gaps {} ({} bytes); flows v1 {}, v2 {}",
+            "   checksums invalid {}, absent {}; decode errors {}; gaps {} ({} bytes); flows v1 {}, v2 {}, unknown {}",
             s.checksum_invalid,
             s.checksum_absent,
             s.decode_errors,
             s.gaps,
             s.gap_bytes,
             s.flows_v1,
-            s.flows_v2
+            s.flows_v2,
+            s.flows_unknown
         );
         if let Some(c) = s.capture {
             let _ = writeln!(

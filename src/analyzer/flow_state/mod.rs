@@ -1,13 +1,16 @@
 //! Per-flow state of the analyzer and the handler the flow table calls.
 
+mod class;
+
 use super::AnalyzerConfig;
-use super::classify::{self, Class, FirstBytes, V1_PREFIX_LEN};
+use super::chunk_times::ChunkTimes;
+use super::classify::{Class, FirstBytes, V1_PREFIX_LEN};
 use super::message_stage::{Origin, Session};
 use crate::capture::Timestamp;
 use crate::flow::{Direction, EndReason, FlowHandler, FlowInfo, StreamEvent};
 use crate::output::event::{PerDirection, Transport};
 use crate::output::{Event, Finding, FlowRecord, Meta, Sink, Stats};
-use crate::p2p::frame::{Frame, FrameDecoder, FrameEvent};
+use crate::p2p::frame::{Checksum, Frame, FrameDecoder, FrameEvent, HEADER_LEN, LEGACY_HEADER_LEN};
 use crate::p2p::network::BITCOIN_PORTS;
 use std::io;
 
@@ -19,6 +22,9 @@ const MAX_PENDING_FINDINGS: usize = 16;
 #[derive(Default)]
 struct DirState {
     decoder: FrameDecoder,
+    /// Capture times of the bytes the decoder holds (a message's time is
+    /// that of the packet that completed it).
+    times: ChunkTimes,
     /// The first bytes of this direction, for the v1/v2 decision.
     prefix: [u8; V1_PREFIX_LEN],
     prefix_len: usize,
@@ -33,7 +39,7 @@ struct FlowMeta {
     /// Bytes seen while undecided (mid-stream joins).
     scanned: u64,
     network: Option<&'static str>,
-    pending: Vec<(Direction, Finding)>,
+    pending: Vec<(Direction, Timestamp, Finding)>,
     /// Per direction: versions, verack, message counts.
     session: Session,
 }
@@ -46,6 +52,7 @@ pub struct FlowState {
 pub struct Handler<'s> {
     pub sink: &'s mut dyn Sink,
     pub stats: Stats,
+    /// Capture time of the packet being handled (flow end records).
     pub now: Timestamp,
     pub(super) config: AnalyzerConfig,
     error: Option<io::Error>,
@@ -118,28 +125,35 @@ impl<'s> Handler<'s> {
         }
     }
 
-    fn finding(&mut self, info: &FlowInfo, dir: Direction, finding: Finding) {
+    fn finding(&mut self, info: &FlowInfo, dir: Direction, ts: Timestamp, finding: Finding) {
         if self.done() {
             // After `--count`: neither shown nor counted (the summary
             // covers what was read up to the last message shown).
             return;
         }
-        if let Finding::Gap { bytes } = finding {
+        if let Finding::Gap { bytes, .. } = finding {
             self.stats.gaps += 1;
             self.stats.gap_bytes += bytes;
         }
-        let meta = event_meta(info, dir, self.now);
+        let meta = event_meta(info, dir, ts);
         self.report(Origin::Flow(&meta), finding);
     }
 
-    fn record(&self, info: &FlowInfo, meta: &FlowMeta, event: &'static str) -> FlowRecord {
+    fn record(
+        &self,
+        info: &FlowInfo,
+        meta: &FlowMeta,
+        event: &'static str,
+        ts: Timestamp,
+    ) -> FlowRecord {
         let transport = match meta.class {
             Class::V2 => Transport::V2,
+            Class::Unknown => Transport::Unknown,
             _ => Transport::V1,
         };
         FlowRecord {
             event,
-            ts: Some(self.now),
+            ts: Some(ts),
             flow: info.id,
             client: info.client,
             server: info.server,
@@ -162,70 +176,30 @@ impl<'s> Handler<'s> {
         }
     }
 
-    /// Fixes the flow's class and announces it (with held-back findings).
-    /// The caller frees the decoders of a flow classified `Ignored` or `V2`.
-    fn classify(&mut self, info: &FlowInfo, meta: &mut FlowMeta, class: Class) {
-        meta.class = class;
-        let transport = match class {
-            Class::V1 => Transport::V1,
-            Class::V2 => Transport::V2,
-            Class::Ignored => {
-                meta.pending = Vec::new();
-                return;
-            }
-            Class::Undecided => return,
-        };
-        self.stats.count_flow_start(transport);
-        let record = self.record(info, meta, "start");
-        self.emit(Event::Flow(&record));
-        for (dir, finding) in std::mem::take(&mut meta.pending) {
-            self.finding(info, dir, finding);
-        }
-    }
-
-    fn hold_or_report(&mut self, info: &FlowInfo, meta: &mut FlowMeta, dir: Direction, f: Finding) {
+    fn hold_or_report(
+        &mut self,
+        info: &FlowInfo,
+        meta: &mut FlowMeta,
+        dir: Direction,
+        ts: Timestamp,
+        f: Finding,
+    ) {
         if meta.class == Class::V1 {
-            self.finding(info, dir, f);
+            self.finding(info, dir, ts, f);
         } else if meta.pending.len() < MAX_PENDING_FINDINGS {
-            meta.pending.push((dir, f));
+            meta.pending.push((dir, ts, f));
         }
     }
 
-    /// Start captured: decide from this direction's first bytes.
-    fn check_first_bytes(
+    /// Bytes of direction `dir` that arrived in a packet captured at `ts`.
+    fn data(
         &mut self,
         info: &FlowInfo,
         state: &mut FlowState,
         dir: Direction,
+        ts: Timestamp,
         bytes: &[u8],
     ) {
-        let d = &mut state.dirs[dir_index(dir)];
-        if d.first.is_some_and(|f| f != FirstBytes::NeedMore) {
-            return;
-        }
-        let take = (V1_PREFIX_LEN - d.prefix_len).min(bytes.len());
-        if let (Some(dst), Some(src)) = (
-            d.prefix.get_mut(d.prefix_len..d.prefix_len + take),
-            bytes.get(..take),
-        ) {
-            dst.copy_from_slice(src);
-            d.prefix_len += take;
-        }
-        let verdict = classify::first_bytes(d.prefix.get(..d.prefix_len).unwrap_or(&[]));
-        d.first = Some(verdict);
-        if let (FirstBytes::V1, Some(magic)) = (verdict, d.prefix.first_chunk::<4>()) {
-            state.meta.network = Some(crate::p2p::Network::from_magic(*magic).name());
-        }
-        let class = match verdict {
-            FirstBytes::V1 => Class::V1,
-            FirstBytes::NotV1 if state.meta.on_bitcoin_port => Class::V2,
-            FirstBytes::NotV1 => Class::Ignored,
-            FirstBytes::NeedMore => return,
-        };
-        self.classify(info, &mut state.meta, class);
-    }
-
-    fn data(&mut self, info: &FlowInfo, state: &mut FlowState, dir: Direction, bytes: &[u8]) {
         if info.syn_seen && state.meta.class == Class::Undecided {
             self.check_first_bytes(info, state, dir, bytes);
         }
@@ -238,48 +212,86 @@ impl<'s> Handler<'s> {
             state.meta.scanned = state.meta.scanned.saturating_add(bytes.len() as u64);
         }
         let FlowState { dirs, meta } = state;
-        dirs[dir_index(dir)]
-            .decoder
-            .feed(bytes, |event| self.frame_event(info, meta, dir, event));
+        let d = &mut dirs[dir_index(dir)];
+        d.times.data(bytes.len(), ts);
+        let times = &mut d.times;
+        d.decoder.feed(bytes, |event| {
+            self.frame_event(info, meta, dir, times, ts, event);
+        });
+        if d.decoder.unconsumed().is_empty() {
+            d.times.clear();
+        }
         if state.meta.class == Class::Undecided && !info.syn_seen {
-            let meta = &mut state.meta;
-            if meta.on_bitcoin_port && meta.scanned >= classify::MIDSTREAM_V2_WINDOW {
-                self.classify(info, meta, Class::V2);
-                state.dirs = Default::default();
-            } else if !meta.on_bitcoin_port && meta.scanned >= classify::MAX_SCAN_BYTES {
-                self.classify(info, meta, Class::Ignored);
-                state.dirs = Default::default();
-            }
+            self.classify_mid_stream(info, state);
         }
     }
 
-    /// A frame or framing finding of direction `dir`.
+    /// `bytes` bytes at stream offset `offset` of direction `dir` were
+    /// never captured (decided at `ts`).
+    fn gap(
+        &mut self,
+        info: &FlowInfo,
+        state: &mut FlowState,
+        dir: Direction,
+        ts: Timestamp,
+        offset: u64,
+        bytes: u64,
+    ) {
+        if !matches!(state.meta.class, Class::V1 | Class::Undecided) {
+            return;
+        }
+        let d = &mut state.dirs[dir_index(dir)];
+        d.decoder.gap(bytes);
+        d.times.gap(bytes);
+        let finding = Finding::Gap { offset, bytes };
+        self.hold_or_report(info, &mut state.meta, dir, ts, finding);
+    }
+
+    /// A frame or framing finding of direction `dir`, found while bytes
+    /// captured at `now` were fed (a frame is dated by its own bytes).
     fn frame_event(
         &mut self,
         info: &FlowInfo,
         meta: &mut FlowMeta,
         dir: Direction,
+        times: &mut ChunkTimes,
+        now: Timestamp,
         event: FrameEvent<'_>,
     ) {
         match event {
-            FrameEvent::Finding(f) => self.hold_or_report(info, meta, dir, Finding::from(&f)),
+            FrameEvent::Finding(f) => self.hold_or_report(info, meta, dir, now, Finding::from(&f)),
             FrameEvent::Frame(frame) => {
                 if meta.class == Class::Undecided {
                     meta.network = Some(frame.network.name());
                     self.classify(info, meta, Class::V1);
                 }
-                self.message(info, meta, dir, &frame);
+                let header = match frame.checksum {
+                    Checksum::Absent => LEGACY_HEADER_LEN,
+                    _ => HEADER_LEN,
+                };
+                let end = frame
+                    .stream_offset
+                    .saturating_add((header as u64).saturating_add(u64::from(frame.length)));
+                let ts = times.message(frame.stream_offset, end, now);
+                self.message(info, meta, dir, ts, &frame);
             }
         }
     }
 
     /// One framed message: through the message stage shared with every
     /// source.
-    fn message(&mut self, info: &FlowInfo, meta: &mut FlowMeta, dir: Direction, frame: &Frame<'_>) {
+    fn message(
+        &mut self,
+        info: &FlowInfo,
+        meta: &mut FlowMeta,
+        dir: Direction,
+        ts: Timestamp,
+        frame: &Frame<'_>,
+    ) {
         if meta.network.is_none() {
             meta.network = Some(frame.network.name());
         }
-        let m = event_meta(info, dir, self.now);
+        let m = event_meta(info, dir, ts);
         self.message_stage(&mut meta.session, dir_index(dir), Origin::Flow(&m), frame);
     }
 }
@@ -302,42 +314,39 @@ impl FlowHandler<FlowState> for Handler<'_> {
 
     fn event(&mut self, info: &FlowInfo, state: &mut FlowState, event: StreamEvent<'_>) {
         match event {
-            StreamEvent::Data { dir, bytes } => self.data(info, state, dir, bytes),
-            StreamEvent::Gap { dir, bytes } => {
-                if matches!(state.meta.class, Class::V1 | Class::Undecided) {
-                    state.dirs[dir_index(dir)].decoder.gap(bytes);
-                    self.hold_or_report(info, &mut state.meta, dir, Finding::Gap { bytes });
-                }
-            }
+            StreamEvent::Data { dir, ts, bytes } => self.data(info, state, dir, ts, bytes),
+            StreamEvent::Gap {
+                dir,
+                ts,
+                offset,
+                bytes,
+            } => self.gap(info, state, dir, ts, offset, bytes),
         }
     }
 
     fn end(&mut self, info: &FlowInfo, mut state: FlowState, reason: EndReason) {
-        let meta = &mut state.meta;
-        if meta.class == Class::Undecided
-            && meta.on_bitcoin_port
-            && info.to_server.payload_bytes + info.to_client.payload_bytes > 0
-        {
-            self.classify(info, meta, Class::V2);
+        if state.meta.class == Class::Undecided {
+            let class = self.class_at_end(info, &mut state);
+            self.classify(info, &mut state.meta, class);
         }
-        if !matches!(meta.class, Class::V1 | Class::V2) {
+        if !matches!(state.meta.class, Class::V1 | Class::V2 | Class::Unknown) {
             return;
         }
-        if meta.class == Class::V1 {
+        if state.meta.class == Class::V1 {
             let FlowState { dirs, meta } = &mut state;
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                let decoder = &mut dirs[dir_index(dir)].decoder;
+                let DirState { decoder, times, .. } = &mut dirs[dir_index(dir)];
                 // finish() returns the first end-of-stream finding; a frame
                 // ending exactly at the end (a legacy verack) follows it.
                 if let Some(f) = decoder.finish() {
-                    self.finding(info, dir, Finding::from(&f));
+                    self.finding(info, dir, self.now, Finding::from(&f));
                 }
                 while let Some(event) = decoder.next_event() {
-                    self.frame_event(info, meta, dir, event);
+                    self.frame_event(info, meta, dir, times, self.now, event);
                 }
             }
         }
-        let mut record = self.record(info, &state.meta, "end");
+        let mut record = self.record(info, &state.meta, "end", self.now);
         record.reason = Some(reason.name());
         self.stats.record_flow_end(&record);
         self.emit(Event::Flow(&record));
