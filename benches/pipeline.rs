@@ -14,7 +14,7 @@ use bitcoin::{
     Amount, Block, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Txid,
     Witness, block,
 };
-use btcsniff::flow::{Chunk, Reassembler};
+use btcsniff::flow::{Chunk, Reassembler, ReassemblyLimits};
 use btcsniff::output::json::JsonSink;
 use btcsniff::output::{Event, Meta, Sink, SinkOptions};
 use btcsniff::p2p::encode::frame;
@@ -233,18 +233,31 @@ fn reassembly(c: &mut Criterion) {
     for (name, order) in [("in_order", &segments), ("pairs_swapped", &swapped)] {
         g.bench_function(name, |b| {
             b.iter_batched(
-                || Reassembler::new(1 << 20),
+                || {
+                    Reassembler::new(ReassemblyLimits::new(
+                        1 << 20,
+                        std::time::Duration::from_secs(3),
+                    ))
+                },
                 |mut r| {
                     let mut delivered = 0usize;
                     let mut emit = |c: Chunk<'_>| {
-                        if let Chunk::Data(d) = c {
-                            delivered += d.len();
+                        if let Chunk::Data { bytes, .. } = c {
+                            delivered += bytes.len();
                         }
                     };
-                    // Anchor the stream at the first sequence number.
-                    r.segment(segments[0].0, false, false, &[], &mut emit);
+                    let ts = btcsniff::capture::Timestamp::ZERO;
+                    // Anchor the stream at the first sequence number (SYN).
+                    r.segment(
+                        ts,
+                        segments[0].0.wrapping_sub(1),
+                        true,
+                        false,
+                        &[],
+                        &mut emit,
+                    );
                     for &(seq, payload) in order.iter() {
-                        r.segment(seq, false, false, payload, &mut emit);
+                        r.segment(ts, seq, false, false, payload, &mut emit);
                     }
                     black_box(delivered)
                 },

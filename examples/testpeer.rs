@@ -4,6 +4,9 @@
 //! ```text
 //! testpeer serve 127.0.0.1:18444 [CONNECTIONS]   answer handshakes, pings, getdata (notfound)
 //! testpeer client 127.0.0.1:18444                handshake, ping, getdata, close
+//! testpeer pings 127.0.0.1:18444 N MS HOLD_MS     handshake, pings with nonces 1..=N
+//!                                                 MS apart (each answered), the
+//!                                                 connection held HOLD_MS, close
 //! ```
 //! Regtest magic. Every read has a deadline; the server ends after
 //! CONNECTIONS connections (default 1) or 30 s without one.
@@ -167,6 +170,36 @@ fn client(addr: &str) -> Result<()> {
     Ok(())
 }
 
+/// Handshake, then `count` pings (nonces 1..=count), each answered before
+/// the next, `interval` apart; the connection stays open `hold` after the
+/// last pong (a live capture must show the pings before the close).
+fn pings(addr: &str, count: u64, interval: Duration, hold: Duration) -> Result<()> {
+    let addr: SocketAddr = addr.parse()?;
+    let mut stream = TcpStream::connect_timeout(&addr, DEADLINE)?;
+    stream.set_nodelay(true)?;
+    let local = stream.local_addr()?;
+    let mut decoder = FrameDecoder::new();
+    stream.write_all(&version_msg(local, addr, "/testpeer-pings:1.0/"))?;
+    let mut got_version = false;
+    wait_for(&mut stream, &mut decoder, |cmd, _, out| {
+        if cmd == "version" {
+            got_version = true;
+            out.push(encode::frame(NET, "verack", &encode::verack()));
+        }
+        (got_version && cmd == "verack").then_some(())
+    })?;
+    for nonce in 1..=count.min(1000) {
+        std::thread::sleep(interval);
+        stream.write_all(&encode::frame(NET, "ping", &encode::ping(nonce)))?;
+        wait_for(&mut stream, &mut decoder, |_, m, _| {
+            matches!(m, Message::Pong(p) if p.nonce == nonce).then_some(())
+        })?;
+    }
+    std::thread::sleep(hold);
+    stream.shutdown(std::net::Shutdown::Both)?;
+    Ok(())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let result = match (args.get(1).map(String::as_str), args.get(2)) {
@@ -175,7 +208,23 @@ fn main() {
             serve(addr, n)
         }
         (Some("client"), Some(addr)) => client(addr),
-        _ => Err("usage: testpeer serve ADDR [CONNECTIONS] | testpeer client ADDR".into()),
+        (Some("pings"), Some(addr)) => {
+            let arg = |i: usize, default: u64| {
+                args.get(i)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(default)
+            };
+            pings(
+                addr,
+                arg(3, 5),
+                Duration::from_millis(arg(4, 500)),
+                Duration::from_millis(arg(5, 5000)),
+            )
+        }
+        _ => Err(
+            "usage: testpeer serve ADDR [CONNECTIONS] | testpeer client ADDR | testpeer pings ADDR [N MS HOLD_MS]"
+                .into(),
+        ),
     };
     if let Err(e) = result {
         eprintln!("testpeer: {e}");

@@ -4,7 +4,7 @@
 # from the real captures; crashes land in fuzz/artifacts/TARGET; each run's
 # log is fuzz/logs/TARGET-DATE.log and its final stats line is printed.
 #
-#   scripts/fuzz.sh 1800                  # all six targets
+#   scripts/fuzz.sh 1800                  # all seven targets
 #   scripts/fuzz.sh 600 framing messages  # some of them
 #
 # A crash found here becomes a file under tests/data/fuzz-regressions/TARGET/
@@ -16,7 +16,7 @@ cd "$root/fuzz"
 secs=${1:-1800}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(framing messages reassembly read_pipeline v2_decoder keylog)
+[ ${#targets[@]} -gt 0 ] || targets=(framing messages reassembly read_pipeline core_capture v2_decoder keylog)
 jobs=${FUZZ_JOBS:-2}
 export RUSTC_BOOTSTRAP=1
 
@@ -40,6 +40,8 @@ seed() {
             python3 "$root/scripts/fuzz_seeds.py" streams "$dir" "$root"/tests/data/*.pcap "$root"/tests/data/*/*.pcap "$root"/samples/*.pcap ;;
         messages)
             python3 "$root/scripts/fuzz_seeds.py" payloads "$dir" "$root"/tests/data/*.pcap "$root"/tests/data/*/*.pcap "$root"/samples/*.pcap ;;
+        core_capture)
+            python3 "$root/scripts/fuzz_seeds.py" corecap "$dir" "$root"/tests/data/*.pcap "$root"/tests/data/*/*.pcap "$root"/samples/*.pcap ;;
         reassembly) ;;
         v2_decoder)
             # Scripted sessions (odd first byte) and raw ciphertext after a
@@ -61,6 +63,7 @@ run() {
     local max_len=4096
     [ "$target" = read_pipeline ] && max_len=65536
     [ "$target" = framing ] && max_len=65536
+    [ "$target" = core_capture ] && max_len=65536
     # -rss_limit_mb / -malloc_limit_mb: "balloon" is a crash too.
     nice -n 19 "$bin/$target" "corpus/$target" \
         -max_total_time="$secs" -max_len="$max_len" -timeout=10 \

@@ -4,6 +4,8 @@
   fuzz_seeds.py streams  OUT PCAP...  # per flow direction: its TCP payload bytes
   fuzz_seeds.py payloads OUT PCAP...  # per v1 message: selector byte + payload
   fuzz_seeds.py pcapng   OUT PCAP...  # the same packets as pcapng
+  fuzz_seeds.py corecap  OUT PCAP...  # per flow direction: its v1 messages as
+                                      # Bitcoin Core message-capture records
 """
 import os, struct, sys
 
@@ -92,6 +94,22 @@ def main():
                     seen.add((cmd, len(payload)))
                     open(os.path.join(out, "msg%04d" % n), "wb").write(bytes([COMMANDS.index(cmd)]) + payload)
                     n += 1
+    elif mode == "corecap":
+        for s in streams(paths):
+            records, at, t = bytearray(), 0, 1_700_000_000_000_000
+            while at + 24 <= len(s):
+                cmd = s[at + 4:at + 16]
+                length = struct.unpack("<I", s[at + 16:at + 20])[0]
+                payload = s[at + 24:at + 24 + length]
+                at += 24 + length
+                # time u64 LE, command (12, NUL padded), length u32 LE, payload
+                records += struct.pack("<Q", t) + cmd + struct.pack("<I", len(payload)) + payload
+                t += 1000
+                if len(records) > 60000:
+                    break
+            if records:
+                open(os.path.join(out, "corecap%04d" % n), "wb").write(bytes(records))
+                n += 1
     elif mode == "pcapng":
         for path in paths:
             link, pkts = packets(path)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what btcsniff needs on a fresh Debian machine: libpcap's runtime
-# (no -dev package needed, see build.rs). Idempotent; needs root only when
-# something is missing.
+# (loaded at run time, see src/capture/libpcap; live tests need it), and jq for the recipe tests.
+# Idempotent; needs root only when something is missing.
 set -euo pipefail
 missing=()
 ldconfig -p | grep -q 'libpcap\.so\.' || missing+=(libpcap0.8)
 command -v ip >/dev/null || missing+=(iproute2)
+# The README's jq recipes are run by the tests with the system jq.
+[ -x /usr/bin/jq ] || missing+=(jq)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   if [ "$(id -u)" != 0 ]; then

@@ -2,5 +2,6 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    btcsniff::cli::run(btcsniff::cli::Cli::parse())
+    let args = btcsniff::cli::implied_subcommand(std::env::args_os().collect());
+    btcsniff::cli::run(btcsniff::cli::Cli::parse_from(args))
 }

@@ -3,6 +3,8 @@
 //! file there once crashed, hung or ballooned; now it must pass the
 //! target's own assertions.
 
+#[path = "../fuzz/bodies/core_capture.rs"]
+mod core_capture;
 #[path = "../fuzz/bodies/framing.rs"]
 mod framing;
 #[path = "../fuzz/bodies/keylog.rs"]
@@ -79,6 +81,11 @@ fn read_pipeline_regressions() {
 }
 
 #[test]
+fn core_capture_regressions() {
+    replay("core_capture", core_capture::run);
+}
+
+#[test]
 fn v2_decoder_regressions() {
     replay("v2_decoder", v2_decoder::run);
 }
@@ -142,7 +149,41 @@ fn bodies_accept_real_captures() {
         msg.extend_from_slice(&data);
         messages::run(&msg);
         reassembly::run(&data);
+        core_capture::run(&data);
     }
+}
+
+/// The core_capture body on well-formed records (real payloads), cut at
+/// every length, and with a length that lies.
+#[test]
+fn core_capture_body_accepts_records_and_every_cut() {
+    let mut file = Vec::new();
+    let mut record = |time: u64, command: &str, payload: &[u8]| {
+        file.extend_from_slice(&time.to_le_bytes());
+        let mut field = [0u8; 12];
+        field[..command.len()].copy_from_slice(command.as_bytes());
+        file.extend_from_slice(&field);
+        file.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        file.extend_from_slice(payload);
+    };
+    record(1, "verack", &[]);
+    record(2, "ping", &7u64.to_le_bytes());
+    record(
+        3,
+        "inv",
+        &[1, 1, 0, 0, 0]
+            .iter()
+            .copied()
+            .chain([9; 32])
+            .collect::<Vec<_>>(),
+    );
+    record(4, "foo", b"bar");
+    for cut in 0..=file.len() {
+        core_capture::run(&file[..cut]);
+    }
+    let mut lying = file.clone();
+    lying[20..24].copy_from_slice(&u32::MAX.to_le_bytes());
+    core_capture::run(&lying);
 }
 
 /// The whole local corpus (fuzz/corpus, git-ignored) through the bodies in
@@ -153,7 +194,8 @@ fn bodies_accept_real_captures() {
 #[ignore = "needs a local fuzz/corpus"]
 fn replay_local_corpus() {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let bodies: [(&str, Body); 6] = [
+    let bodies: [(&str, Body); 7] = [
+        ("core_capture", core_capture::run),
         ("framing", framing::run),
         ("messages", messages::run),
         ("reassembly", reassembly::run),

@@ -255,6 +255,7 @@ proptest! {
             let Message::CmpctBlock(ours) = m else { panic!("{m:?}") };
             check_header(&ours.header, &header);
             assert_eq!(ours.nonce, nonce);
+            assert_eq!(serde_json::to_value(m).unwrap()["nonce"], nonce.to_string());
             assert_eq!(ours.short_ids, short_ids);
             let mut next = 0u32;
             for (a, (diff, tx)) in ours.prefilled_txs.iter().zip(&prefilled) {

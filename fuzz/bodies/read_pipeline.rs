@@ -1,10 +1,11 @@
 //! The whole `read` pipeline on arbitrary capture bytes: file reader,
 //! packet parsing, flows, framing, decoding and both sinks (text with -v
 //! or JSON, chosen by the input's length) writing to io::sink().
+//! (Text also with -vv, colour and every time format.)
 //! Seed with tests/data/*.pcap and samples/*.pcap (scripts/fuzz.sh does).
 use btcsniff::analyzer::{Analyzer, AnalyzerConfig, Progress};
 use btcsniff::capture::FileReader;
-use btcsniff::output::{Format, SinkOptions, make_sink};
+use btcsniff::output::{Format, SinkOptions, TextLook, TimeFormat, make_sink};
 use std::io::Cursor;
 
 /// One fuzz input (shared by the fuzz target and the regression test).
@@ -14,9 +15,24 @@ pub fn run(data: &[u8]) {
     } else {
         Format::Json
     };
+    // The input's length also picks -vv, and the terminal look (colour,
+    // aligned columns, a time format) for text.
+    let times = [
+        TimeFormat::Utc,
+        TimeFormat::Unix,
+        TimeFormat::Relative,
+        TimeFormat::Delta,
+    ];
+    let terminal = data.len().is_multiple_of(5);
     let options = SinkOptions {
         verbose: !data.len().is_multiple_of(3),
+        raw: data.len().is_multiple_of(7),
         flush_each: false,
+        look: TextLook {
+            colour: terminal,
+            terminal,
+            time: times[data.len() % times.len()],
+        },
     };
     let mut sink = make_sink(format, std::io::sink(), options);
     let config = AnalyzerConfig {

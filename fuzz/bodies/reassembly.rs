@@ -3,18 +3,34 @@
 //! Mode 0: one direction with a budget larger than anything the input can
 //! reach, checked against a naive model (first arrival wins per byte; after
 //! flush the output is exactly the covered bytes, gaps for the rest).
-//! Mode 1: a tiny budget, so holes are given up and far segments dropped;
-//! every byte sent agrees with `byte_at(offset)`, so whatever comes out must
-//! too, at the right offsets, and the buffer never exceeds the budget.
+//! Mode 1: a tiny budget, so holes are given up and far segments dropped,
+//! with arbitrary ACKs and capture times (so holes are also given up on
+//! ACKs and timeouts); every byte sent agrees with `byte_at(offset)`, so
+//! whatever comes out must too, at the right offsets, and the buffer never
+//! exceeds the budget.
 //! Mode 2: the flow table with few slots and arbitrary endpoints, flags and
 //! timestamps: every flow ends exactly once, nothing arrives after its end,
 //! the table never exceeds its limit.
 use btcsniff::capture::Timestamp;
-use btcsniff::flow::reassembly::{Chunk, Reassembler, SEGMENT_OVERHEAD};
+use btcsniff::flow::reassembly::{Chunk, Reassembler, ReassemblyLimits, SEGMENT_OVERHEAD};
 use btcsniff::flow::{EndReason, FlowHandler, FlowInfo, FlowLimits, FlowTable, StreamEvent};
 use btcsniff::net::{TcpFlags, TcpSegment};
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+const T0: Timestamp = Timestamp {
+    secs: 1_700_000_000,
+    nanos: 0,
+};
+
+/// `budget` for every bound; no timeout unless the caller sets one.
+fn limits(budget: usize) -> ReassemblyLimits {
+    ReassemblyLimits {
+        unacked_budget: budget,
+        ..ReassemblyLimits::new(budget, Duration::from_secs(1 << 20))
+    }
+}
 
 /// Reads the fuzz input as a little script.
 struct Script<'a>(&'a [u8]);
@@ -70,11 +86,14 @@ struct Out {
 impl Out {
     fn take(&mut self, c: Chunk<'_>) {
         match c {
-            Chunk::Data(b) => {
+            Chunk::Data { bytes: b, .. } => {
                 self.bytes.extend(b.iter().map(|&x| Some(x)));
                 self.off += b.len() as u64;
             }
-            Chunk::Gap(n) => {
+            Chunk::Gap {
+                offset, bytes: n, ..
+            } => {
+                assert_eq!(offset, self.off, "gap at the wrong offset");
                 assert!(n < 1 << 24, "gap of {n} bytes in a small stream");
                 self.bytes.extend(std::iter::repeat_n(None, n as usize));
                 self.off += n;
@@ -85,9 +104,9 @@ impl Out {
 
 fn exact_model(mut s: Script<'_>) {
     let Some(isn) = s.u32() else { return };
-    let mut r = Reassembler::new(1 << 24);
+    let mut r = Reassembler::new(limits(1 << 24));
     let mut out = Out::default();
-    r.segment(isn, true, false, &[], &mut |c| out.take(c));
+    r.segment(T0, isn, true, false, &[], &mut |c| out.take(c));
     // model[i]: the first byte that arrived for offset i.
     let mut model: Vec<Option<u8>> = Vec::new();
     let mut fin_end: Option<u64> = None;
@@ -96,7 +115,7 @@ fn exact_model(mut s: Script<'_>) {
         let start = u64::from(start);
         let fin = flags & 1 != 0;
         let seq = isn.wrapping_add(1).wrapping_add(start as u32);
-        r.segment(seq, false, fin, &payload, &mut |c| out.take(c));
+        r.segment(T0, seq, false, fin, &payload, &mut |c| out.take(c));
         let end = start as usize + payload.len();
         if model.len() < end {
             model.resize(end, None);
@@ -109,7 +128,7 @@ fn exact_model(mut s: Script<'_>) {
         }
         assert!(r.buffered_bytes() <= 1 << 24);
     }
-    r.flush(&mut |c| out.take(c));
+    r.flush(T0, &mut |c| out.take(c));
     assert_eq!(r.buffered_bytes(), 0);
     let covered_end = model.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
     let end = covered_end.max(fin_end.unwrap_or(0) as usize);
@@ -125,12 +144,30 @@ fn tight_budget(mut s: Script<'_>) {
         return;
     };
     let budget = usize::from(budget) + SEGMENT_OVERHEAD;
-    let mut r = Reassembler::new(budget);
+    let lim = ReassemblyLimits {
+        gap_timeout: Duration::from_millis(500),
+        ..limits(budget)
+    };
+    let mut r = Reassembler::new(lim);
     let mut out = Out::default();
     // Per stream offset: whether any segment carried it.
     let mut sent: Vec<bool> = Vec::new();
-    r.segment(isn, true, false, &[], &mut |c| out.take(c));
+    let mut ts = T0;
+    r.segment(ts, isn, true, false, &[], &mut |c| out.take(c));
     while let (Some(start), Some(len), Some(flags)) = (s.u16(), s.u16(), s.u8()) {
+        // Bit 1: an ACK, of `start` bytes past what is out, with `len`'s
+        // low bits as milliseconds elapsed (timeouts fire).
+        if flags & 2 != 0 {
+            ts = btcsniff::flow::after(ts, Duration::from_millis(u64::from(len % 1024)));
+            r.expire(ts, &mut |c| out.take(c));
+            let ack = isn
+                .wrapping_add(1)
+                .wrapping_add(out.off as u32)
+                .wrapping_add(u32::from(start));
+            r.ack(ts, ack, &mut |c| out.take(c));
+            assert!(r.buffered_bytes() <= budget, "buffer above its budget");
+            continue;
+        }
         // Up to 4 x 64 KiB ahead: beyond the reach of small budgets.
         let start = u64::from(start) * (u64::from(flags >> 6) + 1);
         let len = u64::from(len % 4096);
@@ -141,10 +178,12 @@ fn tight_budget(mut s: Script<'_>) {
         }
         sent[start as usize..end].iter_mut().for_each(|s| *s = true);
         let seq = isn.wrapping_add(1).wrapping_add(start as u32);
-        r.segment(seq, false, flags & 1 != 0, &payload, &mut |c| out.take(c));
+        r.segment(ts, seq, false, flags & 1 != 0, &payload, &mut |c| {
+            out.take(c)
+        });
         assert!(r.buffered_bytes() <= budget, "buffer above its budget");
     }
-    r.flush(&mut |c| out.take(c));
+    r.flush(ts, &mut |c| out.take(c));
     assert_eq!(r.buffered_bytes(), 0);
     assert_eq!(out.off, out.bytes.len() as u64);
     for (off, b) in out.bytes.iter().enumerate() {
@@ -188,6 +227,7 @@ fn flow_table(mut s: Script<'_>) {
     let limits = FlowLimits {
         max_flows: usize::from(max_flows % 8),
         max_buffered_per_direction: usize::from(budget),
+        gap_timeout: Duration::from_millis(u64::from(idle) * 50),
         idle_timeout_secs: u64::from(idle % 16),
     };
     let mut table: FlowTable<u64> = FlowTable::new(limits, &[18444]);
@@ -211,7 +251,7 @@ fn flow_table(mut s: Script<'_>) {
             src: addr(ends & 0x1f),
             dst: addr(ends >> 3),
             seq,
-            ack: 0,
+            ack: seq.rotate_left(u32::from(len % 32)),
             flags: TcpFlags {
                 syn: flags & 1 != 0,
                 fin: flags & 2 != 0,

@@ -2,11 +2,14 @@
 //! messages and findings -> one event stream to a sink. Shared by `read`
 //! and `live`.
 
+mod chunk_times;
 pub mod classify;
 mod flow_state;
+pub mod framed;
+mod message_stage;
 pub mod v2;
 
-use crate::capture::Packet;
+use crate::capture::{Packet, Timestamp};
 use crate::flow::{FlowLimits, FlowTable};
 use crate::output::{Sink, Stats};
 use flow_state::{FlowState, Handler};
@@ -39,6 +42,9 @@ pub enum Progress {
 pub struct Analyzer<'s> {
     table: FlowTable<FlowState>,
     handler: Handler<'s>,
+    warnings: Vec<String>,
+    /// Peers of already-framed sources (framed.rs).
+    peers: framed::Peers,
 }
 
 impl<'s> Analyzer<'s> {
@@ -46,6 +52,8 @@ impl<'s> Analyzer<'s> {
         Analyzer {
             table: FlowTable::new(config.limits, &config.extra_ports),
             handler: Handler::new(config, sink),
+            warnings: Vec::new(),
+            peers: framed::Peers::default(),
         }
     }
 
@@ -58,7 +66,7 @@ impl<'s> Analyzer<'s> {
                 self.handler.now = packet.ts;
                 self.table.segment(packet.ts, &segment, &mut self.handler);
             }
-            Err(_) => self.handler.stats.packets_skipped += 1,
+            Err(skip) => self.skipped(packet, skip),
         }
         self.handler.take_error()?;
         Ok(if self.handler.done() {
@@ -110,6 +118,44 @@ impl<'s> Analyzer<'s> {
             .event(&crate::output::Event::Note { ts, source, text })
     }
 
+    /// Counts a packet that is not TCP/IP as we can read it, and says why
+    /// once where a person must know (a link type we cannot parse).
+    fn skipped(&mut self, packet: &Packet<'_>, skip: crate::net::Skip) {
+        let stats = &mut self.handler.stats;
+        stats.packets_skipped += 1;
+        match skip {
+            crate::net::Skip::UnsupportedLinkType(link) => {
+                let seen = stats.unsupported_link_types.entry(link).or_insert(0);
+                if *seen == 0 {
+                    self.warnings.push(format!(
+                        "link type {link} is not supported: its packets are skipped \
+                         (supported: Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP)"
+                    ));
+                }
+                *seen += 1;
+            }
+            crate::net::Skip::Truncated(_) if packet.data.len() < packet.orig_len as usize => {
+                stats.packets_cut_by_snaplen += 1;
+            }
+            _ => {}
+        }
+    }
+
+    /// Warnings about the input not yet shown (one line each).
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// Brings capture time to `now` while no packet comes (a live capture
+    /// on a quiet link): holes whose gap timeout passed are given up and
+    /// the data behind them decoded, idle flows end. Packets drive time
+    /// otherwise; `now` earlier than what they brought changes nothing.
+    pub fn advance(&mut self, now: Timestamp) -> io::Result<()> {
+        self.handler.now = self.handler.now.max(now);
+        self.table.advance(now, &mut self.handler);
+        self.handler.take_error()
+    }
+
     /// Statistics so far (e.g. for libpcap counters to be added).
     pub fn stats_mut(&mut self) -> &mut Stats {
         &mut self.handler.stats
@@ -118,6 +164,7 @@ impl<'s> Analyzer<'s> {
     /// Ends every flow (end of input), flushes and returns the statistics.
     pub fn finish(mut self) -> io::Result<Stats> {
         self.table.finish(&mut self.handler);
+        self.peers.record_stats(&mut self.handler.stats);
         self.handler.take_error()?;
         self.handler.sink.flush()?;
         Ok(self.handler.stats)

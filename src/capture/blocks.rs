@@ -42,6 +42,9 @@ pub(super) enum Outcome {
         len: usize,
         orig_len: u32,
         interface: u32,
+        /// The record is longer than the snap length the file declares
+        /// (caplen, snaplen): read anyway, as tshark does.
+        beyond_snaplen: Option<(u32, u32)>,
     },
 }
 
@@ -63,7 +66,6 @@ pub(super) enum Step {
 pub(super) const MAX_INTERFACES: usize = 65_536;
 
 pub(super) enum Pending {
-    Caplen { caplen: u32, snaplen: u32 },
     TooManyInterfaces,
     UnknownInterface { interface: u32, known: usize },
     Resolution(u8),
@@ -72,12 +74,6 @@ pub(super) enum Pending {
 impl Pending {
     pub(super) fn at(self, offset: u64, packet: u64) -> CaptureErrorKind {
         match self {
-            Pending::Caplen { caplen, snaplen } => CaptureErrorKind::CaplenExceedsSnaplen {
-                offset,
-                packet,
-                caplen,
-                snaplen,
-            },
             Pending::UnknownInterface { interface, known } => CaptureErrorKind::UnknownInterface {
                 offset,
                 packet,
@@ -174,12 +170,8 @@ pub(super) fn classify(
             },
             PcapBlockOwned::Legacy(b),
         ) => {
-            if *snaplen != 0 && b.caplen > *snaplen {
-                return Err(Pending::Caplen {
-                    caplen: b.caplen,
-                    snaplen: *snaplen,
-                });
-            }
+            let beyond_snaplen =
+                (*snaplen != 0 && b.caplen > *snaplen).then_some((b.caplen, *snaplen));
             let frac = if *nanos {
                 b.ts_usec
             } else {
@@ -192,6 +184,7 @@ pub(super) fn classify(
                 len: b.data.len(),
                 orig_len: b.origlen,
                 interface: 0,
+                beyond_snaplen,
             })
         }
         (
@@ -246,12 +239,8 @@ fn classify_ng(
                     interface: epb.if_id,
                     known,
                 })?;
-            if iface.snaplen != 0 && epb.caplen > iface.snaplen {
-                return Err(Pending::Caplen {
-                    caplen: epb.caplen,
-                    snaplen: iface.snaplen,
-                });
-            }
+            let beyond_snaplen = (iface.snaplen != 0 && epb.caplen > iface.snaplen)
+                .then_some((epb.caplen, iface.snaplen));
             let units = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
             let ts = ng_timestamp(units, iface.resolution, iface.offset_secs);
             *last_ts = ts;
@@ -264,6 +253,7 @@ fn classify_ng(
                 len,
                 orig_len: epb.origlen,
                 interface: epb.if_id,
+                beyond_snaplen,
             })
         }
         // A simple packet block has no timestamp: it inherits the last one.
@@ -284,6 +274,7 @@ fn classify_ng(
                 len,
                 orig_len: spb.origlen,
                 interface: 0,
+                beyond_snaplen: None,
             })
         }
         _ => Ok(Outcome::NotAPacket),

@@ -80,6 +80,9 @@ pub struct FileReader {
     packets: u64,
     /// Current buffer capacity (pcap-parser does not expose it).
     capacity: usize,
+    snaplen_warned: bool,
+    /// A warning about the file not yet taken by [`FileReader::take_warning`].
+    warning: Option<String>,
 }
 
 impl FileReader {
@@ -123,14 +126,12 @@ impl FileReader {
         if got < magic.len() {
             return Err(err(CaptureErrorKind::NotACapture { magic, len: got }));
         }
-        if decompress {
-            if let Some(compression) = Compression::of(magic) {
-                let whole = io::Cursor::new(magic).chain(input);
-                let decoded = compression
-                    .decoder(whole)
-                    .map_err(|e| err(CaptureErrorKind::Io(e)))?;
-                return FileReader::from_stream(name, decoded, false);
-            }
+        if decompress && let Some(compression) = Compression::of(magic) {
+            let whole = io::Cursor::new(magic).chain(input);
+            let decoded = compression
+                .decoder(whole)
+                .map_err(|e| err(CaptureErrorKind::Io(e)))?;
+            return FileReader::from_stream(name, decoded, false);
         }
         let io_error = Arc::new(Mutex::new(None));
         let tap = TapRead {
@@ -180,12 +181,19 @@ impl FileReader {
             pending_consume: 0,
             packets: 0,
             capacity: INITIAL_BUFFER,
+            snaplen_warned: false,
+            warning: None,
         })
     }
 
     /// The name given at open time.
     pub fn file(&self) -> &Path {
         &self.file
+    }
+
+    /// Something odd about the file that did not stop reading (one line).
+    pub fn take_warning(&mut self) -> Option<String> {
+        self.warning.take()
     }
 
     /// Packets returned so far.
@@ -220,8 +228,20 @@ impl FileReader {
                         len,
                         orig_len,
                         interface,
+                        beyond_snaplen,
                     },
                 )) => {
+                    if let Some((caplen, snaplen)) = beyond_snaplen
+                        && !self.snaplen_warned
+                    {
+                        self.snaplen_warned = true;
+                        self.warning = Some(format!(
+                            "{}: packet {packet} at byte offset {offset}: captured length \
+                             {caplen} exceeds the file's snap length {snaplen}; read anyway \
+                             (warned once per file)",
+                            self.file.display()
+                        ));
+                    }
                     let buf = self.inner.data();
                     let start = ptr.wrapping_sub(buf.as_ptr() as usize);
                     let data = start
@@ -301,19 +321,6 @@ impl FileReader {
     /// the snap length and [`MAX_RECORD`]; returns it (0 if unreadable).
     fn check_record_len(&self, offset: u64, packet: u64) -> Result<u64, CaptureError> {
         let need = self.record_len_hint().unwrap_or(0);
-        if let Format::Legacy { snaplen, .. } = self.format {
-            let caplen = need.saturating_sub(LEGACY_RECORD_HEADER);
-            if snaplen != 0 && caplen > u64::from(snaplen) {
-                let caplen = u32::try_from(caplen).unwrap_or(u32::MAX);
-                let kind = CaptureErrorKind::CaplenExceedsSnaplen {
-                    offset,
-                    packet,
-                    caplen,
-                    snaplen,
-                };
-                return Err(self.error(kind));
-            }
-        }
         if need >= MAX_RECORD as u64 {
             let kind = CaptureErrorKind::OversizedRecord {
                 offset,

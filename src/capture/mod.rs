@@ -21,6 +21,7 @@
 )]
 
 mod blocks;
+pub mod core_capture;
 pub mod file;
 pub mod filter;
 mod input;
@@ -156,12 +157,6 @@ pub enum CaptureErrorKind {
         limit: u64,
     },
     /// A packet record claims more captured bytes than the snap length.
-    CaplenExceedsSnaplen {
-        offset: u64,
-        packet: u64,
-        caplen: u32,
-        snaplen: u32,
-    },
     /// A pcapng packet names an interface no IDB described.
     UnknownInterface {
         offset: u64,
@@ -210,15 +205,6 @@ impl fmt::Display for CaptureErrorKind {
             } => write!(
                 f,
                 "record {packet} at byte offset {offset} is {len} bytes, above the limit of {limit}"
-            ),
-            CaplenExceedsSnaplen {
-                offset,
-                packet,
-                caplen,
-                snaplen,
-            } => write!(
-                f,
-                "packet {packet} at byte offset {offset}: captured length {caplen} exceeds snap length {snaplen}"
             ),
             UnknownInterface {
                 offset,

@@ -2,7 +2,9 @@
 
 use crate::analyzer::AnalyzerConfig;
 use crate::flow::FlowLimits;
-use crate::output::{Format, SinkOptions};
+use crate::output::filter::filtered;
+use crate::output::{Format, Sink, SinkOptions, TextLook, TimeFormat, make_sink};
+use crate::p2p::message::KNOWN_COMMANDS;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -15,7 +17,11 @@ Examples:
   btcsniff read day1.pcapng day2.pcapng --stats
   btcsniff read capture.pcap --format json | jq -r 'select(.command==\"tx\") | .payload.txid'
   btcsniff read capture.pcap --command version,verack -v
-  btcsniff read capture.pcap --port 28444";
+  btcsniff read capture.pcap --port 28444
+  btcsniff -r capture.pcap --time-format relative
+  btcsniff read big.pcap.zst --format json --stats > big.jsonl   (progress on stderr)
+  tcpdump -U -w - port 8333 | btcsniff read -
+  btcsniff read ~/.bitcoin/regtest/message_capture --format json";
 
 const LIVE_EXAMPLES: &str = "\
 Examples:
@@ -34,7 +40,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read capture files (pcap, pcapng) and print every Bitcoin message.
+    /// Read capture files (pcap, pcapng) or Bitcoin Core's message
+    /// capture, and print every Bitcoin message.
     #[command(after_help = READ_EXAMPLES)]
     Read(ReadArgs),
     /// Capture live on interfaces with libpcap and print every Bitcoin
@@ -98,9 +105,11 @@ pub struct ProbeArgs {
     /// JSON, the transactions inside a block whole instead of summaries.
     #[arg(short, long)]
     pub verbose: bool,
+    #[command(flatten)]
+    pub look: LookArgs,
     /// Show only these commands (comma-separated, repeatable); notes are
     /// always shown.
-    #[arg(long = "command", value_name = "CMD", value_delimiter = ',')]
+    #[arg(long = "command", value_name = "CMD", value_delimiter = ',', value_parser = parse_command)]
     pub commands: Vec<String>,
 }
 
@@ -115,12 +124,36 @@ pub fn parse_network(s: &str) -> Result<crate::p2p::Network, String> {
         .ok_or_else(|| format!("'{s}' is not one of mainnet, testnet3, testnet4, signet, regtest"))
 }
 
+/// `--command` values: a command btcsniff decodes, in any case, with
+/// spaces around it tolerated (`--command "inv, tx"`).
+pub fn parse_command(s: &str) -> Result<String, String> {
+    let name = s.trim().to_ascii_lowercase();
+    if KNOWN_COMMANDS.contains(&name.as_str()) {
+        Ok(name)
+    } else {
+        Err(format!(
+            "'{}' is not a command btcsniff decodes; one of: {}",
+            s.trim(),
+            KNOWN_COMMANDS.join(", ")
+        ))
+    }
+}
+
+/// `--max-flows` values: at least one flow.
+pub fn parse_max_flows(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("'0': at least 1 flow must be tracked".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("'{s}': {e}")),
+    }
+}
+
 /// `--timeout` values: seconds, above 0, at most a day.
 pub fn parse_timeout(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(t) if t.is_finite() && t > 0.0 && t <= 86_400.0 => Ok(t),
         _ => Err(format!(
-            "'{s}' is not a number of seconds between 0 and 86400"
+            "'{s}': the timeout is a number of seconds, more than 0 and at most 86400"
         )),
     }
 }
@@ -171,16 +204,35 @@ pub struct LiveArgs {
 #[derive(Debug, Args)]
 pub struct ReadArgs {
     /// Capture files (pcap or pcapng, also gzip- or zstd-compressed), read
-    /// in order as one capture; `-` is standard input.
-    #[arg(required = true, value_name = "FILE")]
+    /// in order as one capture; `-` is standard input. Or Bitcoin Core's
+    /// message capture (-capturemessages): a datadir, a message_capture
+    /// folder, a peer's folder, or msgs_recv.dat / msgs_sent.dat files,
+    /// merged in time order and read after the capture files.
+    #[arg(value_name = "FILE", required_unless_present = "read_files")]
     pub files: Vec<PathBuf>,
+    /// A capture file, as tcpdump's -r (repeatable; read before the FILE
+    /// arguments). `btcsniff -r FILE` is `btcsniff read FILE`.
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read_files: Vec<PathBuf>,
     /// BPF capture filter, libpcap syntax (as tcpdump -r FILE EXPR).
     #[arg(short = 'f', long = "filter", value_name = "EXPR")]
     pub filter: Option<String>,
+    /// The network of Core message capture records (they carry no magic);
+    /// default: inferred from the datadir's folder names or the peers'
+    /// ports, else unknown.
+    #[arg(long, value_name = "NAME", value_parser = parse_network)]
+    pub network: Option<crate::p2p::Network>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+impl ReadArgs {
+    /// Every input in the order read: `-r` files, then the others.
+    pub fn inputs(&self) -> impl Iterator<Item = &PathBuf> {
+        self.read_files.iter().chain(&self.files)
+    }
 }
 
 /// `live --probe`: run the probe alongside the capture.
@@ -208,6 +260,52 @@ pub struct LiveProbeArgs {
     pub no_witness: bool,
 }
 
+/// `--color`: when text output is coloured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set (to anything but "") or
+    /// TERM is dumb.
+    #[default]
+    Auto,
+    /// Always, even into a pipe (e.g. for `less -R`), NO_COLOR or not.
+    Always,
+    Never,
+}
+
+/// How text looks: colour and the time column.
+#[derive(Debug, Clone, Args)]
+pub struct LookArgs {
+    /// Colour text output: command names by family; bad checksums, decode
+    /// errors and findings stand out. On a terminal (or with always) lines
+    /// are also laid out in aligned columns, UTC times marked with Z.
+    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+    /// The time column of text output: utc (date and time), unix
+    /// (seconds), relative (seconds since the first line, tshark -t r),
+    /// delta (since the previous line, tshark -t dd). JSON keeps "ts".
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "utc")]
+    pub time_format: TimeFormat,
+}
+
+impl LookArgs {
+    /// What text output looks like, given where stdout goes and NO_COLOR.
+    pub fn look(&self) -> TextLook {
+        use std::io::IsTerminal;
+        let tty = std::io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+            || std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        TextLook {
+            colour: match self.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => tty && !no_color,
+            },
+            terminal: tty || self.color == ColorChoice::Always,
+            time: self.time_format,
+        }
+    }
+}
+
 /// How events are shown.
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
@@ -216,12 +314,20 @@ pub struct OutputArgs {
     pub format: Format,
     /// Show the full decoded field tree below each message (text); in
     /// JSON, the transactions inside block, cmpctblock and blocktxn whole
-    /// (inputs, outputs, witnesses, wtxid) instead of summaries.
+    /// (inputs, outputs, witnesses, wtxid) instead of summaries. -vv: also
+    /// every payload's bytes in hex (text: a `raw` line; JSON: "raw").
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Quiet: no progress bar or status lines on stderr (errors and
+    /// warnings are still printed).
     #[arg(short, long)]
-    pub verbose: bool,
-    /// Show only these commands (comma-separated, repeatable), e.g. inv,tx.
-    #[arg(long = "command", value_name = "CMD", value_delimiter = ',')]
+    pub quiet: bool,
+    /// Show only messages of these commands (comma-separated, repeatable),
+    /// e.g. inv,tx; findings are still shown, flow records are not.
+    #[arg(long = "command", value_name = "CMD", value_delimiter = ',', value_parser = parse_command)]
     pub commands: Vec<String>,
+    #[command(flatten)]
+    pub look: LookArgs,
     /// End with a summary: per command, per flow, anomalies.
     #[arg(long)]
     pub stats: bool,
@@ -238,15 +344,24 @@ pub struct AnalysisArgs {
     /// 48333, 38333, 18444.
     #[arg(long = "port", value_name = "PORT")]
     pub ports: Vec<u16>,
-    /// Most TCP flows tracked at once; the least recently active is evicted
-    /// beyond it.
-    #[arg(long, value_name = "N", default_value_t = FlowLimits::default().max_flows)]
+    /// Most TCP flows tracked at once (at least 1); the least recently
+    /// active is evicted beyond it.
+    #[arg(long, value_name = "N", default_value_t = FlowLimits::default().max_flows, value_parser = parse_max_flows)]
     pub max_flows: usize,
     /// Most out-of-order bytes buffered per flow direction; beyond it the
-    /// missing bytes are reported as a gap.
+    /// missing bytes are reported as a gap. Without the other side's ACKs
+    /// in the capture, at most 256 KiB of it are used. 0 keeps no
+    /// out-of-order byte (any reordering loses data).
     #[arg(long, value_name = "BYTES", default_value_t = FlowLimits::default().max_buffered_per_direction)]
     pub max_buffer: usize,
-    /// Seconds of capture time after which an idle flow is ended.
+    /// Seconds of capture time a hole in a TCP stream may stay open once
+    /// data behind it was seen (a retransmission may still fill it); then
+    /// it is reported as a gap and the data after it is decoded. A hole the
+    /// other side acknowledged is a gap at once.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::flow::reassembly::DEFAULT_GAP_TIMEOUT.as_secs_f64(), value_parser = parse_gap_timeout)]
+    pub gap_timeout: f64,
+    /// Seconds of capture time after which an idle flow is ended; 0: never
+    /// (flows end by FIN, RST, eviction or the end of the input).
     #[arg(long, value_name = "SECONDS", default_value_t = FlowLimits::default().idle_timeout_secs)]
     pub idle_timeout: u64,
     /// Decrypt BIP324 v2 sessions whose keys this file holds, one line per
@@ -273,9 +388,18 @@ pub fn parse_magic(s: &str) -> Result<[u8; 4], String> {
 impl OutputArgs {
     pub fn sink_options(&self, flush_each: bool) -> SinkOptions {
         SinkOptions {
-            verbose: self.verbose,
+            verbose: self.verbose >= 1,
+            raw: self.verbose >= 2,
             flush_each,
+            look: self.look.look(),
         }
+    }
+
+    /// The sink these flags ask for, writing to `out`: the format, and
+    /// `--command`'s filter in front of it.
+    pub fn sink<'w, W: std::io::Write + 'w>(&self, out: W, flush_each: bool) -> Box<dyn Sink + 'w> {
+        let sink = make_sink(self.format, out, self.sink_options(flush_each));
+        filtered(sink, &self.commands)
     }
 }
 
@@ -285,16 +409,33 @@ impl AnalysisArgs {
             limits: FlowLimits {
                 max_flows: self.max_flows,
                 max_buffered_per_direction: self.max_buffer,
-                idle_timeout_secs: self.idle_timeout,
+                gap_timeout: std::time::Duration::from_secs_f64(self.gap_timeout),
+                // 0: never; plus_secs saturates, so no flow is ever idle.
+                idle_timeout_secs: match self.idle_timeout {
+                    0 => u64::MAX,
+                    secs => secs,
+                },
             },
             extra_ports: self.ports.clone(),
             commands: (!output.commands.is_empty()).then(|| output.commands.clone()),
-            verbose: output.verbose,
+            verbose: output.verbose >= 1,
             max_messages: output.count,
             v2: crate::analyzer::v2::V2Options {
                 extra_magics: self.magics.clone(),
                 wait_for_keys: false,
             },
         }
+    }
+}
+
+/// `--gap-timeout`: seconds, fractions allowed, from 0 to one day.
+fn parse_gap_timeout(s: &str) -> Result<f64, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {s}"))?;
+    if (0.0..=86_400.0).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!("{s}: must be between 0 and 86400 seconds"))
     }
 }

@@ -6,8 +6,8 @@ use super::{EXIT_ERROR, EXIT_OK, is_broken_pipe};
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::live::{self, DropCounters, LiveEvent, LiveOptions};
 use crate::capture::{LinkType, PcapWriter};
+use crate::output::Event;
 use crate::output::stats::CaptureCounters;
-use crate::output::{Event, make_sink};
 use crate::probe::{ProbeConfig, Request};
 use anyhow::{Context, bail};
 use std::io::IsTerminal;
@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 
 /// How often the main loop wakes to check `--duration` and Ctrl-C.
 const TICK: Duration = Duration::from_millis(100);
+/// How far behind the wall clock an idle tick moves capture time (below a
+/// second): packets are delivered in immediate mode, within milliseconds.
+const CLOCK_MARGIN_NANOS: u32 = 250_000_000;
 
 pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let options = LiveOptions {
@@ -31,20 +34,6 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         buffer_kib: args.buffer_kib,
     };
     let captures = live::open(&options)?;
-    let library = crate::capture::libpcap::library()?;
-    for c in &captures {
-        // Like tcpdump: on stderr, so that stdout stays pure output.
-        let link_name = library
-            .link_type_name(c.link_type)
-            .unwrap_or_else(|| format!("DLT_{}", c.link_type));
-        eprintln!(
-            "btcsniff: listening on {}, link-type {} ({}), snaplen {}, buffer {} KiB, filter '{}'",
-            c.interface, link_name, c.link_type, args.snaplen, args.buffer_kib, args.filter
-        );
-        if let Some(w) = &c.warning {
-            eprintln!("btcsniff: warning: {}: {w}", c.interface);
-        }
-    }
     let mut writer = match &args.write {
         Some(path) => {
             let link = captures.first().map(|c| c.link_type).unwrap_or(1);
@@ -53,15 +42,33 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                     "-w needs one link type, and these interfaces differ: capture on 'any' instead"
                 );
             }
+            // The error says which file and why, once.
             let w = PcapWriter::create(
                 path,
                 LinkType(link),
                 u32::try_from(args.snaplen).unwrap_or(65535),
-            )?;
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             Some(w)
         }
         None => None,
     };
+    let library = crate::capture::libpcap::library()?;
+    for c in &captures {
+        // Like tcpdump: on stderr, so that stdout stays pure output.
+        let link_name = library
+            .link_type_name(c.link_type)
+            .unwrap_or_else(|| format!("DLT_{}", c.link_type));
+        if !args.output.quiet {
+            eprintln!(
+                "btcsniff: listening on {}, link-type {} ({}), snaplen {}, buffer {} KiB, filter '{}'",
+                c.interface, link_name, c.link_type, args.snaplen, args.buffer_kib, args.filter
+            );
+        }
+        if let Some(w) = &c.warning {
+            eprintln!("btcsniff: warning: {}: {w}", c.interface);
+        }
+    }
     let interface_names: Vec<String> = captures.iter().map(|c| c.interface.clone()).collect();
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -79,7 +86,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let interactive = super::stdout_is_interactive();
     // Output is flushed once per batch (below), not per line: under load a
     // batch holds hundreds of packets, and a lone packet is a batch of one.
-    let mut sink = make_sink(args.output.format, stdout, args.output.sink_options(false));
+    let mut sink = args.output.sink(stdout, false);
     let mut config = args.analysis.config(&args.output);
     // Keys may be logged while their session runs: hold its bytes.
     config.v2.wait_for_keys = true;
@@ -110,7 +117,35 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         }
         let event = match channels.batches.recv_timeout(TICK) {
             Ok(e) => e,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                // No packet for a tick: the clock moves capture time on, so
+                // a hole times out (README, "Gaps and time") on a quiet link
+                // too. Behind the clock by a margin: a packet the kernel
+                // stamped just now may still be on its way to us.
+                let now = live::wall_clock();
+                let behind = crate::capture::Timestamp::new(
+                    now.secs.saturating_sub(1),
+                    now.nanos.saturating_add(1_000_000_000 - CLOCK_MARGIN_NANOS),
+                );
+                if !output_closed {
+                    let advanced = analyzer.advance(behind).and_then(|()| {
+                        if interactive {
+                            analyzer.flush_output()
+                        } else {
+                            Ok(())
+                        }
+                    });
+                    match advanced {
+                        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                            output_closed = true;
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        Err(e) => return Err(e).context("writing output"),
+                        Ok(()) => {}
+                    }
+                }
+                continue;
+            }
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         };
         match event {
@@ -121,6 +156,9 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                 }
                 let outcome = feed_batch(&batch, &mut analyzer, writer.as_mut(), keylog.as_mut());
                 channels.recycle(batch);
+                for w in analyzer.take_warnings() {
+                    eprintln!("btcsniff: warning: {w}");
+                }
                 match outcome? {
                     Progress::Continue => {}
                     Progress::Done => stop.store(true, Ordering::Relaxed),
@@ -194,7 +232,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         .and_then(|stats| {
             if let Some(outcome) = &outcome {
                 let ts = live::wall_clock();
-                for line in outcome.summary_lines() {
+                for line in outcome.result_texts() {
                     sink.event(&Event::Note {
                         ts,
                         source: "probe",

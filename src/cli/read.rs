@@ -1,17 +1,23 @@
 //! `btcsniff read FILE...`
 
 use super::args::ReadArgs;
-use super::{EXIT_ERROR, EXIT_OK};
+use super::progress::{self, CountingRead, ReadProgress};
+use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
 use crate::analyzer::{Analyzer, Progress};
-use crate::capture::FileReader;
+use crate::capture::file::STDIN_NAME;
 use crate::capture::filter::PacketFilter;
-use crate::output::{Event, make_sink};
+use crate::capture::{CaptureError, CaptureErrorKind, FileReader};
+use crate::output::Event;
 use anyhow::Context;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+mod core_capture;
 
 pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     let stdout = std::io::stdout().lock();
-    let options = args.output.sink_options(super::stdout_is_interactive());
-    let mut sink = make_sink(args.output.format, stdout, options);
+    let mut sink = args.output.sink(stdout, super::stdout_is_interactive());
     let config = args.analysis.config(&args.output);
     let keylog = match &args.analysis.keylog {
         Some(path) => {
@@ -27,9 +33,30 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     }
     let mut filter = args.filter.as_deref().map(PacketFilter::new).transpose()?;
     let mut warn = |w: String| eprintln!("btcsniff: warning: {w}");
+    let interrupted = Arc::new(AtomicBool::new(false));
+    {
+        // Ctrl-C (or SIGTERM) ends the read after the packet at hand, as
+        // the end of the input would: what was read is shown and summed up.
+        // A read blocked on a silent pipe notices at its next packet; a
+        // second Ctrl-C exits at once.
+        let interrupted = Arc::clone(&interrupted);
+        ctrlc::set_handler(move || {
+            if interrupted.swap(true, Ordering::Relaxed) {
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+        })
+        .context("installing the Ctrl-C handler")?;
+    }
+    let total = progress::total_size(args.inputs());
+    let mut progress = ReadProgress::new(progress::wanted(args.output.quiet), total);
     let mut failed = Vec::new();
-    'files: for path in &args.files {
-        let mut reader = match FileReader::open(path) {
+    let (core_inputs, capture_files): (Vec<_>, Vec<_>) = args
+        .inputs()
+        .cloned()
+        .partition(|path| crate::capture::core_capture::is_core_capture(path));
+    let mut done = false;
+    'files: for path in &capture_files {
+        let mut reader = match open(path, progress.counter()) {
             Ok(r) => r,
             Err(e) => {
                 failed.push(e.to_string());
@@ -37,15 +64,27 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
             }
         };
         loop {
+            if interrupted.load(Ordering::Relaxed) {
+                break 'files;
+            }
+            for w in reader
+                .take_warning()
+                .into_iter()
+                .chain(analyzer.take_warnings())
+            {
+                warn(w);
+            }
             match reader.next_packet() {
                 Ok(Some(packet)) => {
-                    if let Some(f) = filter.as_mut() {
-                        if !f.matches(&packet, &mut warn) {
-                            continue;
-                        }
+                    if let Some(f) = filter.as_mut()
+                        && !f.matches(&packet, &mut warn)
+                    {
+                        continue;
                     }
-                    let progress = analyzer.packet(&packet).context("writing output")?;
-                    if progress == Progress::Done {
+                    let step = analyzer.packet(&packet).context("writing output")?;
+                    progress.packet(|| analyzer.stats_mut().messages);
+                    if step == Progress::Done {
+                        done = true;
                         break 'files;
                     }
                 }
@@ -57,6 +96,13 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
             }
         }
     }
+    for w in analyzer.take_warnings() {
+        warn(w);
+    }
+    progress.finish();
+    if !done && !core_inputs.is_empty() && !interrupted.load(Ordering::Relaxed) {
+        core_capture::read(&core_inputs, args.network, &mut analyzer, &mut failed)?;
+    }
     let stats = analyzer.finish().context("writing output")?;
     if args.output.stats {
         sink.event(&Event::Stats(&stats))
@@ -67,9 +113,33 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     for message in &failed {
         eprintln!("btcsniff: {message}");
     }
+    if interrupted.load(Ordering::Relaxed) {
+        let of_total = total.map(|t| format!(" of {t}")).unwrap_or_default();
+        eprintln!(
+            "btcsniff: interrupted: read {}{of_total} bytes, {} packets, {} messages",
+            progress.bytes_read(),
+            stats.packets,
+            stats.messages
+        );
+        return Ok(EXIT_INTERRUPTED);
+    }
     Ok(if failed.is_empty() {
         EXIT_OK
     } else {
         EXIT_ERROR
     })
+}
+
+/// Opens one input (`-` is standard input) with its bytes counted.
+fn open(path: &Path, counter: Arc<AtomicU64>) -> Result<FileReader, CaptureError> {
+    if path.as_os_str() == STDIN_NAME {
+        return FileReader::from_read(path, CountingRead::new(std::io::stdin(), counter));
+    }
+    match std::fs::File::open(path) {
+        Ok(file) => FileReader::from_read(path, CountingRead::new(file, counter)),
+        Err(e) => Err(CaptureError {
+            file: path.to_path_buf(),
+            kind: CaptureErrorKind::Io(e),
+        }),
+    }
 }

@@ -4,14 +4,19 @@
 //! [`FlowTable`] owns every connection's state; the application (the Bitcoin
 //! layer) sees a flow only through a [`FlowHandler`] it passes to each call:
 //! `new_flow` creates its per-flow state `S`, `event` hands it ordered stream
-//! data or gaps, `end` gives the state back when the flow ends. Passing the
+//! data (with the capture time of the packet each byte came in) or gaps
+//! (with the capture time they were decided), `end` gives the state back
+//! when the flow ends. Passing the
 //! handler per call (rather than storing it) keeps borrows simple: the
 //! handler can hold `&mut` to the output sink while the table holds the
 //! flows.
 //!
-//! Everything is driven by capture time: idle expiry compares packet
-//! timestamps, never the wall clock, so a file gives the same result however
-//! fast it is read.
+//! Everything is driven by capture time: idle expiry and gap timeouts
+//! compare packet timestamps, never the wall clock, so a file gives the
+//! same result however fast it is read. Timers (a hole's timeout, the end
+//! of a mid-stream start hold) fire when a packet, or
+//! [`FlowTable::advance`], brings capture time past them, before that
+//! packet is handled, in order of deadline and flow id.
 // Bytes from the wire reach this module: no panic by construction (no
 // unwrap/expect, no unchecked indexing or arithmetic). Tests may.
 #![cfg_attr(
@@ -27,11 +32,12 @@
 pub mod reassembly;
 mod table;
 
-pub use reassembly::{Chunk, Reassembler, ReassemblyStats};
+pub use reassembly::{Chunk, Reassembler, ReassemblyLimits, ReassemblyStats};
 pub use table::{FlowTable, TableStats};
 
 use crate::capture::Timestamp;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Resource limits of the flow table; each is a CLI flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,9 +45,15 @@ pub struct FlowLimits {
     /// Flows tracked at once; when full, the least recently active flow is
     /// ended ([`EndReason::Evicted`]) to make room.
     pub max_flows: usize,
-    /// Out-of-order bytes buffered per direction (also how far ahead of the
-    /// next expected byte a segment may land and still be buffered).
+    /// Out-of-order bytes buffered per direction at most (also how far
+    /// ahead of the next expected byte a segment may land and still be
+    /// buffered). Without the peer's ACKs in the capture, the smaller
+    /// [`reassembly::DEFAULT_UNACKED_BUDGET`] applies.
     pub max_buffered_per_direction: usize,
+    /// Capture time a hole in a stream may stay open once data behind it
+    /// was seen; then it is reported as a gap and the data after it is
+    /// decoded.
+    pub gap_timeout: Duration,
     /// Capture-time seconds without a packet after which a flow ends
     /// ([`EndReason::IdleTimeout`]).
     pub idle_timeout_secs: u64,
@@ -54,9 +66,11 @@ impl FlowLimits {
     /// under a flood of 1,000,000 SYNs in tests/hostile_captures.rs).
     pub const DEFAULT_MAX_FLOWS: usize = 65_536;
     /// 1 MiB holds the data in flight of a 100 Mbit/s link at 80 ms RTT, the
-    /// common case for a block relayed across continents, so one lost
-    /// segment does not turn into a gap. Worst case over all flows is
-    /// `max_flows * 2 * this`: lower it for very large captures.
+    /// common case for a block relayed across continents, so one segment
+    /// lost on the network (which the receiver's ACKs show it is missing
+    /// too) does not turn into a gap before its retransmission arrives.
+    /// Worst case over all flows is `max_flows * 2 * this`: lower it for
+    /// very large captures.
     pub const DEFAULT_MAX_BUFFERED: usize = 1 << 20;
     /// Bitcoin Core pings every 2 minutes and drops a peer after 20 minutes
     /// of silence; 10 minutes without a single packet means the capture lost
@@ -69,6 +83,7 @@ impl Default for FlowLimits {
         FlowLimits {
             max_flows: Self::DEFAULT_MAX_FLOWS,
             max_buffered_per_direction: Self::DEFAULT_MAX_BUFFERED,
+            gap_timeout: reassembly::DEFAULT_GAP_TIMEOUT,
             idle_timeout_secs: Self::DEFAULT_IDLE_TIMEOUT_SECS,
         }
     }
@@ -149,15 +164,30 @@ impl FlowInfo {
 /// Reassembled stream content, in order per direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StreamEvent<'a> {
+    /// Bytes that arrived in a packet captured at `ts` (buffered bytes keep
+    /// the time of their own packet, however late they are handed out).
     Data {
         dir: Direction,
+        ts: Timestamp,
         bytes: &'a [u8],
     },
-    /// `bytes` bytes of this direction were never captured.
+    /// `bytes` bytes of this direction at stream offset `offset` were never
+    /// captured; `ts` is when that was decided (the peer's ACK, the budget,
+    /// the timeout or the flow's end).
     Gap {
         dir: Direction,
+        ts: Timestamp,
+        offset: u64,
         bytes: u64,
     },
+}
+
+/// `ts + d`, saturating.
+pub fn after(ts: Timestamp, d: Duration) -> Timestamp {
+    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    // Both below 10^9: the sum fits, and `new` carries the second out.
+    let nanos = ts.nanos.saturating_add(d.subsec_nanos());
+    Timestamp::new(ts.secs.saturating_add(secs), nanos)
 }
 
 /// Why a flow ended.

@@ -1,14 +1,16 @@
 //! The flow table: flows by key, in a slab linked in least-recently-active
-//! order, so eviction and idle expiry take the list's tail in O(1) per flow.
+//! order, so eviction and idle expiry take the list's tail in O(1) per flow;
+//! reassembly timers (hole timeouts, mid-stream start holds) in a set
+//! ordered by deadline, holding only flows that have one.
 
 use super::{
     Direction, EndReason, FlowHandler, FlowInfo, FlowKey, FlowLimits, StreamEvent,
-    reassembly::{Chunk, Reassembler},
+    reassembly::{Chunk, Reassembler, ReassemblyLimits},
 };
 use crate::capture::Timestamp;
 use crate::net::TcpSegment;
 use crate::p2p::network::BITCOIN_PORTS;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 const NIL: u32 = u32::MAX;
 
@@ -40,6 +42,9 @@ struct Slot<S> {
     to_server: Reassembler,
     to_client: Reassembler,
     state: S,
+    /// The earlier of the two reassemblers' deadlines, as registered in
+    /// the table's timer set.
+    timer: Option<Timestamp>,
     /// Neighbours in the activity list (towards head = more recent).
     newer: u32,
     older: u32,
@@ -61,6 +66,12 @@ pub struct FlowTable<S> {
     tail: u32,
     next_id: u64,
     last_expiry: Option<Timestamp>,
+    /// `(deadline, flow id, slot)` of every flow with a timer. Invariant:
+    /// exactly the slots whose `timer` is `Some`, with that deadline.
+    timers: BTreeSet<(Timestamp, u64, u32)>,
+    /// The latest capture time seen: when flows ended by the table (end
+    /// of input, eviction) give up their holes.
+    now: Timestamp,
     stats: TableStats,
 }
 
@@ -82,6 +93,8 @@ impl<S> FlowTable<S> {
             tail: NIL,
             next_id: 1,
             last_expiry: None,
+            timers: BTreeSet::new(),
+            now: Timestamp::ZERO,
             stats: TableStats::default(),
         }
     }
@@ -98,6 +111,15 @@ impl<S> FlowTable<S> {
         self.stats
     }
 
+    /// Takes the next flow number for a connection that reaches the
+    /// analyzer without packets (a peer of Core's message capture), so
+    /// that numbers stay unique across sources.
+    pub fn take_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id = self.next_id.saturating_add(1);
+        id
+    }
+
     /// Takes one TCP segment captured at `ts`.
     pub fn segment(
         &mut self,
@@ -105,10 +127,7 @@ impl<S> FlowTable<S> {
         seg: &TcpSegment<'_>,
         handler: &mut impl FlowHandler<S>,
     ) {
-        // Idle expiry, amortized: at most once per second of capture time.
-        if self.last_expiry.is_none_or(|last| ts.secs > last.secs) {
-            self.expire(ts, handler);
-        }
+        self.advance(ts, handler);
         let (key, src_is_lo) = FlowKey::new(seg.src, seg.dst);
         let idx = match self.index.get(&key) {
             Some(&idx) => idx,
@@ -135,30 +154,102 @@ impl<S> FlowTable<S> {
             ..
         } = slot;
         info.last_ts = info.last_ts.max(ts);
-        let (reasm, stats) = match dir {
-            Direction::ClientToServer => (&mut *to_server, &mut info.to_server),
-            Direction::ServerToClient => (&mut *to_client, &mut info.to_client),
+        let (reasm, peer, stats) = match dir {
+            Direction::ClientToServer => (&mut *to_server, &mut *to_client, &mut info.to_server),
+            Direction::ServerToClient => (&mut *to_client, &mut *to_server, &mut info.to_client),
         };
         stats.packets = stats.packets.saturating_add(1);
         stats.payload_bytes = stats.payload_bytes.saturating_add(seg.payload.len() as u64);
+        // The ACK first: what it releases of the other direction was sent
+        // before this segment's data.
+        if seg.flags.ack {
+            let rev = dir.reverse();
+            peer.ack(ts, seg.ack, &mut |chunk| {
+                emit(handler, info, state, rev, chunk)
+            });
+        }
         reasm.segment(
+            ts,
             seg.seq,
             seg.flags.syn,
             seg.flags.fin,
             seg.payload,
-            &mut |chunk| {
-                emit(handler, info, state, dir, chunk);
-            },
+            &mut |chunk| emit(handler, info, state, dir, chunk),
         );
-        match dir {
-            Direction::ClientToServer => info.to_server.reassembly = reasm.stats(),
-            Direction::ServerToClient => info.to_client.reassembly = reasm.stats(),
-        }
+        info.to_server.reassembly = to_server.stats();
+        info.to_client.reassembly = to_client.stats();
+        let both_fin = to_server.fin_seen() && to_client.fin_seen();
         if seg.flags.rst {
             self.end_flow(idx, EndReason::Rst, handler);
-        } else if to_server.fin_seen() && to_client.fin_seen() {
+        } else if both_fin {
             self.end_flow(idx, EndReason::Fin, handler);
+        } else {
+            self.rearm(idx);
         }
+    }
+
+    /// Brings capture time to `now` (a packet's time, or a live capture's
+    /// clock while no packet comes): fires the reassembly timers that are
+    /// due, then (at most once per second of capture time) ends idle flows.
+    pub fn advance(&mut self, now: Timestamp, handler: &mut impl FlowHandler<S>) {
+        self.now = self.now.max(now);
+        self.run_timers(now, handler);
+        if self.last_expiry.is_none_or(|last| now.secs > last.secs) {
+            self.expire(now, handler);
+        }
+    }
+
+    /// Fires every timer due at `now`, earliest first (ties by flow id).
+    fn run_timers(&mut self, now: Timestamp, handler: &mut impl FlowHandler<S>) {
+        while let Some(&(deadline, id, idx)) = self.timers.first() {
+            if deadline > now {
+                return;
+            }
+            self.timers.pop_first();
+            let Some(slot) = self.slots.get_mut(idx as usize).and_then(Option::as_mut) else {
+                continue;
+            };
+            debug_assert_eq!(slot.info.id, id);
+            slot.timer = None;
+            let Slot {
+                info,
+                state,
+                to_server,
+                to_client,
+                ..
+            } = slot;
+            for (dir, reasm) in [
+                (Direction::ClientToServer, &mut *to_server),
+                (Direction::ServerToClient, &mut *to_client),
+            ] {
+                reasm.expire(now, &mut |chunk| emit(handler, info, state, dir, chunk));
+            }
+            info.to_server.reassembly = to_server.stats();
+            info.to_client.reassembly = to_client.stats();
+            self.rearm(idx);
+        }
+    }
+
+    /// Registers the flow's next reassembly deadline (after its
+    /// reassemblers changed).
+    fn rearm(&mut self, idx: u32) {
+        let Some(slot) = self.slots.get_mut(idx as usize).and_then(Option::as_mut) else {
+            return;
+        };
+        let next = match (slot.to_server.deadline(), slot.to_client.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if next == slot.timer {
+            return;
+        }
+        if let Some(old) = slot.timer {
+            self.timers.remove(&(old, slot.info.id, idx));
+        }
+        if let Some(new) = next {
+            self.timers.insert((new, slot.info.id, idx));
+        }
+        slot.timer = next;
     }
 
     /// Ends flows idle for longer than the timeout at capture time `now`.
@@ -227,14 +318,18 @@ impl<S> FlowTable<S> {
         self.next_id = self.next_id.saturating_add(1);
         self.stats.flows_created = self.stats.flows_created.saturating_add(1);
         let state = handler.new_flow(&info);
-        let max = self.limits.max_buffered_per_direction;
+        let limits = ReassemblyLimits::new(
+            self.limits.max_buffered_per_direction,
+            self.limits.gap_timeout,
+        );
         let slot = Slot {
             key,
             info,
             client_is_lo: client == key.lo,
-            to_server: Reassembler::new(max),
-            to_client: Reassembler::new(max),
+            to_server: Reassembler::new(limits),
+            to_client: Reassembler::new(limits),
             state,
+            timer: None,
             newer: NIL,
             older: NIL,
         };
@@ -263,6 +358,9 @@ impl<S> FlowTable<S> {
         };
         self.free.push(idx);
         self.index.remove(&slot.key);
+        if let Some(deadline) = slot.timer {
+            self.timers.remove(&(deadline, slot.info.id, idx));
+        }
         let Slot {
             mut info,
             mut state,
@@ -270,11 +368,14 @@ impl<S> FlowTable<S> {
             mut to_client,
             ..
         } = slot;
+        let now = self.now;
         for (dir, reasm) in [
             (Direction::ClientToServer, &mut to_server),
             (Direction::ServerToClient, &mut to_client),
         ] {
-            reasm.flush(&mut |chunk| emit(handler, &mut info, &mut state, dir, chunk));
+            reasm.flush(now, &mut |chunk| {
+                emit(handler, &mut info, &mut state, dir, chunk)
+            });
         }
         info.to_server.reassembly = to_server.stats();
         info.to_client.reassembly = to_client.stats();
@@ -332,8 +433,13 @@ fn emit<S>(
     chunk: Chunk<'_>,
 ) {
     let ev = match chunk {
-        Chunk::Data(bytes) => StreamEvent::Data { dir, bytes },
-        Chunk::Gap(bytes) => StreamEvent::Gap { dir, bytes },
+        Chunk::Data { ts, bytes } => StreamEvent::Data { dir, ts, bytes },
+        Chunk::Gap { ts, offset, bytes } => StreamEvent::Gap {
+            dir,
+            ts,
+            offset,
+            bytes,
+        },
     };
     handler.event(info, state, ev);
 }

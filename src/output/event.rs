@@ -3,6 +3,8 @@
 
 use super::stats::Stats;
 use crate::capture::Timestamp;
+use crate::capture::core_capture::MessageDirection;
+use crate::p2p::Network;
 use crate::p2p::frame::{Frame, FramingFinding};
 use crate::p2p::message::Message;
 use crate::p2p::v2::V2Finding;
@@ -19,13 +21,50 @@ pub struct Meta {
     pub dst: SocketAddr,
 }
 
+/// How the capturing node is shown as an endpoint of a message from its
+/// own message capture (`src` of what it sent, `dst` of what it received).
+pub const LOCAL_ENDPOINT: &str = "local";
+/// `src` and `dst` of a message whose file does not say which way it went.
+pub const UNKNOWN_ENDPOINT: &str = "unknown";
+
+/// Where a message of an already-framed source (Bitcoin Core's message
+/// capture) comes from: a peer of the capturing node, and which way the
+/// message went.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerMeta<'e> {
+    pub ts: Timestamp,
+    /// The peer's number, from the same sequence as flow numbers.
+    pub flow: u64,
+    /// The peer as its folder names it (`ip:port`, `[ipv6]:port`,
+    /// `name.onion:port`, or the folder name).
+    pub peer: &'e str,
+    pub direction: MessageDirection,
+    /// The source's name (`core-capture`).
+    pub source: &'static str,
+    /// None when not known: the records carry no magic.
+    pub network: Option<Network>,
+}
+
+impl PeerMeta<'_> {
+    /// (src, dst): the peer and [`LOCAL_ENDPOINT`] in the message's
+    /// direction.
+    pub fn endpoints(&self) -> (&str, &str) {
+        match self.direction {
+            MessageDirection::Recv => (self.peer, LOCAL_ENDPOINT),
+            MessageDirection::Sent => (LOCAL_ENDPOINT, self.peer),
+            MessageDirection::Unknown => (UNKNOWN_ENDPOINT, UNKNOWN_ENDPOINT),
+        }
+    }
+}
+
 /// An anomaly in the traffic, with the values involved. Anomalies are data:
 /// they never stop processing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Finding {
-    /// Bytes of the TCP stream that were never captured.
-    Gap { bytes: u64 },
+    /// Bytes of the TCP stream, from stream offset `offset`, that were
+    /// never captured.
+    Gap { offset: u64, bytes: u64 },
     /// Bytes skipped while looking for the next message header.
     SkippedBytes { offset: u64, bytes: u64 },
     /// A header claiming more than Core's MAX_PROTOCOL_MESSAGE_LENGTH.
@@ -123,6 +162,16 @@ pub enum Finding {
         after_ms: u64,
         certainty: &'static str,
     },
+    /// A record of Core's message capture whose command is not printable
+    /// ASCII followed by NUL padding, or not one btcsniff knows (the 35
+    /// Core speaks, reject, alert). `offset`: the record's byte offset in
+    /// its file.
+    UnknownCommand {
+        offset: u64,
+        command: String,
+        command_hex: String,
+        printable: bool,
+    },
 }
 
 impl Finding {
@@ -149,6 +198,7 @@ impl Finding {
             Finding::V2Gap { .. } => "v2_gap",
             Finding::V2Truncated { .. } => "v2_truncated",
             Finding::V1Fallback { .. } => "v1_fallback",
+            Finding::UnknownCommand { .. } => "unknown_command",
         }
     }
 
@@ -288,11 +338,14 @@ impl From<&V2Finding> for Finding {
 }
 
 /// BIP324 v2 (encrypted) or classic v1 transport.
+/// BIP324 v2 (encrypted) or classic v1 transport, or `unknown`: a flow on
+/// a Bitcoin port whose few bytes do not tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     V1,
     V2,
+    Unknown,
 }
 
 impl Transport {
@@ -300,6 +353,7 @@ impl Transport {
         match self {
             Transport::V1 => "v1",
             Transport::V2 => "v2",
+            Transport::Unknown => "unknown",
         }
     }
 }
@@ -316,7 +370,7 @@ pub struct FlowRecord {
     pub transport: Transport,
     /// Whether the connection's start (SYN) was captured.
     pub syn_seen: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// From the first v1 header's magic; `null` for v2 and unknown flows.
     pub network: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
@@ -376,6 +430,17 @@ pub enum Event<'e, 'a> {
     },
     Finding {
         meta: &'e Meta,
+        finding: &'e Finding,
+    },
+    /// A message of an already-framed source (Core's message capture).
+    PeerMessage {
+        meta: &'e PeerMeta<'e>,
+        frame: &'e Frame<'a>,
+        message: &'e Result<Message<'a>, DecodeError>,
+    },
+    /// A finding about such a message or its file.
+    PeerFinding {
+        meta: &'e PeerMeta<'e>,
         finding: &'e Finding,
     },
     Flow(&'e FlowRecord),

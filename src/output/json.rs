@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 
 mod envelope;
 mod fast;
+mod peer;
 mod ser;
 
 /// `ip:port`, IPv6 as `[addr]:port` (SocketAddr's own Display).
@@ -68,6 +69,7 @@ pub struct JsonSink<W: Write> {
     /// Reused for objects whose fields are spliced into the envelope.
     body: Vec<u8>,
     envelopes: envelope::EnvelopeCache,
+    peer_envelopes: peer::PeerEnvelopes,
 }
 
 /// How many bytes of finished lines are written at once.
@@ -86,6 +88,7 @@ impl<W: Write> JsonSink<W> {
             line: Vec::with_capacity(LINE_CAPACITY),
             body: Vec::new(),
             envelopes: envelope::EnvelopeCache::default(),
+            peer_envelopes: peer::PeerEnvelopes::default(),
         }
     }
 
@@ -103,10 +106,22 @@ impl<W: Write> JsonSink<W> {
 
     fn message(&mut self, meta: &Meta, frame: &Frame<'_>, message: &MessageResult<'_>) {
         self.meta("message", meta, Some(frame.network));
+        self.message_fields(frame, message);
+    }
+
+    /// Everything of a message after its envelope: `,"command":…` to the
+    /// closing brace.
+    fn message_fields(&mut self, frame: &Frame<'_>, message: &MessageResult<'_>) {
         let line = &mut self.line;
         line.extend_from_slice(b",\"command\":\"");
         write_command(line, frame.command.as_bytes());
-        line.extend_from_slice(b"\",\"length\":");
+        line.push(b'"');
+        if let Ok(crate::p2p::message::Message::Unknown { .. }) = message {
+            // A command this decoder does not know: its payload is only
+            // `{"raw":…}`. Absent for every known command.
+            line.extend_from_slice(b",\"known\":false");
+        }
+        line.extend_from_slice(b",\"length\":");
         ser::write_u64(line, u64::from(frame.length));
         line.extend_from_slice(b",\"checksum\":\"");
         line.extend_from_slice(frame.checksum.name().as_bytes());
@@ -134,6 +149,11 @@ impl<W: Write> JsonSink<W> {
                 line.reserve(frame.payload.len().saturating_mul(4));
                 line.extend_from_slice(b",\"payload\":");
                 write_payload(line, m);
+                if self.options.raw {
+                    line.extend_from_slice(b",\"raw\":\"");
+                    write_hex(line, frame.payload);
+                    line.push(b'"');
+                }
             }
             Err(e) => {
                 line.extend_from_slice(b",\"payload\":null,\"decode_error\":\"");
@@ -212,6 +232,12 @@ impl<W: Write> Sink for JsonSink<W> {
                 message,
             } => self.message(meta, frame, message),
             Event::Finding { meta, finding } => self.finding(meta, finding),
+            Event::PeerMessage {
+                meta,
+                frame,
+                message,
+            } => self.peer_message(meta, frame, message),
+            Event::PeerFinding { meta, finding } => self.peer_finding(meta, finding),
             Event::Flow(record) => self.object("flow", record.ts, *record),
             Event::Note { ts, source, text } => {
                 #[derive(serde::Serialize)]

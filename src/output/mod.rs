@@ -4,13 +4,14 @@
 pub mod direction_cache;
 pub mod escape;
 pub mod event;
+pub mod filter;
 pub mod json;
 pub mod stats;
 pub mod summary;
 pub mod text;
 pub mod time;
 
-pub use event::{Event, Finding, FlowRecord, Meta};
+pub use event::{Event, Finding, FlowRecord, Meta, PeerMeta};
 pub use stats::Stats;
 
 use std::io;
@@ -30,13 +31,43 @@ pub enum Format {
     Json,
 }
 
+/// The time column of text output (`--time-format`); JSON keeps `ts`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimeFormat {
+    /// UTC date and time, microseconds (a `Z` after it on a terminal).
+    #[default]
+    Utc,
+    /// Unix seconds with microseconds (tshark -t e).
+    Unix,
+    /// Seconds since the first line (tshark -t r).
+    Relative,
+    /// Seconds since the previous line (tshark -t dd).
+    Delta,
+}
+
+/// How text lines look.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextLook {
+    /// ANSI colour: command names by family, bad checksums, decode errors
+    /// and findings stand out, flow lines dimmed.
+    pub colour: bool,
+    /// Laid out for a terminal: aligned columns, `Z` on UTC times.
+    pub terminal: bool,
+    pub time: TimeFormat,
+}
+
 /// Options shared by both sinks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SinkOptions {
     /// `-v`: the full decoded field tree below each text line.
     pub verbose: bool,
+    /// `-vv`: also every payload's bytes, in hex (text: a `raw` line below
+    /// the tree; JSON: `"raw"` beside the payload).
+    pub raw: bool,
     /// Flush after every event (live capture, probe, JSON to a pipe).
     pub flush_each: bool,
+    /// Text only: colour, layout and time column.
+    pub look: TextLook,
 }
 
 /// Builds the sink for `format` writing to `out`.

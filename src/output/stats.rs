@@ -34,6 +34,31 @@ pub struct FlowStats {
     pub bytes: u64,
 }
 
+/// Per direction of a peer of Core's message capture.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct PeerCounts {
+    pub recv: u64,
+    pub sent: u64,
+    /// From files whose name gives no direction.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unknown: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A peer of an already-framed source (Core's message capture).
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerStats {
+    pub flow: u64,
+    pub peer: String,
+    pub source: &'static str,
+    pub network: &'static str,
+    pub messages: PeerCounts,
+    pub bytes: PeerCounts,
+}
+
 /// libpcap's counters for a live capture.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct CaptureCounters {
@@ -47,6 +72,13 @@ pub struct Stats {
     pub packets: u64,
     /// Packets that were not TCP over IP (or could not be parsed as such).
     pub packets_skipped: u64,
+    /// Of `packets_skipped`: packets whose headers were cut by the snap
+    /// length (captured length below the length on the wire).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub packets_cut_by_snaplen: u64,
+    /// Of `packets_skipped`: packets per link type btcsniff cannot parse.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub unsupported_link_types: BTreeMap<u32, u64>,
     pub messages: u64,
     pub message_bytes: u64,
     pub checksum_invalid: u64,
@@ -63,16 +95,19 @@ pub struct Stats {
     /// Messages decrypted from v2 flows (counted in `messages` too).
     #[serde(skip_serializing_if = "is_zero")]
     pub messages_v2: u64,
+    pub flows_unknown: u64,
     pub by_command: BTreeMap<String, CommandStats>,
     pub findings: BTreeMap<&'static str, u64>,
     pub flows: Vec<FlowStats>,
     pub flows_not_listed: u64,
+    /// Peers of Core's message capture (listed up to [`MAX_LISTED_FLOWS`]
+    /// too); absent when none was read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub peers: Vec<PeerStats>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub peers_not_listed: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture: Option<CaptureCounters>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 impl Stats {
@@ -104,6 +139,7 @@ impl Stats {
         match transport {
             Transport::V1 => self.flows_v1 += 1,
             Transport::V2 => self.flows_v2 += 1,
+            Transport::Unknown => self.flows_unknown += 1,
         }
     }
 
@@ -120,5 +156,13 @@ impl Stats {
             messages: flow.messages.c2s + flow.messages.s2c,
             bytes: flow.bytes.c2s + flow.bytes.s2c,
         });
+    }
+
+    pub fn record_peer(&mut self, peer: PeerStats) {
+        if self.peers.len() >= MAX_LISTED_FLOWS {
+            self.peers_not_listed += 1;
+        } else {
+            self.peers.push(peer);
+        }
     }
 }

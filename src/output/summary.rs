@@ -32,20 +32,20 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
         Message::Block(b) => {
             let _ = write!(
                 out,
-                "{} {} txs prev {}",
+                "{} {} prev {}",
                 b.header.hash,
-                b.transactions.len(),
+                Count(b.transactions.len(), "tx", "txs"),
                 b.header.prev_block
             );
         }
         Message::Headers(h) => {
-            let _ = write!(out, "{} headers", h.headers.len());
+            let _ = write!(out, "{}", Count(h.headers.len(), "header", "headers"));
             if let Some(last) = h.headers.last() {
                 let _ = write!(out, " last {}", last.header.hash);
             }
         }
         Message::Addr(a) => {
-            let _ = write!(out, "{} addresses", a.addresses.len());
+            let _ = write!(out, "{}", Count(a.addresses.len(), "address", "addresses"));
             if let Some(first) = a.addresses.first() {
                 let ip = first
                     .ip
@@ -56,7 +56,7 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
             }
         }
         Message::AddrV2(a) => {
-            let _ = write!(out, "{} addresses", a.addresses.len());
+            let _ = write!(out, "{}", Count(a.addresses.len(), "address", "addresses"));
             let mut networks: Vec<(&str, usize)> = Vec::new();
             for e in &a.addresses {
                 match networks.iter_mut().find(|(n, _)| *n == e.network) {
@@ -67,7 +67,8 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
             counts(&networks, out);
         }
         Message::GetBlocks(l) | Message::GetHeaders(l) => {
-            let _ = write!(out, "{} locator hashes", l.locator_hashes.len());
+            let n = l.locator_hashes.len();
+            let _ = write!(out, "{}", Count(n, "locator hash", "locator hashes"));
             if let Some(first) = l.locator_hashes.first() {
                 let _ = write!(out, " from {first}");
             }
@@ -97,39 +98,41 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
         Message::CmpctBlock(c) => {
             let _ = write!(
                 out,
-                "{} {} short ids {} prefilled",
+                "{} {} {} prefilled",
                 c.header.hash,
-                c.short_ids.len(),
+                Count(c.short_ids.len(), "short id", "short ids"),
                 c.prefilled_txs.len()
             );
         }
         Message::GetBlockTxn(g) => {
-            let _ = write!(out, "{} {} indexes", g.block_hash, g.indexes.len());
+            let indexes = Count(g.indexes.len(), "index", "indexes");
+            let _ = write!(out, "{} {indexes}", g.block_hash);
         }
         Message::BlockTxn(b) => {
-            let _ = write!(out, "{} {} txs", b.block_hash, b.transactions.len());
+            let txs = Count(b.transactions.len(), "tx", "txs");
+            let _ = write!(out, "{} {txs}", b.block_hash);
         }
         Message::MerkleBlock(m) => {
             let _ = write!(
                 out,
-                "{} {} txs {} hashes",
+                "{} {} {}",
                 m.header.hash,
-                m.total_transactions,
-                m.hashes.len()
+                Count(m.total_transactions as usize, "tx", "txs"),
+                Count(m.hashes.len(), "hash", "hashes")
             );
         }
         Message::FilterLoad(f) => {
             let _ = write!(
                 out,
-                "{} bytes {} hash funcs tweak {} flags {}",
-                f.filter.len(),
-                f.n_hash_funcs,
+                "{} {} tweak {} flags {}",
+                Count(f.filter.len(), "byte", "bytes"),
+                Count(f.n_hash_funcs as usize, "hash func", "hash funcs"),
                 f.n_tweak,
                 f.n_flags
             );
         }
         Message::FilterAdd(f) => {
-            let _ = write!(out, "{} bytes", f.data.len());
+            let _ = write!(out, "{}", Count(f.data.len(), "byte", "bytes"));
         }
         Message::GetCFilters(g) => {
             let _ = write!(
@@ -141,10 +144,10 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
         Message::CFilter(c) => {
             let _ = write!(
                 out,
-                "type {} block {} {} bytes",
+                "type {} block {} {}",
                 c.filter_type,
                 c.block_hash,
-                c.filter.len()
+                Count(c.filter.len(), "byte", "bytes")
             );
         }
         Message::GetCFHeaders(g) => {
@@ -157,10 +160,10 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
         Message::CFHeaders(c) => {
             let _ = write!(
                 out,
-                "type {} stop {} {} filter hashes",
+                "type {} stop {} {}",
                 c.filter_type,
                 c.stop_hash,
-                c.filter_hashes.len()
+                Count(c.filter_hashes.len(), "filter hash", "filter hashes")
             );
         }
         Message::GetCFCheckpt(g) => {
@@ -169,10 +172,10 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
         Message::CFCheckpt(c) => {
             let _ = write!(
                 out,
-                "type {} stop {} {} headers",
+                "type {} stop {} {}",
                 c.filter_type,
                 c.stop_hash,
-                c.filter_headers.len()
+                Count(c.filter_headers.len(), "header", "headers")
             );
         }
         Message::SendTxRcncl(s) => {
@@ -191,10 +194,14 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
             }
         }
         Message::Alert(a) => {
-            let _ = write!(out, "{} bytes signed", a.payload.len());
+            let _ = write!(out, "{} signed", Count(a.payload.len(), "byte", "bytes"));
         }
         Message::Unknown { payload, .. } => {
-            let _ = write!(out, "unknown command, {} bytes", payload.len());
+            let _ = write!(
+                out,
+                "unknown command, {}",
+                Count(payload.len(), "byte", "bytes")
+            );
         }
         Message::Verack
         | Message::SendAddrV2
@@ -206,14 +213,19 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
     }
 }
 
+/// `1 address`, `2 addresses`: a count and its noun, singular for one.
+struct Count(usize, &'static str, &'static str);
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Count(n, one, many) = *self;
+        write!(f, "{n} {}", if n == 1 { one } else { many })
+    }
+}
+
 /// `3 items: 2 tx, 1 block` (one item: its hash too).
 fn inventory(items: &InvItems<'_>, out: &mut String) {
-    let _ = write!(
-        out,
-        "{} item{}",
-        items.len(),
-        if items.len() == 1 { "" } else { "s" }
-    );
+    let _ = write!(out, "{}", Count(items.len(), "item", "items"));
     let mut kinds: Vec<(&str, usize)> = Vec::new();
     for item in items.iter() {
         let name = short_inv_name(item.type_name);
@@ -285,6 +297,13 @@ fn btc(sats: i128) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_singular_for_one() {
+        assert_eq!(Count(1, "address", "addresses").to_string(), "1 address");
+        assert_eq!(Count(0, "address", "addresses").to_string(), "0 addresses");
+        assert_eq!(Count(2, "tx", "txs").to_string(), "2 txs");
+    }
 
     #[test]
     fn btc_amounts() {

@@ -5,19 +5,32 @@
 //! 2011-03-28 14:05:06.000007 1.2.3.4:8333 -> 5.6.7.8:50001 mainnet inv 37B ok  1 item: 1 tx
 //! ```
 //! Every peer-controlled string goes through [`escape`](super::escape).
+//!
+//! On a terminal ([`TextLook`](super::TextLook)) the same line is laid out
+//! in aligned columns with a `Z` on UTC times, and coloured; piped, it is
+//! exactly the line above.
+
+mod clock;
+mod style;
+mod tree;
 
 use super::direction_cache::{DirectionCache, DirectionKey};
 use super::escape::{escape_str, push_escaped};
 use super::event::{Event, Finding, FlowRecord, Meta};
 use super::stats::Stats;
-use super::{Sink, SinkOptions, summary, time};
+use super::{Sink, SinkOptions, summary};
 use crate::capture::Timestamp;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::message::Message;
 use crate::p2p::v2::MessageType;
 use crate::p2p::{DecodeError, Network};
+use clock::Clock;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use style::Painter;
+use tree::{scalar, write_tree};
+
+mod peer;
 
 pub struct TextSink<W: Write> {
     out: io::BufWriter<W>,
@@ -25,9 +38,19 @@ pub struct TextSink<W: Write> {
     line: String,
     /// ` SRC -> DST ` (and the network) per flow direction.
     directions: DirectionCache,
-    /// The last second written and its `YYYY-MM-DD HH:MM:SS`.
-    second: Option<(i64, String)>,
+    clock: Clock,
+    paint: Painter,
+    /// On a terminal: the endpoint columns' width, the widest seen so far.
+    endpoint_width: usize,
 }
+
+/// Column widths on a terminal: endpoints at least `127.0.0.1:18444` wide
+/// (wider when one is), a network name (`testnet3`), a command (12 bytes
+/// at most), a length (Core's 4,000,000-byte limit).
+const MIN_ENDPOINT_WIDTH: usize = 15;
+const NETWORK_WIDTH: usize = 8;
+const COMMAND_WIDTH: usize = 12;
+const LENGTH_WIDTH: usize = 7;
 
 impl<W: Write> TextSink<W> {
     pub fn new(out: W, options: SinkOptions) -> Self {
@@ -36,23 +59,19 @@ impl<W: Write> TextSink<W> {
             options,
             line: String::with_capacity(512),
             directions: DirectionCache::default(),
-            second: None,
+            clock: Clock::new(options.look.time, options.look.terminal),
+            paint: Painter {
+                colour: options.look.colour,
+            },
+            endpoint_width: MIN_ENDPOINT_WIDTH,
         }
     }
 
-    /// The capture time; the part up to the second is formatted once per
-    /// second of capture time.
+    /// The time column.
     fn timestamp(&mut self, ts: Timestamp) {
-        match &self.second {
-            Some((secs, text)) if *secs == ts.secs => self.line.push_str(text),
-            _ => {
-                let mut text = String::with_capacity(20);
-                time::format_utc_second(ts.secs, &mut text);
-                self.line.push_str(&text);
-                self.second = Some((ts.secs, text));
-            }
-        }
-        time::push_micros(ts, &mut self.line);
+        self.paint.start(&mut self.line, style::QUIET);
+        self.clock.push(ts, &mut self.line);
+        self.paint.end(&mut self.line, style::QUIET);
     }
 
     /// `TIME SRC -> DST ` and, for a message, its network.
@@ -64,6 +83,10 @@ impl<W: Write> TextSink<W> {
             dst: meta.dst,
             network,
         };
+        if self.options.look.terminal {
+            self.aligned_direction(key);
+            return;
+        }
         let cached = self.directions.get_or_build(key, |bytes| {
             let _ = match network {
                 Some(n) => write!(bytes, " {} -> {} {n} ", key.src, key.dst),
@@ -75,6 +98,33 @@ impl<W: Write> TextSink<W> {
             .push_str(std::str::from_utf8(cached).unwrap_or_default());
     }
 
+    /// ` SRC -> DST NETWORK ` in columns as wide as the widest endpoint
+    /// seen so far (a human reads this: no cache needed).
+    fn aligned_direction(&mut self, key: DirectionKey) {
+        let (src, dst) = (key.src.to_string(), key.dst.to_string());
+        self.endpoint_width = self.endpoint_width.max(src.len()).max(dst.len());
+        let width = self.endpoint_width;
+        let _ = write!(self.line, " {src:>width$} -> {dst:<width$} ");
+        if let Some(n) = key.network {
+            let _ = write!(self.line, "{:<NETWORK_WIDTH$} ", n.to_string());
+        }
+    }
+
+    /// The command in its family's colour, padded to the command column,
+    /// and the padding that right-aligns the length after it.
+    fn aligned_command(&mut self, command: &[u8], length: u32) {
+        let family = style::family(command).style();
+        self.paint.start(&mut self.line, family);
+        let before = self.line.len();
+        push_escaped(&mut self.line, command);
+        let width = self.line.len() - before;
+        self.paint.end(&mut self.line, family);
+        // Padded outside the colour, so that only the name is coloured.
+        let digits = length.checked_ilog10().unwrap_or(0) as usize + 1;
+        let pad = COMMAND_WIDTH.saturating_sub(width) + LENGTH_WIDTH.saturating_sub(digits);
+        self.line.extend(std::iter::repeat_n(' ', pad));
+    }
+
     fn message(
         &mut self,
         meta: &Meta,
@@ -82,7 +132,17 @@ impl<W: Write> TextSink<W> {
         message: &Result<Message<'_>, DecodeError>,
     ) {
         self.prefix(meta, Some(frame.network));
-        push_escaped(&mut self.line, frame.command.as_bytes());
+        self.message_fields(frame, message);
+    }
+
+    /// Everything of a message's line after its endpoints and network.
+    fn message_fields(&mut self, frame: &Frame<'_>, message: &Result<Message<'_>, DecodeError>) {
+        let command = frame.command.as_bytes();
+        if self.options.look.terminal {
+            self.aligned_command(command, frame.length);
+        } else {
+            push_escaped(&mut self.line, command);
+        }
         self.line.push(' ');
         push_u64(&mut self.line, u64::from(frame.length));
         self.line.push_str("B ");
@@ -95,12 +155,14 @@ impl<W: Write> TextSink<W> {
                 None => "no-checksum",
             }),
             Checksum::Invalid { expected, actual } => {
+                self.paint.start(&mut self.line, style::BAD);
                 let _ = write!(
                     self.line,
                     "BAD-CHECKSUM(header {} computed {})",
                     hex::encode(expected),
                     hex::encode(actual)
                 );
+                self.paint.end(&mut self.line, style::BAD);
             }
         }
         match message {
@@ -121,10 +183,15 @@ impl<W: Write> TextSink<W> {
                     }
                     trim_newline(&mut self.line);
                 }
+                if self.options.raw {
+                    let _ = write!(self.line, "\n    raw {}", hex::encode(frame.payload));
+                }
             }
             Err(e) => {
-                let _ = write!(self.line, "  DECODE-ERROR {}", escape_str(&e.to_string()));
-                if self.options.verbose {
+                self.line.push_str("  ");
+                let error = format!("DECODE-ERROR {}", escape_str(&e.to_string()));
+                self.paint.paint(&mut self.line, style::BAD, error);
+                if self.options.verbose || self.options.raw {
                     let _ = write!(self.line, "\n    raw {}", hex::encode(frame.payload));
                 }
             }
@@ -133,6 +200,12 @@ impl<W: Write> TextSink<W> {
 
     fn finding(&mut self, meta: &Meta, finding: &Finding) {
         self.prefix(meta, None);
+        self.finding_fields(finding);
+    }
+
+    /// `! KIND key=value…`
+    fn finding_fields(&mut self, finding: &Finding) {
+        self.paint.start(&mut self.line, style::FINDING);
         let _ = write!(self.line, "! {}", finding.kind());
         // Values as `key=value`, from the same serialization as JSON.
         if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(finding) {
@@ -140,16 +213,19 @@ impl<W: Write> TextSink<W> {
                 let _ = write!(self.line, " {k}={}", scalar(v));
             }
         }
+        self.paint.end(&mut self.line, style::FINDING);
     }
 
     fn flow(&mut self, record: &FlowRecord) {
         if let Some(ts) = record.ts {
-            time::format_utc(ts, &mut self.line);
+            self.timestamp(ts);
             self.line.push(' ');
         }
+        self.paint.start(&mut self.line, style::QUIET);
         let transport = match record.transport {
             super::event::Transport::V1 => "v1",
             super::event::Transport::V2 => "v2 (BIP324 encrypted)",
+            super::event::Transport::Unknown => "unknown (too few bytes to tell v1 from v2)",
         };
         let _ = write!(
             self.line,
@@ -168,7 +244,7 @@ impl<W: Write> TextSink<W> {
         if let Some(v2) = &record.v2 {
             write_v2_summary(v2, &mut self.line);
         }
-        if record.event == "end" || record.transport == super::event::Transport::V2 {
+        if record.event == "end" || record.transport != super::event::Transport::V1 {
             let _ = write!(
                 self.line,
                 " packets {}/{} bytes {}/{} messages {}/{} (client/server)",
@@ -180,6 +256,7 @@ impl<W: Write> TextSink<W> {
                 record.messages.s2c
             );
         }
+        self.paint.end(&mut self.line, style::QUIET);
     }
 
     fn stats(&mut self, s: &Stats) {
@@ -188,16 +265,28 @@ impl<W: Write> TextSink<W> {
             "== summary: {} packets ({} not TCP/IP), {} messages, {} payload bytes",
             s.packets, s.packets_skipped, s.messages, s.message_bytes
         );
+        if s.packets_cut_by_snaplen > 0 || !s.unsupported_link_types.is_empty() {
+            let _ = write!(
+                self.line,
+                "   skipped: {} cut by the snap length",
+                s.packets_cut_by_snaplen
+            );
+            for (link, n) in &s.unsupported_link_types {
+                let _ = write!(self.line, ", {n} of unsupported link type {link}");
+            }
+            self.line.push('\n');
+        }
         let _ = writeln!(
             self.line,
-            "   checksums invalid {}, absent {}; decode errors {}; gaps {} ({} bytes); flows v1 {}, v2 {}",
+            "   checksums invalid {}, absent {}; decode errors {}; gaps {} ({} bytes); flows v1 {}, v2 {}, unknown {}",
             s.checksum_invalid,
             s.checksum_absent,
             s.decode_errors,
             s.gaps,
             s.gap_bytes,
             s.flows_v1,
-            s.flows_v2
+            s.flows_v2,
+            s.flows_unknown
         );
         if s.flows_v2 > 0 {
             let _ = writeln!(
@@ -242,6 +331,34 @@ impl<W: Write> TextSink<W> {
                 f.bytes
             );
         }
+        for p in &s.peers {
+            let _ = writeln!(
+                self.line,
+                "   peer {} {} {} {}: recv {} messages {} bytes, sent {} messages {} bytes",
+                p.flow,
+                escape_str(&p.peer),
+                p.source,
+                p.network,
+                p.messages.recv,
+                p.bytes.recv,
+                p.messages.sent,
+                p.bytes.sent
+            );
+            if p.messages.unknown > 0 {
+                let _ = writeln!(
+                    self.line,
+                    "     (direction unknown: {} messages {} bytes)",
+                    p.messages.unknown, p.bytes.unknown
+                );
+            }
+        }
+        if s.peers_not_listed > 0 {
+            let _ = writeln!(
+                self.line,
+                "   ({} more peers not listed)",
+                s.peers_not_listed
+            );
+        }
         if s.flows_not_listed > 0 {
             let _ = writeln!(
                 self.line,
@@ -263,10 +380,18 @@ impl<W: Write> Sink for TextSink<W> {
                 message,
             } => self.message(meta, frame, message),
             Event::Finding { meta, finding } => self.finding(meta, finding),
+            Event::PeerMessage {
+                meta,
+                frame,
+                message,
+            } => self.peer_message(meta, frame, message),
+            Event::PeerFinding { meta, finding } => self.peer_finding(meta, finding),
             Event::Flow(record) => self.flow(record),
             Event::Note { ts, source, text } => {
-                time::format_utc(*ts, &mut self.line);
-                let _ = write!(self.line, " {source}: {}", escape_str(text));
+                self.timestamp(*ts);
+                self.line.push(' ');
+                let note = format!("{source}: {}", escape_str(text));
+                self.paint.paint(&mut self.line, style::HEADING, note);
             }
             Event::Stats(stats) => self.stats(stats),
         }
@@ -302,62 +427,6 @@ fn push_u64(out: &mut String, n: u64) {
 fn trim_newline(s: &mut String) {
     while s.ends_with('\n') {
         s.pop();
-    }
-}
-
-/// A JSON scalar for a text line; strings escaped for the terminal.
-fn scalar(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => escape_str(s),
-        other => escape_str(&other.to_string()),
-    }
-}
-
-/// The decoded field tree, indented four spaces per level.
-fn write_tree(v: &serde_json::Value, depth: usize, out: &mut String) {
-    let pad = "    ".repeat(depth);
-    match v {
-        serde_json::Value::Object(map) => {
-            for (k, child) in map {
-                match child {
-                    serde_json::Value::Object(_) | serde_json::Value::Array(_)
-                        if !is_empty(child) =>
-                    {
-                        let _ = writeln!(out, "{pad}{k}:");
-                        write_tree(child, depth + 1, out);
-                    }
-                    _ => {
-                        let _ = writeln!(out, "{pad}{k}: {}", scalar(child));
-                    }
-                }
-            }
-        }
-        serde_json::Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                match child {
-                    serde_json::Value::Object(_) | serde_json::Value::Array(_)
-                        if !is_empty(child) =>
-                    {
-                        let _ = writeln!(out, "{pad}[{i}]");
-                        write_tree(child, depth + 1, out);
-                    }
-                    _ => {
-                        let _ = writeln!(out, "{pad}[{i}] {}", scalar(child));
-                    }
-                }
-            }
-        }
-        other => {
-            let _ = writeln!(out, "{pad}{}", scalar(other));
-        }
-    }
-}
-
-fn is_empty(v: &serde_json::Value) -> bool {
-    match v {
-        serde_json::Value::Object(m) => m.is_empty(),
-        serde_json::Value::Array(a) => a.is_empty(),
-        _ => false,
     }
 }
 

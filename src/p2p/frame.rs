@@ -252,6 +252,12 @@ impl FrameDecoder {
         }
     }
 
+    /// The pushed bytes not framed yet: a partial message (or the candidate
+    /// header a resync waits on) at the end of the stream so far.
+    pub fn unconsumed(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or(&[])
+    }
+
     /// Bytes held in the buffer (consumed or not), for memory accounting.
     pub fn buffered(&self) -> usize {
         self.buf.len()

@@ -111,8 +111,18 @@ impl Pcap {
         std::fs::write(path, &self.bytes).expect("write pcap");
     }
 
+    /// Moves the capture clock on (a silence of `secs` seconds).
+    pub fn skip_secs(&mut self, secs: u64) {
+        self.ts_us += secs * 1_000_000;
+    }
+
     pub fn len(&self) -> usize {
         self.bytes.len()
+    }
+
+    /// The file's bytes so far (header and records).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 }
 

@@ -24,7 +24,7 @@ impl Handler<'_> {
     ) {
         let (mut flow, finding) = V2Flow::new(info.syn_seen, &self.v2);
         if let Some(f) = finding {
-            self.finding(info, Direction::ClientToServer, f);
+            self.finding(info, Direction::ClientToServer, self.now, f);
         }
         if let Some((deciding, seen_before)) = replay {
             for dir in DIRECTIONS {
@@ -36,7 +36,7 @@ impl Handler<'_> {
                 };
                 let before = d.prefix.get(..len).unwrap_or(&[]);
                 if let Some(f) = flow.data(dir_index(dir), before, &mut self.v2) {
-                    self.finding(info, dir, f);
+                    self.finding(info, dir, self.now, f);
                 }
             }
         }
@@ -57,7 +57,7 @@ impl Handler<'_> {
             return;
         };
         if let Some(f) = flow.data(dir_index(dir), bytes, &mut self.v2) {
-            self.finding(info, dir, f);
+            self.finding(info, dir, self.now, f);
         }
         self.drain_v2(info, meta, flow);
     }
@@ -84,10 +84,10 @@ impl Handler<'_> {
                             payload_hash: None,
                             v2: Some(m.message_type),
                         };
-                        self.message(info, meta, dir, &frame);
+                        self.message(info, meta, dir, self.now, &frame);
                     }
                     crate::p2p::v2::V2Event::Finding(f) => {
-                        self.finding(info, dir, Finding::from(&f));
+                        self.finding(info, dir, self.now, Finding::from(&f));
                     }
                     crate::p2p::v2::V2Event::Decoy { .. }
                     | crate::p2p::v2::V2Event::Version { .. } => {}
@@ -108,7 +108,7 @@ impl Handler<'_> {
     ) {
         meta.network = Some(network.name());
         self.stats.flows_v2_decrypted += 1;
-        let record = self.record(info, meta, Some(flow), "decrypting");
+        let record = self.record(info, meta, Some(flow), "decrypting", self.now);
         self.emit(Event::Flow(&record));
     }
 

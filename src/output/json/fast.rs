@@ -183,9 +183,10 @@ fn write_addr_entry(out: &mut Vec<u8>, entry: &AddrEntry) {
 }
 
 fn write_services(out: &mut Vec<u8>, services: &Services) {
-    out.extend_from_slice(b"{\"bits\":");
+    // A 64-bit field: a decimal string (text::id64).
+    out.extend_from_slice(b"{\"bits\":\"");
     write_u64(out, services.0);
-    out.extend_from_slice(b",\"names\":[");
+    out.extend_from_slice(b"\",\"names\":[");
     for (i, name) in services.iter_names().enumerate() {
         if i > 0 {
             out.push(b',');

@@ -39,6 +39,8 @@ pub struct PrefilledTransaction<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CmpctBlock<'a> {
     pub header: BlockHeader,
+    /// With the header, the key of the short ids' SipHash (BIP152).
+    #[serde(serialize_with = "super::text::id64")]
     pub nonce: u64,
     /// Each short id as its 6 wire bytes, hex.
     #[serde(serialize_with = "super::text::hex_list")]

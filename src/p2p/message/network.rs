@@ -59,9 +59,20 @@ impl Services {
 impl Serialize for Services {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("Services", 2)?;
-        st.serialize_field("bits", &self.0)?;
+        // A bit field of 64 bits: a decimal string (text::id64).
+        st.serialize_field("bits", &Id64(self.0))?;
         st.serialize_field("names", &self.names())?;
         st.end()
+    }
+}
+
+/// Serializes as [`text::id64`] does, where a field attribute cannot be
+/// used.
+struct Id64(u64);
+
+impl Serialize for Id64 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        text::id64(&self.0, s)
     }
 }
 
@@ -99,7 +110,10 @@ pub struct Version<'a> {
     pub addr_recv: NetAddr,
     pub addr_from: NetAddr,
     // Core reads each of the following only if bytes remain.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "text::id64_opt"
+    )]
     pub nonce: Option<u64>,
     #[serde(
         skip_serializing_if = "Option::is_none",
@@ -171,11 +185,13 @@ pub(super) fn read_version<'a>(r: &mut Reader<'a>) -> Result<Version<'a>, Decode
 /// Before BIP31 (protocol 60000) a ping had no nonce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Ping {
+    #[serde(serialize_with = "text::id64_opt")]
     pub nonce: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Pong {
+    #[serde(serialize_with = "text::id64")]
     pub nonce: u64,
 }
 
@@ -213,6 +229,7 @@ pub(super) fn read_fee_filter(r: &mut Reader<'_>) -> Result<FeeFilter, DecodeErr
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct SendTxRcncl {
     pub version: u32,
+    #[serde(serialize_with = "text::id64")]
     pub salt: u64,
 }
 

@@ -38,7 +38,7 @@ fn version1_fields() {
     assert_eq!(v.relay, Some(true));
     let json = serde_json::to_value(Message::Version(v)).unwrap();
     assert_eq!(json["user_agent"], "/Satoshi:0.13.99/");
-    assert_eq!(json["services"]["bits"], 5);
+    assert_eq!(json["services"]["bits"], "5");
     assert_eq!(json["addr_recv"]["ip"], "::");
 }
 
@@ -141,6 +141,9 @@ fn regtest_cmpctblock() {
         c.nonce,
         u64::from_le_bytes([0x09, 0x58, 0x7a, 0x99, 0x4a, 0xfb, 0xb3, 0x27])
     );
+    // The short ids' key: a decimal string in JSON (I-JSON).
+    let json = serde_json::to_value(Message::CmpctBlock(c.clone())).unwrap();
+    assert_eq!(json["nonce"], c.nonce.to_string());
     assert!(c.short_ids.is_empty());
     assert_eq!(c.prefilled_txs.len(), 1);
     assert_eq!(c.prefilled_txs[0].index, 0);
@@ -254,11 +257,12 @@ fn json_contract_version_and_tx() {
     let (m, _) = dec("version", VERSION1);
     let expected = serde_json::json!({
         "version": 70015,
-        "services": {"bits": 5, "names": ["NODE_NETWORK", "NODE_BLOOM"]},
+        "services": {"bits": "5", "names": ["NODE_NETWORK", "NODE_BLOOM"]},
         "timestamp": 1482247187,
-        "addr_recv": {"services": {"bits": 0, "names": []}, "ip": "::", "port": 0},
-        "addr_from": {"services": {"bits": 5, "names": ["NODE_NETWORK", "NODE_BLOOM"]}, "ip": "::", "port": 0},
-        "nonce": 0xe134_5348_2ff4_26cbu64,
+        "addr_recv": {"services": {"bits": "0", "names": []}, "ip": "::", "port": 0},
+        "addr_from": {"services": {"bits": "5", "names": ["NODE_NETWORK", "NODE_BLOOM"]}, "ip": "::", "port": 0},
+        // Identifiers of 64 bits are decimal strings (I-JSON, RFC 7493).
+        "nonce": "16227686926830020299",
         "user_agent": "/Satoshi:0.13.99/",
         "start_height": 0,
         "relay": true,
@@ -287,6 +291,17 @@ fn json_contract_version_and_tx() {
         "vsize": 63,
     });
     assert_eq!(serde_json::to_value(&m).unwrap(), expected);
+}
+
+#[test]
+fn sendtxrcncl_salt_is_a_decimal_string() {
+    let (m, a) = dec("sendtxrcncl", "01000000ffffffffffffffff");
+    assert!(a.is_empty());
+    let json = serde_json::to_value(&m).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"version": 1, "salt": "18446744073709551615"})
+    );
 }
 
 #[test]

@@ -11,6 +11,22 @@ pub fn lossy<S: Serializer>(bytes: &&[u8], s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(&String::from_utf8_lossy(bytes))
 }
 
+/// A 64-bit identifier (a nonce, a salt, service bits) as a decimal
+/// string. I-JSON (RFC 7493) keeps numbers to what a double holds exactly
+/// (2^53): jq 1.6 and JavaScript round larger ones, and these use all 64
+/// bits. Quantities stay numbers.
+pub fn id64<S: Serializer>(n: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(n)
+}
+
+/// [`id64`] of an optional identifier (`null` when absent).
+pub fn id64_opt<S: Serializer>(n: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match n {
+        Some(n) => s.collect_str(n),
+        None => s.serialize_none(),
+    }
+}
+
 /// A list of network-supplied byte strings as lossy UTF-8 strings.
 pub fn lossy_list<S: Serializer>(items: &[&[u8]], s: S) -> Result<S::Ok, S::Error> {
     let mut seq = s.serialize_seq(Some(items.len()))?;
