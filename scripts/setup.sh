@@ -8,6 +8,8 @@ ldconfig -p | grep -q 'libpcap\.so\.' || missing+=(libpcap0.8)
 command -v ip >/dev/null || missing+=(iproute2)
 # The README's jq recipes are run by the tests with the system jq.
 [ -x /usr/bin/jq ] || missing+=(jq)
+# The live drop test replays a capture into a veth pair.
+command -v tcpreplay >/dev/null || missing+=(tcpreplay)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   if [ "$(id -u)" != 0 ]; then

@@ -130,7 +130,7 @@ fn bad_commands_are_findings_and_reading_goes_on() {
     let msgs = of_type(&lines, "message");
     assert_eq!(msgs.len(), 4);
     assert_eq!(msgs[0]["payload"]["raw"], "616263");
-    assert_eq!(msgs[3]["payload"]["nonce"], 9);
+    assert_eq!(msgs[3]["payload"]["nonce"], "9");
     // A finding comes before the message it is about.
     assert_eq!(lines[0]["type"], "finding");
     assert_eq!(lines[1]["command"], "getpkgtxns");

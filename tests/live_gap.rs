@@ -49,7 +49,10 @@ fn pings(lines: &[(f64, Value)]) -> Vec<(u64, f64, f64)> {
     lines
         .iter()
         .filter(|(_, v)| v["type"] == "message" && v["command"] == "ping")
-        .map(|(wall, v)| (v["payload"]["nonce"].as_u64().unwrap(), ts(v), *wall))
+        .map(|(wall, v)| {
+            let nonce = v["payload"]["nonce"].as_str().unwrap().parse().unwrap();
+            (nonce, ts(v), *wall)
+        })
         .collect()
 }
 

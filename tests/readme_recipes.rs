@@ -243,7 +243,7 @@ fn expectation(comment: &str) -> (Capture, Check) {
                 lines,
             )
         }),
-        "BIP324 v2 sessions" => (Capture::Made, |lines| {
+        "BIP324 v2 sessions, and what the wire shows of them" => (Capture::Made, |lines| {
             let v = json(lines.first().copied().unwrap_or("{}"))?;
             expect(
                 lines.len() == 1 && v["server"] == "10.0.0.2:8333",

@@ -161,6 +161,13 @@ impl<'s> Analyzer<'s> {
         &mut self.handler.stats
     }
 
+    /// Ends every TCP flow (their input is over: end_of_input), so that
+    /// what they still hold is shown before sources read after them.
+    pub fn end_flows(&mut self) -> io::Result<()> {
+        self.table.finish(&mut self.handler);
+        self.handler.take_error()
+    }
+
     /// Ends every flow (end of input), flushes and returns the statistics.
     pub fn finish(mut self) -> io::Result<Stats> {
         self.table.finish(&mut self.handler);

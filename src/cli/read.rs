@@ -101,6 +101,9 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     }
     progress.finish();
     if !done && !core_inputs.is_empty() && !interrupted.load(Ordering::Relaxed) {
+        // The packet captures come first, whole: what their flows still
+        // hold (e.g. a start held for a mid-stream join) is shown now.
+        analyzer.end_flows().context("writing output")?;
         core_capture::read(&core_inputs, args.network, &mut analyzer, &mut failed)?;
     }
     let stats = analyzer.finish().context("writing output")?;

@@ -1,0 +1,89 @@
+//! Drops are news: when libpcap's drop counters move during a live
+//! capture, a `note` says so at once, with the counts (README, "Live
+//! capture"). A tiny kernel buffer (-B 1) under a tcpreplay burst in a
+//! network namespace of the test's own makes the kernel drop.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn example(name: &str) -> PathBuf {
+    let bin = Path::new(env!("CARGO_BIN_EXE_btcsniff"));
+    bin.parent().unwrap().join("examples").join(name)
+}
+
+fn can_run() -> bool {
+    let ns = Command::new("unshare")
+        .args(["--net", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    let replay = Command::new("tcpreplay").arg("-V").output().is_ok();
+    ns && replay
+}
+
+#[test]
+fn drops_are_noted_while_capturing() {
+    if !can_run() {
+        let msg = "SKIPPED live drop test: needs root, network namespaces and tcpreplay";
+        eprintln!("\n*** {msg} ***\n");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{msg}, and CI must run it"
+        );
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("btcsniff-drops-{}", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let capture = out.join("blocks.pcap");
+    let generated = Command::new(example("gencap"))
+        .args(["--workload", "blocks", "--megabytes", "24", "--out"])
+        .arg(&capture)
+        .output()
+        .expect("run gencap");
+    assert!(generated.status.success());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/test-live-drops.sh");
+    let status = Command::new("timeout")
+        .args(["120", "unshare", "--net", "--", "bash"])
+        .arg(&script)
+        .arg(&out)
+        .arg(env!("CARGO_BIN_EXE_btcsniff"))
+        .arg(&capture)
+        .status()
+        .expect("run test-live-drops.sh");
+    assert!(status.success(), "see {}", out.display());
+    let lines: Vec<Value> = std::fs::read_to_string(out.join("live.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let stats = lines.last().expect("output");
+    assert_eq!(stats["type"], "stats");
+    let dropped = stats["capture"]["dropped"].as_u64().unwrap();
+    assert!(dropped > 0, "a 1 KiB buffer under a burst drops: {stats}");
+    let notes: Vec<&Value> = lines
+        .iter()
+        .filter(|v| v["type"] == "note" && v["source"] == "capture")
+        .collect();
+    assert!(!notes.is_empty(), "no drop note");
+    let text = notes[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("dropped") && text.contains("raise -B"),
+        "{text}"
+    );
+    // Said while capturing, not only in the final summary: the note comes
+    // before the flows end (they end when the capture stops, a second
+    // after the replay).
+    let first_note = lines.iter().position(|v| v["type"] == "note").unwrap();
+    let first_end = lines
+        .iter()
+        .position(|v| v["type"] == "flow" && v["event"] == "end")
+        .expect("flows end at the stop");
+    assert!(
+        first_note < first_end,
+        "note at line {first_note}, first flow end at {first_end}"
+    );
+    // Also on stderr, for an operator whose output goes to a file.
+    let stderr = std::fs::read_to_string(out.join("live.err")).unwrap();
+    assert!(stderr.contains("dropped"), "{stderr}");
+    let _ = std::fs::remove_dir_all(out);
+}
