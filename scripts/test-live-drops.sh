@@ -16,5 +16,6 @@ for _ in $(seq 1 100); do
 done
 tcpreplay -i v0 --topspeed --loop="$loops" "$capture" >"$out/replay.txt" 2>&1
 sleep 1
+date +%s.%N >"$out/stopped_at"
 kill -INT "$pid"
 wait "$pid"
