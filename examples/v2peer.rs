@@ -3,7 +3,10 @@
 //! `--keylog` on loopback.
 //!
 //! ```text
-//! v2peer serve 127.0.0.1:18444 [CONNECTIONS]   v2 responder: answers version, verack, ping
+//! v2peer serve 127.0.0.1:18444 [CONNECTIONS]   v2 responder: answers version, verack, ping,
+//!                                              getdata (notfound)
+//! v2peer refuse 127.0.0.1:18444                 reads the initiator's 64-byte key, closes
+//!                                              (a v1-only node meeting a v2 attempt)
 //! v2peer client 127.0.0.1:18444 KEYLOG         v2 initiator: appends its session's key-log
 //!                                              line, then version, verack, ping; close
 //! ```
@@ -176,10 +179,22 @@ fn serve(addr: &str, connections: usize) -> Result<()> {
                     send(&mut peer, &mut cipher, "verack", &[])?;
                 }
                 "ping" => send(&mut peer, &mut cipher, "pong", &payload)?,
+                // notfound has getdata's inventory format.
+                "getdata" => send(&mut peer, &mut cipher, "notfound", &payload)?,
                 _ => {}
             }
         }
     }
+    Ok(())
+}
+
+fn refuse(addr: &str) -> Result<()> {
+    let listener = TcpListener::bind(addr)?;
+    let (mut stream, _) = listener.accept()?;
+    stream.set_read_timeout(Some(DEADLINE))?;
+    let mut their_key = [0u8; 64];
+    stream.read_exact(&mut their_key)?;
+    stream.shutdown(std::net::Shutdown::Both)?;
     Ok(())
 }
 
@@ -251,7 +266,8 @@ fn main() {
             serve(addr, args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1))
         }
         (Some("client"), Some(addr)) if args.len() == 3 => client(addr, &args[2]),
-        _ => Err("usage: v2peer serve ADDR [CONNECTIONS] | v2peer client ADDR KEYLOG".into()),
+        (Some("refuse"), Some(addr)) => refuse(addr),
+        _ => Err("usage: v2peer serve ADDR [CONNECTIONS] | v2peer client ADDR KEYLOG | v2peer refuse ADDR".into()),
     };
     if let Err(e) = result {
         eprintln!("v2peer: {e}");

@@ -54,6 +54,8 @@ pub struct ProbeOutcome {
     /// Writing to the observer sink failed (e.g. a closed pipe); the probe
     /// went on without output.
     pub output_error: Option<std::io::Error>,
+    /// The transport of the session that ran (None: no connection).
+    pub transport: Option<super::TransportUsed>,
 }
 
 impl Status {
@@ -107,14 +109,20 @@ impl ProbeOutcome {
         }
     }
 
-    /// One line per request, then the failure if any, without a prefix
-    /// (the text of the probe's notes).
+    /// The transport used (when connected), one line per request, then
+    /// the failure if any, without a prefix (the text of the probe's
+    /// notes).
     pub fn result_texts(&self) -> Vec<String> {
         let mut lines: Vec<String> = self
-            .results
+            .transport
             .iter()
-            .map(|r| r.status.describe(&r.request, self.timeout))
+            .map(|t| format!("transport: {t}"))
             .collect();
+        lines.extend(
+            self.results
+                .iter()
+                .map(|r| r.status.describe(&r.request, self.timeout)),
+        );
         if let Some(f) = &self.failure {
             lines.push(format!("failed: {f}"));
         }
@@ -160,6 +168,7 @@ mod tests {
             failure: failure.map(str::to_string),
             timeout: Duration::from_secs(10),
             output_error: None,
+            transport: None,
         }
     }
 
