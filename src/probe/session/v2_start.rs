@@ -72,12 +72,24 @@ impl Session<'_, '_> {
             self.fail(reason);
             return Err(V2Start::Failed);
         }
+        // With `auto`, the garbage waits for the responder's key: a v1-only
+        // node parses whatever we send before it gives up, and bcoin scores
+        // every 24 bytes without its magic as misbehaviour (+10; at 100 it
+        // bans our address, so the v1 retry would be refused). Same bytes
+        // on the stream, only the timing differs.
+        let garbage_with_key = self.config.transport == TransportChoice::V2;
         let mut hello = ours.to_vec();
-        hello.extend_from_slice(&garbage);
+        if garbage_with_key {
+            hello.extend_from_slice(&garbage);
+        }
         self.send_raw(&hello, "our v2 key")?;
         self.observer.note(&format!(
-            "v2: sent our ElligatorSwift key and {} bytes of garbage",
-            garbage.len()
+            "v2: sent our ElligatorSwift key{}",
+            if garbage_with_key {
+                format!(" and {} bytes of garbage", garbage.len())
+            } else {
+                String::new()
+            }
         ));
 
         let (theirs, rest) = self.receive_key()?;
@@ -97,7 +109,11 @@ impl Session<'_, '_> {
         .map_err(|()| V2Start::Failed)?;
 
         let mut encoder = PacketEncoder::new(keys.sent_by(Role::Initiator), &garbage);
-        let mut out = keys.sent_by(Role::Initiator).terminator.to_vec();
+        let mut out = Vec::new();
+        if !garbage_with_key {
+            out.extend_from_slice(&garbage);
+        }
+        out.extend_from_slice(&keys.sent_by(Role::Initiator).terminator);
         for _ in 0..self.config.decoys {
             let mut len = [0u8; 1];
             let mut contents = Vec::new();
@@ -116,8 +132,13 @@ impl Session<'_, '_> {
         self.send_raw(&out, "our v2 terminator and version packet")?;
         let session_id = keys.session_id_hex();
         self.observer.note(&format!(
-            "v2: sent our garbage terminator, {} decoy packets and our transport version packet; \
-             session id {session_id}",
+            "v2: sent {}our garbage terminator, {} decoy packets and our transport version \
+             packet; session id {session_id}",
+            if garbage_with_key {
+                String::new()
+            } else {
+                format!("{} bytes of garbage, ", garbage.len())
+            },
             self.config.decoys
         ));
         self.transport = TransportUsed::V2 { session_id };
