@@ -151,7 +151,7 @@ impl Session<'_, '_> {
         decoder.push(&rest);
         self.sender = Sender::V2(Box::new(encoder));
         Ok(Receiver::V2 {
-            decoder: Box::new(decoder),
+            decoder,
             network: self.config.network,
         })
     }

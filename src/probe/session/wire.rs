@@ -57,7 +57,7 @@ pub(super) enum WireEvent<'a> {
 pub(super) enum Receiver {
     V1(FrameDecoder),
     V2 {
-        decoder: Box<PacketDecoder>,
+        decoder: PacketDecoder,
         network: Network,
     },
 }
