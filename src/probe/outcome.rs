@@ -200,6 +200,29 @@ mod tests {
     }
 
     #[test]
+    fn transport_line_comes_first_and_says_why() {
+        let mut o = outcome(&[Status::NotFound], None);
+        o.transport = Some(crate::probe::TransportUsed::V1Fallback {
+            reason: "it closed the connection right after our key, without a byte".into(),
+        });
+        let lines = o.summary_lines();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[0],
+            "probe: transport: v1 (fallback: the peer refused v2: it closed the connection \
+             right after our key, without a byte)"
+        );
+        o.transport = Some(crate::probe::TransportUsed::V2 {
+            session_id: "ab".repeat(32),
+        });
+        assert_eq!(
+            o.result_texts()[0],
+            format!("transport: v2 (BIP324, session id {})", "ab".repeat(32))
+        );
+        assert_eq!(o.exit_code(), EXIT_NOTFOUND);
+    }
+
+    #[test]
     fn timeout_line_names_the_mempool_rule() {
         let o = outcome(&[Status::TimedOut], None);
         let lines = o.summary_lines();
