@@ -113,9 +113,10 @@ fn probe(addr: SocketAddr, extra: &[&str]) -> Run {
         "json",
         "--tx",
         "1111111111111111111111111111111111111111111111111111111111111111",
-        "--timeout",
-        "10",
     ];
+    if !extra.contains(&"--timeout") {
+        args.extend_from_slice(&["--timeout", "10"]);
+    }
     args.extend_from_slice(extra);
     btcsniff(&args)
 }
@@ -373,4 +374,36 @@ fn keylog_that_cannot_be_written_fails_before_any_message() {
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("writing the key log"), "{}", run.stderr);
     assert!(messages(&run.json()).is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn v2_only_against_a_silent_peer_fails_at_the_deadline_and_says_so() {
+    // Accepts and holds the connection without a byte (bounded: the
+    // thread ends when the probe closes or after 20 s).
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let holder = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut buf = [0u8; 8192];
+        let mut got = 0;
+        while let Ok(n) = std::io::Read::read(&mut stream, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+        got
+    });
+    let run = probe(addr, &["--transport", "v2", "--timeout", "1"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("no v2 key from the peer within"),
+        "{}",
+        run.stderr
+    );
+    // Key and garbage were sent at once (--transport v2).
+    assert!(holder.join().unwrap() >= 64);
 }
