@@ -407,3 +407,40 @@ fn v2_only_against_a_silent_peer_fails_at_the_deadline_and_says_so() {
     // Key and garbage were sent at once (--transport v2).
     assert!(holder.join().unwrap() >= 64);
 }
+
+#[test]
+fn a_packet_that_does_not_authenticate_is_a_finding_and_a_failure() {
+    let addr = free_addr();
+    let a = addr.to_string();
+    let _peer = spawn_peer_quiet("v2peer", &["corrupt", &a]);
+    let run = probe(addr, &["--transport", "v2"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("does not authenticate: cut off"),
+        "{}",
+        run.stderr
+    );
+    let findings: Vec<Value> = run
+        .json()
+        .into_iter()
+        .filter(|v| v["type"] == "finding")
+        .collect();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["kind"], "v2_bad_tag");
+    // v2peer sends a decoy (packet 0), its version packet (1), then the
+    // corrupted version message: packet 2, after 64 + 23 bytes of key and
+    // garbage, the 16-byte terminator, the decoy (3 + 1 + 10 + 16) and
+    // the version packet (3 + 1 + 16).
+    assert_eq!(findings[0]["packet"], 2, "{findings:?}");
+    assert_eq!(
+        findings[0]["offset"],
+        64 + 23 + 16 + 30 + 20,
+        "{findings:?}"
+    );
+    // Nothing of the peer was accepted as a message.
+    let peer_messages = messages(&run.json())
+        .into_iter()
+        .filter(|m| m.0 == a)
+        .count();
+    assert_eq!(peer_messages, 0, "{}", run.stdout);
+}

@@ -395,9 +395,25 @@ impl Session<'_, '_> {
             )),
             // Reported at the end of the stream; `closed_by_peer` decides.
             V2Finding::Truncated { .. } | V2Finding::HandshakeIncomplete { .. } => {}
-            other => self.fail(format!(
-                "the peer's v2 packets cannot be decrypted: {other:?}"
+            V2Finding::BadTag {
+                packet,
+                offset,
+                length,
+            } => self.fail(format!(
+                "the peer's v2 packet {packet} (stream offset {offset}, {length} bytes) \
+                 does not authenticate: cut off"
             )),
+            V2Finding::OversizeLength { length, limit, .. } => self.fail(format!(
+                "the peer announced a v2 packet of {length} bytes (limit {limit}): cut off"
+            )),
+            V2Finding::NoTerminator { searched, .. } => self.fail(format!(
+                "no garbage terminator from the peer within {searched} bytes: \
+                 it does not speak BIP324 with our keys"
+            )),
+            // Not on a socket (no gaps, keys known from the start).
+            V2Finding::Gap { .. } | V2Finding::KeysTooLate { .. } => {
+                self.fail(format!("the peer's v2 stream: {f:?}"))
+            }
         }
     }
 
