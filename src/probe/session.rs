@@ -72,7 +72,12 @@ fn connect(addrs: &[SocketAddr], deadline: Instant) -> Result<TcpStream, String>
             break;
         };
         match TcpStream::connect_timeout(addr, remaining) {
-            Ok(stream) => return Ok(stream),
+            Ok(stream) => {
+                // Like Core: small messages go out at once (no Nagle wait
+                // behind an unacknowledged one).
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
             Err(e) => errors.push(format!("{addr}: {e}")),
         }
     }
