@@ -99,7 +99,8 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         super::keylog_file::Follower::new(path)
     });
     // The probe's own v2 session: its key comes over a channel.
-    if keylog.is_none() && probe_keys.is_some() {
+    let probe_speaks_v2 = args.probe.transport != crate::probe::TransportChoice::V1;
+    if keylog.is_none() && probe_keys.is_some() && probe_speaks_v2 {
         analyzer.set_keylog(crate::p2p::v2::KeyLog::new());
     }
     if let Some(follower) = keylog.as_mut() {
