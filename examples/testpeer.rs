@@ -2,7 +2,9 @@
 //! tests and demos on loopback.
 //!
 //! ```text
-//! testpeer serve 127.0.0.1:18444 [CONNECTIONS]   answer handshakes, pings, getdata (notfound)
+//! testpeer serve 127.0.0.1:18444 [CONNECTIONS]   answer handshakes, pings, getdata (notfound);
+//!                                                 a connection not starting with the
+//!                                                 magic is closed (a v2 attempt)
 //! testpeer client 127.0.0.1:18444                handshake, ping, getdata, close
 //! testpeer pings 127.0.0.1:18444 N MS HOLD_MS     handshake, pings with nonces 1..=N
 //!                                                 MS apart (each answered), the
@@ -89,6 +91,15 @@ fn serve_one(mut stream: TcpStream) -> Result<()> {
     let local = stream.local_addr()?;
     let remote = stream.peer_addr()?;
     let mut decoder = FrameDecoder::new();
+    // Like Core: a connection that does not start with our network's
+    // magic (e.g. a v2 initiator's key) is dropped at once.
+    let mut magic = [0u8; 4];
+    stream.set_read_timeout(Some(DEADLINE))?;
+    stream.read_exact(&mut magic)?;
+    if magic != NET.magic() {
+        return Err(format!("not a v1 message (first bytes {magic:02x?}): disconnecting").into());
+    }
+    decoder.push(&magic);
     wait_for(&mut stream, &mut decoder, |cmd, _, out| {
         (cmd == "version").then(|| {
             out.push(version_msg(local, remote, "/testpeer-server:1.0/"));

@@ -3,7 +3,12 @@
 //! `--keylog` on loopback.
 //!
 //! ```text
-//! v2peer serve 127.0.0.1:18444 [CONNECTIONS]   v2 responder: answers version, verack, ping
+//! v2peer serve 127.0.0.1:18444 [CONNECTIONS]   v2 responder: answers version, verack, ping,
+//!                                              getdata (notfound)
+//! v2peer refuse 127.0.0.1:18444                 reads the initiator's 64-byte key, closes
+//! v2peer corrupt 127.0.0.1:18444                like serve (one connection), but its
+//!                                              version packet has a corrupted tag
+//!                                              (a v1-only node meeting a v2 attempt)
 //! v2peer client 127.0.0.1:18444 KEYLOG         v2 initiator: appends its session's key-log
 //!                                              line, then version, verack, ping; close
 //! ```
@@ -139,7 +144,15 @@ fn send(peer: &mut Peer, cipher: &mut CipherSession, command: &str, payload: &[u
     Ok(())
 }
 
-fn serve(addr: &str, connections: usize) -> Result<()> {
+/// How the responder answers the initiator's version.
+#[derive(Clone, Copy, PartialEq)]
+enum Answer {
+    Normal,
+    /// Its version packet with one bit of the tag flipped.
+    CorruptTag,
+}
+
+fn serve(addr: &str, connections: usize, answer: Answer) -> Result<()> {
     let listener = TcpListener::bind(addr)?;
     let secp = Secp256k1::signing_only();
     for _ in 0..connections {
@@ -172,14 +185,39 @@ fn serve(addr: &str, connections: usize) -> Result<()> {
             match command.as_str() {
                 "version" => {
                     let v = version_payload(local, remote, "/v2peer-server:1.0/");
+                    if answer == Answer::CorruptTag {
+                        let mut contents = Vec::new();
+                        encode_contents("version", &v, &mut contents);
+                        let mut packet =
+                            cipher
+                                .outbound()
+                                .encrypt_to_vec(&contents, PacketType::Genuine, None);
+                        if let Some(last) = packet.last_mut() {
+                            *last ^= 1;
+                        }
+                        peer.stream.write_all(&packet)?;
+                        continue;
+                    }
                     send(&mut peer, &mut cipher, "version", &v)?;
                     send(&mut peer, &mut cipher, "verack", &[])?;
                 }
                 "ping" => send(&mut peer, &mut cipher, "pong", &payload)?,
+                // notfound has getdata's inventory format.
+                "getdata" => send(&mut peer, &mut cipher, "notfound", &payload)?,
                 _ => {}
             }
         }
     }
+    Ok(())
+}
+
+fn refuse(addr: &str) -> Result<()> {
+    let listener = TcpListener::bind(addr)?;
+    let (mut stream, _) = listener.accept()?;
+    stream.set_read_timeout(Some(DEADLINE))?;
+    let mut their_key = [0u8; 64];
+    stream.read_exact(&mut their_key)?;
+    stream.shutdown(std::net::Shutdown::Both)?;
     Ok(())
 }
 
@@ -248,10 +286,13 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match (args.first().map(String::as_str), args.get(1)) {
         (Some("serve"), Some(addr)) => {
-            serve(addr, args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1))
+            let connections = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1);
+            serve(addr, connections, Answer::Normal)
         }
+        (Some("corrupt"), Some(addr)) => serve(addr, 1, Answer::CorruptTag),
         (Some("client"), Some(addr)) if args.len() == 3 => client(addr, &args[2]),
-        _ => Err("usage: v2peer serve ADDR [CONNECTIONS] | v2peer client ADDR KEYLOG".into()),
+        (Some("refuse"), Some(addr)) => refuse(addr),
+        _ => Err("usage: v2peer serve ADDR [CONNECTIONS] | v2peer client ADDR KEYLOG | v2peer refuse ADDR | v2peer corrupt ADDR".into()),
     };
     if let Err(e) = result {
         eprintln!("v2peer: {e}");

@@ -12,7 +12,7 @@ server=$!
 sleep 0.2
 set +e
 timeout 60 "$btcsniff" live -i lo -f 'tcp port 18444' --format json \
-  --probe 127.0.0.1:18444 --network regtest --timeout 10 \
+  --probe 127.0.0.1:18444 --network regtest --timeout 10 --transport v1 \
   --tx 1111111111111111111111111111111111111111111111111111111111111111 \
   >"$out/alongside.jsonl" 2>"$out/alongside.err"
 echo $? >"$out/rc"

@@ -91,7 +91,8 @@ has() {
     if grep -qF -- "$2" "$out/$1.out"; then ok "$1: says '$2'"; else fail "$1: no '$2'"; fi
 }
 
-probe mempool-tx-and-block 0 --tx "$txid" --block "$block_101" --format json -w "$out/probe.pcap"
+# v1 explicitly: the recording below must hold one v1 session only.
+probe mempool-tx-and-block 0 --tx "$txid" --block "$block_101" --format json -w "$out/probe.pcap" --transport v1
 has mempool-tx-and-block "tx $txid received and verified"
 has mempool-tx-and-block "block $block_101 received and verified"
 has mempool-tx-and-block '"command":"verack"'
@@ -124,6 +125,9 @@ has no-witness "block $block_102 received and verified"
 
 probe text 0 --block "$block_102"
 has text " probe: handshake complete: peer version "
+# bcoin speaks v1 only: the default (auto) tries v2 and falls back.
+has text " probe: transport: v1 (fallback: the peer refused v2: "
+
 has text " probe: block $block_102 received and verified"
 
 # The recorded session reads back as the same messages, per direction.
@@ -138,7 +142,16 @@ else
 fi
 if grep -q '"type":"finding"' "$out/read.out"; then fail "read probe.pcap: findings"; else ok "read probe.pcap: no findings"; fi
 
-NETWORK=testnet3 probe wrong-network 1 --tx "$txid" --timeout 3
+NETWORK=testnet3 probe wrong-network 1 --tx "$txid" --timeout 3 --transport v1
+
+# Last: with garbage sent along with the key (as Core does), bcoin's ban
+# score for bytes without its magic reaches 100 and it bans our address.
+probe v2-only 1 --block "$block_102" --transport v2 --timeout 5
+if grep -qF "the peer refused v2" "$out/v2-only.err" || grep -qF "no v2 key from the peer" "$out/v2-only.err"; then
+    ok "v2-only: says v2 was refused ($(head -c 200 "$out/v2-only.err"))"
+else
+    fail "v2-only: $(head -c 300 "$out/v2-only.err")"
+fi
 if grep -qF "btcsniff: " "$out/wrong-network.err"; then ok "wrong-network: $(head -n 1 "$out/wrong-network.err")"; else fail "wrong-network: no reason on stderr"; fi
 
 if [[ "$failures" -gt 0 ]]; then

@@ -288,3 +288,67 @@ fn live_alongside_probe_shows_the_probe_session() {
     );
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// `live --probe --transport v2`: the capture decrypts the probe's own
+/// BIP324 session (key handed over by the probe, no key file).
+#[test]
+fn live_alongside_a_v2_probe_decrypts_its_session() {
+    if !can_use_namespaces() {
+        eprintln!("\n*** SKIPPED live --probe v2 test: needs root and network namespaces ***\n");
+        assert!(std::env::var_os("CI").is_none(), "CI must run it");
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("btcsniff-live-{}-probe-v2", std::process::id()));
+    std::fs::create_dir_all(&out).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/test-live-probe-v2.sh");
+    let v2peer = testpeer().with_file_name("v2peer");
+    let status = Command::new("timeout")
+        .arg("120")
+        .args(["unshare", "--net", "--", "bash"])
+        .arg(&script)
+        .arg(&out)
+        .arg(env!("CARGO_BIN_EXE_btcsniff"))
+        .arg(&v2peer)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rc = std::fs::read_to_string(out.join("rc")).unwrap();
+    let err = std::fs::read_to_string(out.join("alongside.err")).unwrap_or_default();
+    assert_eq!(rc.trim(), "3", "notfound is exit 3: {err}");
+    let live = lines(&out.join("alongside.jsonl"));
+    let session_id = live
+        .iter()
+        .filter(|v| v["type"] == "note")
+        .find_map(|v| {
+            v["text"]
+                .as_str()?
+                .strip_prefix("transport: v2 (BIP324, session id ")
+                .map(|s| s.trim_end_matches(')').to_string())
+        })
+        .unwrap_or_else(|| panic!("no transport note: {live:?}"));
+    assert!(
+        live.iter()
+            .any(|v| v["event"] == "decrypting" && v["v2"]["session_id"] == session_id.as_str()),
+        "{live:?}"
+    );
+    let to_peer = commands(&live, false);
+    let from_peer = commands(&live, true);
+    assert_eq!(to_peer.first().map(String::as_str), Some("version"));
+    assert!(to_peer.contains(&"getdata".to_string()), "{to_peer:?}");
+    assert!(from_peer.contains(&"notfound".to_string()), "{from_peer:?}");
+    let messages: Vec<_> = live.iter().filter(|v| v["type"] == "message").collect();
+    assert!(
+        messages.iter().all(|v| v["transport"] == "v2"),
+        "{messages:?}"
+    );
+    assert!(
+        !live.iter().any(|v| v["type"] == "finding"),
+        "no finding: {live:?}"
+    );
+    assert!(
+        live.iter()
+            .any(|v| v["event"] == "end" && v["v2"]["decryption"] == "decrypted"),
+        "{live:?}"
+    );
+    let _ = std::fs::remove_dir_all(out);
+}

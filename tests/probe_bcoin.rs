@@ -71,6 +71,8 @@ fn probe_against_bcoin_regtest() {
         "ok: confirmed-tx: exit 3",
         "ok: unknown-tx: exit 3",
         "ok: read probe.pcap: the same",
+        "ok: text: says ' probe: transport: v1 (fallback: the peer refused v2: '",
+        "ok: v2-only: exit 1",
         "ok: wrong-network: exit 1",
     ] {
         assert!(stdout.contains(check), "missing '{check}':\n{stdout}");

@@ -197,6 +197,9 @@ fn probe(addr: SocketAddr, extra: &[&str]) -> Run {
         "regtest".into(),
         "--format".into(),
         "json".into(),
+        // These peers speak v1 only (tests/probe_v2.rs has v2 and auto).
+        "--transport".into(),
+        "v1".into(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     btcsniff(&args)
@@ -875,6 +878,8 @@ fn ipv6_and_names_connect() {
         &format!("localhost:{}", addr.port()),
         "--network",
         "regtest",
+        "--transport",
+        "v1",
         "--tx",
         &txid,
     ]

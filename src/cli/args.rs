@@ -61,6 +61,7 @@ Examples:
   btcsniff probe 127.0.0.1:18444 --network regtest --tx TXID
   btcsniff probe node.example --block 000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f
   btcsniff probe [::1]:18444 --network regtest --tx TXID1 --tx TXID2 --format json -w probe.pcap
+  btcsniff probe 127.0.0.1:18444 --network regtest --tx TXID --transport v2 --keylog keys.log -w probe.pcap
 
 Exit codes: 0 every object arrived and verified; 1 connection or handshake
 failure, or an answer that does not verify; 2 usage; 3 the peer answered
@@ -95,9 +96,22 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "UA", default_value_t = crate::probe::default_user_agent())]
     pub user_agent: String,
     /// Record the session as a pcap file (synthesized IP/TCP packets
-    /// carrying exactly the bytes sent and received).
+    /// carrying exactly the bytes sent and received: encrypted for v2).
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
+    /// Transport: BIP324 v2, plaintext v1, or v2 first and v1 when the
+    /// node refuses v2 (closes right after our key or answers in v1), as
+    /// Bitcoin Core does.
+    #[arg(long, value_enum, value_name = "WHICH", default_value = "auto")]
+    pub transport: crate::probe::TransportChoice,
+    /// v2: append the session's secret to this key log (`BIP324 <our key>
+    /// <shared secret>`), for `read --keylog FILE` of a -w recording.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
+    /// v2: send N decoy packets (random contents) before our transport
+    /// version packet, to exercise the peer.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub decoys: u32,
     /// Output format: annotated text, or JSON Lines (one object per line).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -258,6 +272,10 @@ pub struct LiveProbeArgs {
     /// With --probe: ask with MSG_TX / MSG_BLOCK instead of the witness types.
     #[arg(long, requires = "target")]
     pub no_witness: bool,
+    /// With --probe: v2, v1, or v2 with fallback to v1 (default). The
+    /// capture decrypts the probe's own v2 session with its key.
+    #[arg(long, value_enum, value_name = "WHICH", default_value = "auto")]
+    pub transport: crate::probe::TransportChoice,
 }
 
 /// `--color`: when text output is coloured.

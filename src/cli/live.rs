@@ -79,7 +79,10 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     }
     let (channels, threads) = live::spawn(captures, &stop);
     // The capture is open: the probe's packets will all be seen.
-    let probe = start_probe(&args)?;
+    let (probe, probe_keys) = match start_probe(&args)? {
+        Some((handle, keys)) => (Some(handle), Some(keys)),
+        None => (None, None),
+    };
     let mut probe_done_at: Option<Instant> = None;
 
     let stdout = std::io::stdout().lock();
@@ -95,6 +98,11 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         analyzer.set_keylog(crate::p2p::v2::KeyLog::new());
         super::keylog_file::Follower::new(path)
     });
+    // The probe's own v2 session: its key comes over a channel.
+    let probe_speaks_v2 = args.probe.transport != crate::probe::TransportChoice::V1;
+    if keylog.is_none() && probe_keys.is_some() && probe_speaks_v2 {
+        analyzer.set_keylog(crate::p2p::v2::KeyLog::new());
+    }
     if let Some(follower) = keylog.as_mut() {
         analyzer.append_keylog(&follower.poll_now());
     }
@@ -154,7 +162,13 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                     channels.recycle(batch);
                     continue;
                 }
-                let outcome = feed_batch(&batch, &mut analyzer, writer.as_mut(), keylog.as_mut());
+                let outcome = feed_batch(
+                    &batch,
+                    &mut analyzer,
+                    writer.as_mut(),
+                    keylog.as_mut(),
+                    probe_keys.as_ref(),
+                );
                 channels.recycle(batch);
                 for w in analyzer.take_warnings() {
                     eprintln!("btcsniff: warning: {w}");
@@ -224,6 +238,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         // Sessions still waiting for their key get a last look at the end.
         analyzer.append_keylog(&follower.poll_now());
     }
+    take_probe_keys(probe_keys.as_ref(), &mut analyzer);
     analyzer.stats_mut().capture = Some(counters);
     let outcome = probe.and_then(|p| p.join().ok());
     let finished = analyzer
@@ -275,8 +290,10 @@ fn feed_batch(
     analyzer: &mut Analyzer<'_>,
     mut writer: Option<&mut PcapWriter>,
     mut keylog: Option<&mut Follower>,
+    probe_keys: Option<&ProbeKeys>,
 ) -> anyhow::Result<Progress> {
     for packet in batch.packets() {
+        take_probe_keys(probe_keys, analyzer);
         if let Some(w) = writer.as_deref_mut() {
             w.write_packet(packet.ts, packet.data, packet.orig_len)
                 .context("writing the -w file")?;
@@ -316,11 +333,25 @@ fn drop_notice(interface: &str, now: DropCounters, previous: DropCounters) -> St
     )
 }
 
+/// The keys of the probe's v2 sessions, as it makes them.
+type ProbeKeys = std::sync::mpsc::Receiver<crate::p2p::v2::KeyLogEntry>;
+
+/// Hands the probe's session keys (if any arrived) to the analyzer's key
+/// log, as lines of the key-log format. Called before every packet: the
+/// key is sent before the probe's first encrypted packet.
+fn take_probe_keys(keys: Option<&ProbeKeys>, analyzer: &mut Analyzer<'_>) {
+    let Some(keys) = keys else { return };
+    // At most a few sessions per probe; bounded anyway.
+    for entry in keys.try_iter().take(16) {
+        analyzer.append_keylog(entry.to_line().as_bytes());
+    }
+}
+
+type ProbeThread = std::thread::JoinHandle<crate::probe::ProbeOutcome>;
+
 /// Starts `--probe` in a thread of its own, without a sink: the capture
-/// shows its packets.
-fn start_probe(
-    args: &LiveArgs,
-) -> anyhow::Result<Option<std::thread::JoinHandle<crate::probe::ProbeOutcome>>> {
+/// shows its packets (its v2 keys come back over the returned channel).
+fn start_probe(args: &LiveArgs) -> anyhow::Result<Option<(ProbeThread, ProbeKeys)>> {
     let Some(target) = &args.probe.target else {
         return Ok(None);
     };
@@ -337,13 +368,15 @@ fn start_probe(
     let timeout = Duration::from_secs_f64(p.timeout);
     let config = ProbeConfig::for_target(target, p.network, requests, timeout)
         .map_err(|reason| anyhow::anyhow!("probe: {reason}"))?;
+    let (key_tx, key_rx) = std::sync::mpsc::channel();
     let config = ProbeConfig {
         witness: !p.no_witness,
+        transport: p.transport,
+        key_channel: Some(key_tx),
         ..config
     };
-    Ok(Some(std::thread::spawn(move || {
-        crate::probe::run(&config, None)
-    })))
+    let handle = std::thread::spawn(move || crate::probe::run(&config, None));
+    Ok(Some((handle, key_rx)))
 }
 
 /// `btcsniff interfaces`: like `tcpdump -D`.

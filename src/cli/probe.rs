@@ -22,6 +22,9 @@ pub fn run(args: ProbeArgs) -> anyhow::Result<u8> {
             user_agent: args.user_agent.clone(),
             record: args.write.clone(),
             full_detail: args.verbose,
+            transport: args.transport,
+            decoys: args.decoys,
+            keylog: args.keylog.clone(),
             ..c
         },
         Err(reason) => {

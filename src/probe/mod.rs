@@ -1,4 +1,5 @@
-//! The active probe: connect to a node over v1 P2P, take part in the
+//! The active probe: connect to a node over v1 or BIP324 v2 P2P (v2
+//! first by default, v1 when the node refuses it), take part in the
 //! handshake like a real peer, ask for transactions and blocks with
 //! `getdata`, and verify what comes back.
 //!
@@ -13,12 +14,14 @@ pub mod outcome;
 pub mod record;
 mod session;
 pub mod target;
+pub mod transport;
 pub mod verify;
 
 pub use outcome::{
     EXIT_FAILURE, EXIT_NOTFOUND, EXIT_OK, EXIT_TIMEOUT, ProbeOutcome, RequestResult, Status,
 };
 pub use target::Target;
+pub use transport::{TransportChoice, TransportUsed};
 
 use crate::output::Sink;
 use crate::p2p::{Hash256, Network};
@@ -122,6 +125,15 @@ pub struct ProbeConfig {
     pub full_detail: bool,
     /// When the time budget started (before name resolution, in the CLI).
     pub started: Instant,
+    /// v1, v2, or v2 with fallback to v1 (default).
+    pub transport: TransportChoice,
+    /// v2: decoy packets sent before our transport version packet.
+    pub decoys: u32,
+    /// v2: append the session's key-log line to this file.
+    pub keylog: Option<PathBuf>,
+    /// v2: hand the session's key to this channel (a live capture
+    /// decrypting the probe's own session).
+    pub key_channel: Option<std::sync::mpsc::Sender<crate::p2p::v2::KeyLogEntry>>,
 }
 
 impl ProbeConfig {
@@ -138,6 +150,10 @@ impl ProbeConfig {
             record: None,
             full_detail: false,
             started: Instant::now(),
+            transport: TransportChoice::default(),
+            decoys: 0,
+            keylog: None,
+            key_channel: None,
         }
     }
 

@@ -54,6 +54,8 @@ pub struct ProbeOutcome {
     /// Writing to the observer sink failed (e.g. a closed pipe); the probe
     /// went on without output.
     pub output_error: Option<std::io::Error>,
+    /// The transport of the session that ran (None: no connection).
+    pub transport: Option<super::TransportUsed>,
 }
 
 impl Status {
@@ -107,14 +109,20 @@ impl ProbeOutcome {
         }
     }
 
-    /// One line per request, then the failure if any, without a prefix
-    /// (the text of the probe's notes).
+    /// The transport used (when connected), one line per request, then
+    /// the failure if any, without a prefix (the text of the probe's
+    /// notes).
     pub fn result_texts(&self) -> Vec<String> {
         let mut lines: Vec<String> = self
-            .results
+            .transport
             .iter()
-            .map(|r| r.status.describe(&r.request, self.timeout))
+            .map(|t| format!("transport: {t}"))
             .collect();
+        lines.extend(
+            self.results
+                .iter()
+                .map(|r| r.status.describe(&r.request, self.timeout)),
+        );
         if let Some(f) = &self.failure {
             lines.push(format!("failed: {f}"));
         }
@@ -160,6 +168,7 @@ mod tests {
             failure: failure.map(str::to_string),
             timeout: Duration::from_secs(10),
             output_error: None,
+            transport: None,
         }
     }
 
@@ -188,6 +197,29 @@ mod tests {
             outcome(&[Status::Unanswered], None).exit_code(),
             EXIT_FAILURE
         );
+    }
+
+    #[test]
+    fn transport_line_comes_first_and_says_why() {
+        let mut o = outcome(&[Status::NotFound], None);
+        o.transport = Some(crate::probe::TransportUsed::V1Fallback {
+            reason: "it closed the connection right after our key, without a byte".into(),
+        });
+        let lines = o.summary_lines();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[0],
+            "probe: transport: v1 (fallback: the peer refused v2: it closed the connection \
+             right after our key, without a byte)"
+        );
+        o.transport = Some(crate::probe::TransportUsed::V2 {
+            session_id: "ab".repeat(32),
+        });
+        assert_eq!(
+            o.result_texts()[0],
+            format!("transport: v2 (BIP324, session id {})", "ab".repeat(32))
+        );
+        assert_eq!(o.exit_code(), EXIT_NOTFOUND);
     }
 
     #[test]

@@ -96,7 +96,8 @@ impl<W: Write> SessionRecorder<W> {
         }
     }
 
-    /// The connection is up: SYN, SYN-ACK, ACK.
+    /// The connection is up: SYN, SYN-ACK, ACK. Called again for a new
+    /// connection (same file, new flow).
     pub fn connected(
         &mut self,
         ts: Timestamp,
@@ -105,6 +106,10 @@ impl<W: Write> SessionRecorder<W> {
     ) -> Result<(), CaptureError> {
         self.local = local;
         self.remote = remote;
+        // A second connection (v1 after a refused v2) closes again.
+        for s in &mut self.seq {
+            s.fin_sent = false;
+        }
         let syn = Flags {
             syn: true,
             ..Flags::default()

@@ -9,21 +9,19 @@
 use super::observer::{Observer, now_ts};
 use super::outcome::{ProbeOutcome, RequestResult, Status};
 use super::record::{SessionRecorder, Side};
-use super::{
-    BIP0031_VERSION, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION, ProbeConfig, Request,
-    WTXID_RELAY_VERSION,
-};
+use super::{PROTOCOL_VERSION, ProbeConfig, Request};
 use crate::output::{Event, Finding, Meta, Sink};
-use crate::p2p::encode::{self, VersionParams};
-use crate::p2p::frame::{Checksum, Command, Frame, FrameDecoder, FrameEvent, FramingFinding};
-use crate::p2p::message::{self, DecodeContext, Decoded, Message, Version};
+use crate::p2p::frame::{Checksum, Command, Frame, FramingFinding};
+use crate::p2p::message::{self, DecodeContext, Decoded};
+use crate::p2p::v2::V2Finding;
 use crate::p2p::{MAX_PROTOCOL_MESSAGE_LENGTH, Network};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// The probe's one connection is flow 1 in the event stream.
+/// The probe's connection is flow 1 in the event stream (2 for the v1
+/// connection after a refused v2 attempt).
 const FLOW_ID: u64 = 1;
 /// Bytes a peer may send besides the blocks asked for: far more than any
 /// handshake and chatter needs in a probe's lifetime.
@@ -37,6 +35,13 @@ const MAX_GETDATA_ITEMS: usize = 50_000;
 const READ_BUFFER: usize = 64 * 1024;
 
 mod answers;
+mod handshake;
+mod v2_start;
+mod wire;
+
+use super::transport::{TransportChoice, TransportUsed};
+use v2_start::V2Start;
+use wire::{Receiver, Sender, WireEvent};
 
 type Recorder = SessionRecorder<BufWriter<File>>;
 
@@ -67,7 +72,12 @@ fn connect(addrs: &[SocketAddr], deadline: Instant) -> Result<TcpStream, String>
             break;
         };
         match TcpStream::connect_timeout(addr, remaining) {
-            Ok(stream) => return Ok(stream),
+            Ok(stream) => {
+                // Like Core: small messages go out at once (no Nagle wait
+                // behind an unacknowledged one).
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
             Err(e) => errors.push(format!("{addr}: {e}")),
         }
     }
@@ -107,6 +117,7 @@ fn early_failure(config: &ProbeConfig, mut observer: Observer<'_>, reason: Strin
         failure: Some(reason),
         timeout: config.timeout,
         output_error: None,
+        transport: None,
     };
     for line in outcome.result_texts() {
         observer.note(&line);
@@ -160,6 +171,9 @@ pub(super) fn run(config: &ProbeConfig, sink: Option<&mut dyn Sink>) -> ProbeOut
     let mut session = Session {
         config,
         deadline,
+        flow: FLOW_ID,
+        transport: TransportUsed::V1,
+        sender: Sender::V1(config.network),
         stream,
         local,
         remote,
@@ -181,13 +195,34 @@ pub(super) fn run(config: &ProbeConfig, sink: Option<&mut dyn Sink>) -> ProbeOut
     };
     let ts = now_ts();
     session.record(|r| r.connected(ts, local, remote));
-    session.exchange();
+    let receiver = match config.transport {
+        TransportChoice::V1 => Some(Receiver::v1()),
+        TransportChoice::V2 | TransportChoice::Auto => match session.start_v2() {
+            Ok(receiver) => Some(receiver),
+            Err(V2Start::Failed) => None,
+            Err(V2Start::Refused(reason)) if config.transport == TransportChoice::Auto => {
+                session.reconnect_v1(reason)
+            }
+            Err(V2Start::Refused(reason)) => {
+                session.fail(format!("the peer refused v2: {reason}"));
+                None
+            }
+        },
+    };
+    if let Some(receiver) = receiver {
+        session.exchange(receiver);
+    }
     session.finish()
 }
 
 struct Session<'c, 'o> {
     config: &'c ProbeConfig,
     deadline: Instant,
+    /// The flow id of the current connection in the events.
+    flow: u64,
+    transport: TransportUsed,
+    /// v1 framing or v2 packets: the session logic does not care.
+    sender: Sender,
     stream: TcpStream,
     local: SocketAddr,
     remote: SocketAddr,
@@ -241,7 +276,7 @@ impl Session<'_, '_> {
         };
         Meta {
             ts: now_ts(),
-            flow: FLOW_ID,
+            flow: self.flow,
             src,
             dst,
         }
@@ -249,8 +284,7 @@ impl Session<'_, '_> {
 
     /// Reads and answers until every request is answered, the session
     /// fails, the peer closes, or the deadline passes.
-    fn exchange(&mut self) {
-        let mut decoder = FrameDecoder::new();
+    fn exchange(&mut self, mut decoder: Receiver) {
         let mut buf = vec![0u8; READ_BUFFER];
         self.send_version();
         while self.failure.is_none() && !self.all_answered() {
@@ -305,11 +339,11 @@ impl Session<'_, '_> {
         }
     }
 
-    fn closed_by_peer(&mut self, decoder: &mut FrameDecoder) {
+    fn closed_by_peer(&mut self, decoder: &mut Receiver) {
         let ts = now_ts();
         self.record(|r| r.fin(ts, Side::Remote));
         if let Some(f) = decoder.finish() {
-            self.on_event(FrameEvent::Finding(f));
+            self.on_event(WireEvent::Framing(f));
         }
         while let Some(event) = decoder.next_event() {
             self.on_event(event);
@@ -343,10 +377,48 @@ impl Session<'_, '_> {
         }
     }
 
-    fn on_event(&mut self, event: FrameEvent<'_>) {
+    fn on_event(&mut self, event: WireEvent<'_>) {
         match event {
-            FrameEvent::Frame(frame) => self.on_frame(&frame),
-            FrameEvent::Finding(f) => self.on_framing_finding(f),
+            WireEvent::Frame(frame) => self.on_frame(&frame),
+            WireEvent::Framing(f) => self.on_framing_finding(f),
+            WireEvent::V2(f) => self.on_v2_finding(f),
+            WireEvent::Note(text) => self.observer.note(&text),
+        }
+    }
+
+    fn on_v2_finding(&mut self, f: V2Finding) {
+        let finding = Finding::from(&f);
+        let meta = self.meta(Side::Remote);
+        self.observer.emit(&Event::Finding {
+            meta: &meta,
+            finding: &finding,
+        });
+        match f {
+            // Core drops such a packet and keeps the connection.
+            V2Finding::BadMessageType { packet, .. } => self.observer.note(&format!(
+                "ignored v2 packet {packet} of the peer: no valid message type"
+            )),
+            // Reported at the end of the stream; `closed_by_peer` decides.
+            V2Finding::Truncated { .. } | V2Finding::HandshakeIncomplete { .. } => {}
+            V2Finding::BadTag {
+                packet,
+                offset,
+                length,
+            } => self.fail(format!(
+                "the peer's v2 packet {packet} (stream offset {offset}, {length} bytes) \
+                 does not authenticate: cut off"
+            )),
+            V2Finding::OversizeLength { length, limit, .. } => self.fail(format!(
+                "the peer announced a v2 packet of {length} bytes (limit {limit}): cut off"
+            )),
+            V2Finding::NoTerminator { searched, .. } => self.fail(format!(
+                "no garbage terminator from the peer within {searched} bytes: \
+                 it does not speak BIP324 with our keys"
+            )),
+            // Not on a socket (no gaps, keys known from the start).
+            V2Finding::Gap { .. } | V2Finding::KeysTooLate { .. } => {
+                self.fail(format!("the peer's v2 stream: {f:?}"))
+            }
         }
     }
 
@@ -442,118 +514,18 @@ impl Session<'_, '_> {
         }
     }
 
-    fn on_message(&mut self, message: &Message<'_>, payload: &[u8]) {
-        match message {
-            Message::Version(v) => self.on_version(v),
-            Message::Verack => {
-                self.verack_received = true;
-                self.maybe_getdata();
-            }
-            Message::Ping(ping) => {
-                // Before BIP31 a ping has no nonce and wants no pong.
-                if let Some(nonce) = ping.nonce {
-                    self.send("pong", &encode::pong(nonce));
-                }
-            }
-            Message::Tx(tx) => self.on_tx(tx),
-            Message::Block(block) => self.on_block(block, payload),
-            Message::NotFound(inv) => self.on_notfound(inv),
-            // sendcmpct, feefilter, sendheaders, wtxidrelay, sendaddrv2,
-            // sendtxrcncl, getheaders, getaddr, inv, addr...: a peer may
-            // send them; the probe needs none of them.
-            _ => {}
-        }
-    }
-
-    fn on_version(&mut self, v: &Version<'_>) {
-        if self.peer_version.is_some() {
-            self.observer
-                .note("ignored a second version message from the peer");
-            return;
-        }
-        self.peer_version = Some(v.version);
-        self.peer_summary = format!(
-            "version {}, user agent {}, height {}",
-            v.version,
-            v.user_agent
-                .map(|ua| String::from_utf8_lossy(ua).into_owned())
-                .unwrap_or_else(|| "(none)".into()),
-            v.start_height
-                .map(|h| h.to_string())
-                .unwrap_or_else(|| "(none)".into())
-        );
-        if v.version < MIN_PEER_PROTO_VERSION {
-            self.fail(format!(
-                "the peer's protocol version {} is below {MIN_PEER_PROTO_VERSION} \
-                 (Core's MIN_PEER_PROTO_VERSION)",
-                v.version
-            ));
-            return;
-        }
-        if v.nonce == Some(self.nonce) {
-            self.fail("connected to ourselves: the peer's version nonce is ours".into());
-            return;
-        }
-        // BIP339 / BIP155: announced between version and verack, only to
-        // peers that know them.
-        if v.version >= WTXID_RELAY_VERSION {
-            self.send("wtxidrelay", &encode::wtxidrelay());
-            self.send("sendaddrv2", &encode::sendaddrv2());
-        }
-        self.send("verack", &encode::verack());
-        self.verack_sent = self.failure.is_none();
-        if v.version < BIP0031_VERSION {
-            self.observer
-                .note("the peer predates BIP31: its pings carry no nonce and get no pong");
-        }
-        self.maybe_getdata();
-    }
-
-    fn maybe_getdata(&mut self) {
-        if self.getdata_sent || !self.verack_received || !self.verack_sent || self.failure.is_some()
-        {
-            return;
-        }
-        let summary = format!("handshake complete: peer {}", self.peer_summary);
-        self.observer.note(&summary);
-        let items: Vec<_> = self
-            .config
-            .requests
-            .iter()
-            .map(|r| (r.inv_type(self.config.witness), *r.hash()))
-            .collect();
-        for chunk in items.chunks(MAX_GETDATA_ITEMS) {
-            self.send("getdata", &encode::getdata(chunk));
-        }
-        self.getdata_sent = self.failure.is_none();
-    }
-
-    fn send_version(&mut self) {
-        let unspecified = match self.local {
-            SocketAddr::V4(_) => SocketAddr::from(([0, 0, 0, 0], 0)),
-            SocketAddr::V6(_) => SocketAddr::from(([0u16; 8], 0)),
-        };
-        let params = VersionParams {
-            version: PROTOCOL_VERSION,
-            services: 0,
-            timestamp: now_ts().secs,
-            receiver: (0, self.remote),
-            // Like Core, do not tell the peer our own address.
-            sender: (0, unspecified),
-            nonce: self.nonce,
-            user_agent: self.config.user_agent.clone(),
-            start_height: 0,
-            relay: announces_relay(&self.config.requests),
-        };
-        self.send("version", &encode::version(&params));
-    }
-
     /// Frames and sends one message, records it, and shows it.
     fn send(&mut self, command: &'static str, payload: &[u8]) {
         if self.failure.is_some() {
             return;
         }
-        let bytes = encode::frame(self.config.network, command, payload);
+        let (bytes, v2) = match self.sender.encode(command, payload) {
+            Ok(b) => b,
+            Err(e) => {
+                self.fail(format!("sending {command}: {e}"));
+                return;
+            }
+        };
         if let Err(e) = self.write_all(&bytes) {
             let closed = matches!(
                 e.kind(),
@@ -578,12 +550,12 @@ impl Session<'_, '_> {
             network: self.config.network,
             command: Command::new(command),
             length: u32::try_from(payload.len()).unwrap_or(u32::MAX),
-            checksum: Checksum::Valid,
+            checksum: self.sender.checksum(),
             payload,
             stream_offset: self.sent_bytes,
             // Built here, not framed: nothing hashed the payload.
             payload_hash: None,
-            v2: None,
+            v2,
         };
         self.sent_bytes = self.sent_bytes.saturating_add(bytes.len() as u64);
         let ctx = DecodeContext {
@@ -639,6 +611,8 @@ impl Session<'_, '_> {
                 self.resolve(i, status);
             }
         }
+        self.observer
+            .note(&format!("transport: {}", self.transport));
         if let Some(f) = self.failure.clone() {
             self.observer.note(&format!("failed: {f}"));
         }
@@ -657,6 +631,7 @@ impl Session<'_, '_> {
             failure: self.failure,
             timeout: self.config.timeout,
             output_error: self.observer.error,
+            transport: Some(self.transport),
         }
     }
 }
