@@ -356,16 +356,6 @@ fn counters_of(handle: &mut Handle) -> Option<DropCounters> {
     })
 }
 
-pub fn wall_clock() -> Timestamp {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Timestamp {
-        secs: i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
-        nanos: now.subsec_nanos(),
-    }
-}
-
 /// Takes what libpcap has waiting into `batch`, until the ring is empty or
 /// the batch holds [`BATCH_BYTES`].
 fn fill(handle: &mut Handle, batch: &mut Batch) -> Result<(), PcapError> {
@@ -416,7 +406,7 @@ fn capture_loop(
                 {
                     let event = LiveEvent::Dropped {
                         interface: index,
-                        at: wall_clock(),
+                        at: Timestamp::now(),
                         counters: now,
                         previous: last_counters,
                     };

@@ -56,6 +56,18 @@ impl Timestamp {
         }
     }
 
+    /// The wall clock now (live capture's idle clock and notes, the
+    /// probe's events).
+    pub fn now() -> Timestamp {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp {
+            secs: i64::try_from(since_epoch.as_secs()).unwrap_or(i64::MAX),
+            nanos: since_epoch.subsec_nanos(),
+        }
+    }
+
     /// `self + secs` seconds, saturating.
     pub fn plus_secs(self, secs: u64) -> Timestamp {
         let secs = i64::try_from(secs).unwrap_or(i64::MAX);

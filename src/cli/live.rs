@@ -130,7 +130,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
                 // a hole times out (README, "Gaps and time") on a quiet link
                 // too. Behind the clock by a margin: a packet the kernel
                 // stamped just now may still be on its way to us.
-                let now = live::wall_clock();
+                let now = crate::capture::Timestamp::now();
                 let behind = crate::capture::Timestamp::new(
                     now.secs.saturating_sub(1),
                     now.nanos.saturating_add(1_000_000_000 - CLOCK_MARGIN_NANOS),
@@ -246,7 +246,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         .map_err(anyhow::Error::from)
         .and_then(|stats| {
             if let Some(outcome) = &outcome {
-                let ts = live::wall_clock();
+                let ts = crate::capture::Timestamp::now();
                 for line in outcome.result_texts() {
                     sink.event(&Event::Note {
                         ts,

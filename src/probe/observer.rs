@@ -5,18 +5,6 @@
 use crate::capture::Timestamp;
 use crate::output::{Event, Sink};
 use std::io;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// Wall-clock time as an event timestamp.
-pub(super) fn now_ts() -> Timestamp {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO);
-    Timestamp {
-        secs: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        nanos: d.subsec_nanos(),
-    }
-}
 
 /// The sink, if any, and the first error writing to it (after which
 /// output stops but the probe goes on).
@@ -39,7 +27,7 @@ impl Observer<'_> {
 
     pub(super) fn note(&mut self, text: &str) {
         self.emit(&Event::Note {
-            ts: now_ts(),
+            ts: Timestamp::now(),
             source: "probe",
             text,
         });

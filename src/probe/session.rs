@@ -6,10 +6,11 @@
 //! bounded in total bytes and messages, and a refused length (above
 //! 4,000,000) ends the session at once.
 
-use super::observer::{Observer, now_ts};
+use super::observer::Observer;
 use super::outcome::{ProbeOutcome, RequestResult, Status};
 use super::record::{SessionRecorder, Side};
 use super::{PROTOCOL_VERSION, ProbeConfig, Request};
+use crate::capture::Timestamp;
 use crate::output::{Event, Finding, Meta, Sink};
 use crate::p2p::frame::{Checksum, Command, Frame, FramingFinding};
 use crate::p2p::message::{self, DecodeContext, Decoded};
@@ -193,7 +194,7 @@ pub(super) fn run(config: &ProbeConfig, sink: Option<&mut dyn Sink>) -> ProbeOut
         received_messages: 0,
         byte_limit: BASE_BYTE_LIMIT.saturating_add(BYTES_PER_BLOCK.saturating_mul(blocks)),
     };
-    let ts = now_ts();
+    let ts = Timestamp::now();
     session.record(|r| r.connected(ts, local, remote));
     let receiver = match config.transport {
         TransportChoice::V1 => Some(Receiver::v1()),
@@ -275,7 +276,7 @@ impl Session<'_, '_> {
             Side::Remote => (self.remote, self.local),
         };
         Meta {
-            ts: now_ts(),
+            ts: Timestamp::now(),
             flow: self.flow,
             src,
             dst,
@@ -320,7 +321,7 @@ impl Session<'_, '_> {
                 self.closed_by_peer(&mut decoder);
                 return;
             }
-            let ts = now_ts();
+            let ts = Timestamp::now();
             self.record(|r| r.data(ts, Side::Remote, bytes));
             self.received_bytes = self.received_bytes.saturating_add(n as u64);
             if self.received_bytes > self.byte_limit {
@@ -340,7 +341,7 @@ impl Session<'_, '_> {
     }
 
     fn closed_by_peer(&mut self, decoder: &mut Receiver) {
-        let ts = now_ts();
+        let ts = Timestamp::now();
         self.record(|r| r.fin(ts, Side::Remote));
         if let Some(f) = decoder.finish() {
             self.on_event(WireEvent::Framing(f));
@@ -544,7 +545,7 @@ impl Session<'_, '_> {
             self.fail(reason);
             return;
         }
-        let ts = now_ts();
+        let ts = Timestamp::now();
         self.record(|r| r.data(ts, Side::Local, &bytes));
         let frame = Frame {
             network: self.config.network,
@@ -594,7 +595,7 @@ impl Session<'_, '_> {
     fn finish(mut self) -> ProbeOutcome {
         // Our side of the close; the peer's FIN is recorded if it came.
         let _ = self.stream.shutdown(Shutdown::Both);
-        let ts = now_ts();
+        let ts = Timestamp::now();
         self.record(|r| r.fin(ts, Side::Local));
         self.record(|r| r.flush());
         if let (Some(e), Some(path)) = (self.record_error.take(), self.config.record.as_ref()) {

@@ -148,8 +148,7 @@ impl Handle {
 
     /// Compiles and installs a BPF filter (optimised, netmask unknown).
     pub fn set_filter(&mut self, expression: &str) -> Result<(), PcapError> {
-        let program = self.compile(expression)?;
-        let mut program = program;
+        let mut program = self.compile(expression)?;
         // SAFETY: an activated handle and a program it compiled.
         let code = unsafe { (self.lib.functions.setfilter)(self.ptr.as_ptr(), &mut program.0) };
         self.check(code)

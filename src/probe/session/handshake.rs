@@ -2,9 +2,9 @@
 //! sendaddrv2, verack), then getdata: the same over v1 and v2.
 
 use super::{MAX_GETDATA_ITEMS, Session, announces_relay};
+use crate::capture::Timestamp;
 use crate::p2p::encode::{self, VersionParams};
 use crate::p2p::message::{Message, Version};
-use crate::probe::observer::now_ts;
 use crate::probe::{
     BIP0031_VERSION, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION, WTXID_RELAY_VERSION,
 };
@@ -105,7 +105,7 @@ impl Session<'_, '_> {
         let params = VersionParams {
             version: PROTOCOL_VERSION,
             services: 0,
-            timestamp: now_ts().secs,
+            timestamp: Timestamp::now().secs,
             receiver: (0, self.remote),
             // Like Core, do not tell the peer our own address.
             sender: (0, unspecified),

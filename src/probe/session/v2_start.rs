@@ -10,11 +10,11 @@
 
 use super::wire::{Receiver, Sender};
 use super::{Session, remaining};
+use crate::capture::Timestamp;
 use crate::p2p::v2::{
     Candidate, ELLSWIFT_KEY_LEN, KeyLogEntry, MAX_GARBAGE_LEN, PacketDecoder, PacketEncoder, Role,
     SessionKeys,
 };
-use crate::probe::observer::now_ts;
 use crate::probe::record::Side;
 use crate::probe::transport::{TransportChoice, TransportUsed};
 use secp256k1::SecretKey;
@@ -168,7 +168,7 @@ impl Session<'_, '_> {
             self.fail(format!("sending {what} to {}: {e}", self.remote));
             return Err(V2Start::Failed);
         }
-        let ts = now_ts();
+        let ts = Timestamp::now();
         self.record(|r| r.data(ts, Side::Local, bytes));
         self.sent_bytes = self.sent_bytes.saturating_add(bytes.len() as u64);
         Ok(())
@@ -230,7 +230,7 @@ impl Session<'_, '_> {
                 return Err(V2Start::Failed);
             };
             if bytes.is_empty() {
-                let ts = now_ts();
+                let ts = Timestamp::now();
                 self.record(|r| r.fin(ts, Side::Remote));
                 if got.is_empty() {
                     return Err(V2Start::Refused(
@@ -243,7 +243,7 @@ impl Session<'_, '_> {
                 ));
                 return Err(V2Start::Failed);
             }
-            let ts = now_ts();
+            let ts = Timestamp::now();
             self.record(|r| r.data(ts, Side::Remote, bytes));
             self.received_bytes = self.received_bytes.saturating_add(n as u64);
             got.extend_from_slice(bytes);
@@ -316,7 +316,7 @@ impl Session<'_, '_> {
     /// file).
     pub(super) fn reconnect_v1(&mut self, reason: String) -> Option<Receiver> {
         let _ = self.stream.shutdown(std::net::Shutdown::Both);
-        let ts = now_ts();
+        let ts = Timestamp::now();
         self.record(|r| r.fin(ts, Side::Local));
         self.observer.note(&format!(
             "the peer refused v2 ({reason}): reconnecting with v1"
@@ -344,7 +344,7 @@ impl Session<'_, '_> {
         self.sent_bytes = 0;
         self.observer
             .note(&format!("connected {local} -> {remote} (v1)"));
-        let ts = now_ts();
+        let ts = Timestamp::now();
         self.record(|r| r.connected(ts, local, remote));
         self.transport = TransportUsed::V1Fallback { reason };
         self.sender = Sender::V1(self.config.network);
