@@ -3,20 +3,15 @@
 //! capture"). A tiny kernel buffer (-B 1) under a tcpreplay burst in a
 //! network namespace of the test's own makes the kernel drop.
 
+#[path = "support/live.rs"]
+mod support;
+
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn example(name: &str) -> PathBuf {
-    let bin = Path::new(env!("CARGO_BIN_EXE_btcsniff"));
-    bin.parent().unwrap().join("examples").join(name)
-}
-
 fn can_run() -> bool {
-    let ns = Command::new("unshare")
-        .args(["--net", "true"])
-        .status()
-        .is_ok_and(|s| s.success());
+    let ns = support::can_use_namespaces();
     let replay = Command::new("tcpreplay").arg("-V").output().is_ok();
     ns && replay
 }
@@ -25,17 +20,13 @@ fn can_run() -> bool {
 fn drops_are_noted_while_capturing() {
     if !can_run() {
         let msg = "SKIPPED live drop test: needs root, network namespaces and tcpreplay";
-        eprintln!("\n*** {msg} ***\n");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{msg}, and CI must run it"
-        );
+        support::skip(msg);
         return;
     }
     let out = std::env::temp_dir().join(format!("btcsniff-drops-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
     let capture = out.join("blocks.pcap");
-    let generated = Command::new(example("gencap"))
+    let generated = Command::new(support::example("gencap"))
         .args(["--workload", "blocks", "--megabytes", "24", "--out"])
         .arg(&capture)
         .output()

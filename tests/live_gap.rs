@@ -13,17 +13,12 @@
 //! Needs root and `unshare`; without them it says SKIPPED loudly (and fails
 //! under CI=true, where it must run).
 
+#[path = "support/live.rs"]
+mod support;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn can_use_namespaces() -> bool {
-    Command::new("unshare")
-        .args(["--net", "true"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
 
 /// Lines `WALL JSON`: when each line was written, and the line.
 fn stamped(path: &Path) -> Vec<(f64, Value)> {
@@ -74,13 +69,9 @@ fn flow_end(lines: &[(f64, Value)]) -> f64 {
 
 #[test]
 fn after_a_dropped_packet_later_messages_come_out_at_once_with_their_own_times() {
-    if !can_use_namespaces() {
+    if !support::can_use_namespaces() {
         let msg = "SKIPPED live gap test: needs root and network namespaces (unshare --net)";
-        eprintln!("\n*** {msg} ***\n");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{msg}, and CI must run it"
-        );
+        support::skip(msg);
         return;
     }
     let bin = Path::new(env!("CARGO_BIN_EXE_btcsniff"));

@@ -4,6 +4,9 @@
 //! read back. Needs root and `unshare`; without them it says SKIPPED loudly
 //! (and fails under CI=true, where it must run).
 
+#[path = "support/live.rs"]
+mod support;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,17 +16,8 @@ const CONNECTIONS: usize = 3;
 /// What `testpeer client` sends on each connection, in order.
 const TESTPEER_CLIENT: [&str; 4] = ["version", "verack", "ping", "getdata"];
 
-fn can_use_namespaces() -> bool {
-    Command::new("unshare")
-        .args(["--net", "true"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
 fn testpeer() -> PathBuf {
-    let bin = Path::new(env!("CARGO_BIN_EXE_btcsniff"));
-    bin.parent().unwrap().join("examples/testpeer")
+    support::example("testpeer")
 }
 
 fn lines(path: &Path) -> Vec<Value> {
@@ -50,13 +44,9 @@ fn bcoin_installed() -> bool {
 }
 
 fn run_live_with(name: &str, connections: usize, server: &str) -> Option<PathBuf> {
-    if !can_use_namespaces() {
+    if !support::can_use_namespaces() {
         let msg = "SKIPPED live capture test: needs root and network namespaces (unshare --net)";
-        eprintln!("\n*** {msg} ***\n");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{msg}, and CI must run it"
-        );
+        support::skip(msg);
         return None;
     }
     let out = std::env::temp_dir().join(format!("btcsniff-live-{}-{name}", std::process::id()));
@@ -206,11 +196,7 @@ fn live_memory_stays_flat_over_many_connections() {
 fn live_capture_of_a_real_bcoin_node() {
     if !bcoin_installed() {
         let msg = "SKIPPED live capture against bcoin: run scripts/bcoin/install.sh first";
-        eprintln!("\n*** {msg} ***\n");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{msg}, and CI must run it"
-        );
+        support::skip(msg);
         return;
     }
     let Some(out) = run_live_with("bcoin", 2, "bcoin") else {
@@ -244,7 +230,7 @@ fn live_capture_of_a_real_bcoin_node() {
 /// `live --probe`: the probe runs while the capture shows its session.
 #[test]
 fn live_alongside_probe_shows_the_probe_session() {
-    if !can_use_namespaces() {
+    if !support::can_use_namespaces() {
         eprintln!("\n*** SKIPPED live --probe test: needs root and network namespaces ***\n");
         assert!(std::env::var_os("CI").is_none(), "CI must run it");
         return;
@@ -293,7 +279,7 @@ fn live_alongside_probe_shows_the_probe_session() {
 /// BIP324 session (key handed over by the probe, no key file).
 #[test]
 fn live_alongside_a_v2_probe_decrypts_its_session() {
-    if !can_use_namespaces() {
+    if !support::can_use_namespaces() {
         eprintln!("\n*** SKIPPED live --probe v2 test: needs root and network namespaces ***\n");
         assert!(std::env::var_os("CI").is_none(), "CI must run it");
         return;

@@ -6,27 +6,14 @@
 //! same messages. Needs root and `unshare`; without them it says SKIPPED
 //! loudly (and fails under CI=true, where it must run).
 
+#[path = "support/live.rs"]
+mod support;
+
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const CONNECTIONS: usize = 2;
-
-fn can_use_namespaces() -> bool {
-    Command::new("unshare")
-        .args(["--net", "true"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_btcsniff"))
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join(name)
-}
 
 fn parse(text: &str) -> Vec<Value> {
     text.lines()
@@ -51,16 +38,12 @@ fn messages(lines: &[Value]) -> Vec<(bool, String)> {
 
 #[test]
 fn live_decrypts_v2_sessions_whose_keys_are_logged_during_the_capture() {
-    if !can_use_namespaces() {
+    if !support::can_use_namespaces() {
         let msg = "SKIPPED live v2 test: needs root and network namespaces (unshare --net)";
-        eprintln!("\n*** {msg} ***\n");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{msg}, and CI must run it"
-        );
+        support::skip(msg);
         return;
     }
-    let v2peer = example("v2peer");
+    let v2peer = support::example("v2peer");
     assert!(
         v2peer.exists(),
         "{} missing: cargo test builds examples",

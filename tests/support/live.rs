@@ -1,0 +1,33 @@
+//! For the live-capture tests: namespaces, the example programs, and
+//! skipping loudly (never under CI).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// Whether this process may make network namespaces (root, `unshare --net`):
+/// the live tests run only inside namespaces of their own.
+pub fn can_use_namespaces() -> bool {
+    std::process::Command::new("unshare")
+        .args(["--net", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// An example program, built beside the binary under test.
+pub fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_btcsniff"))
+        .parent()
+        .expect("target directory")
+        .join("examples")
+        .join(name)
+}
+
+/// Says loudly that a test is skipped for want of `msg`'s tools; under
+/// CI=true every test must run, so there it fails instead.
+pub fn skip(msg: &str) {
+    eprintln!("\n*** {msg} ***\n");
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{msg}, and CI must run it"
+    );
+}
