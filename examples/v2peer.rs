@@ -214,6 +214,9 @@ fn serve(addr: &str, connections: usize, answer: Answer) -> Result<()> {
 fn refuse(addr: &str) -> Result<()> {
     let listener = TcpListener::bind(addr)?;
     let (mut stream, _) = listener.accept()?;
+    // Stop listening before the close: a reconnection must be refused,
+    // not queued in the backlog and then reset when the listener goes.
+    drop(listener);
     stream.set_read_timeout(Some(DEADLINE))?;
     let mut their_key = [0u8; 64];
     stream.read_exact(&mut their_key)?;
