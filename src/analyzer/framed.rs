@@ -11,12 +11,12 @@
 
 use super::message_stage::{Origin, Session};
 use super::{Analyzer, Progress};
+use crate::analyzer::event::PeerMeta;
+use crate::analyzer::stats::{PeerCounts, PeerStats};
+use crate::analyzer::{Finding, Stats};
 use crate::capture::Timestamp;
 use crate::capture::core_capture::MessageDirection;
 use crate::capture::core_capture::record::command_well_formed;
-use crate::output::event::PeerMeta;
-use crate::output::stats::{PeerCounts, PeerStats};
-use crate::output::{Finding, Stats};
 use crate::p2p::Network;
 use crate::p2p::frame::{Checksum, Command, Frame};
 use crate::p2p::message::KNOWN_COMMANDS;

@@ -4,8 +4,8 @@
 //! findings a message gets.
 
 use super::flow_state::Handler;
-use crate::output::event::PeerMeta;
-use crate::output::{Event, Finding, Meta};
+use crate::analyzer::event::PeerMeta;
+use crate::analyzer::{Event, Finding, Meta};
 use crate::p2p::DecodeError;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::message::{self, DecodeContext, Message};

@@ -4,15 +4,20 @@
 
 mod chunk_times;
 pub mod classify;
+pub mod event;
+mod finding;
 mod flow_state;
 pub mod framed;
 mod message_stage;
+pub mod stats;
 pub mod v2;
 
 use crate::capture::{Packet, Timestamp};
 use crate::flow::{FlowLimits, FlowTable};
-use crate::output::{Sink, Stats};
+use crate::output::Sink;
+pub use event::{Event, Finding, FlowRecord, Meta, PeerMeta};
 use flow_state::{FlowState, Handler};
+pub use stats::Stats;
 use std::io;
 
 /// What the analyzer was asked to do (resolved from the command line).
@@ -113,9 +118,7 @@ impl<'s> Analyzer<'s> {
         source: &'static str,
         text: &str,
     ) -> io::Result<()> {
-        self.handler
-            .sink
-            .event(&crate::output::Event::Note { ts, source, text })
+        self.handler.sink.event(&Event::Note { ts, source, text })
     }
 
     /// Counts a packet that is not TCP/IP as we can read it, and says why

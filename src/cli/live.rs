@@ -3,11 +3,11 @@
 use super::args::LiveArgs;
 use super::keylog_file::Follower;
 use super::{EXIT_ERROR, EXIT_OK, is_broken_pipe};
+use crate::analyzer::Event;
+use crate::analyzer::stats::CaptureCounters;
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::live::{self, DropCounters, LiveEvent, LiveOptions};
 use crate::capture::{LinkType, PcapWriter};
-use crate::output::Event;
-use crate::output::stats::CaptureCounters;
 use crate::probe::{ProbeConfig, Request};
 use anyhow::{Context, bail};
 use std::io::IsTerminal;

@@ -3,11 +3,11 @@
 use super::args::ReadArgs;
 use super::progress::{self, CountingRead, ReadProgress};
 use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
+use crate::analyzer::Event;
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::file::STDIN_NAME;
 use crate::capture::filter::PacketFilter;
 use crate::capture::{CaptureError, CaptureErrorKind, FileReader};
-use crate::output::Event;
 use anyhow::Context;
 use std::path::Path;
 use std::sync::Arc;

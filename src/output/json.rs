@@ -4,25 +4,23 @@
 //! The envelope is written directly (no intermediate tree); payloads are
 //! serialized by serde straight into the output buffer.
 
-use super::event::{Event, Finding, Meta};
+use crate::analyzer::{Event, Finding, Meta};
 use super::{Sink, SinkOptions};
 use crate::capture::Timestamp;
 use crate::p2p::Network;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::hash::write_hex;
 use crate::p2p::v2::MessageType;
+use fields::Fields as _;
 use std::io::{self, Write};
-use std::net::SocketAddr;
 
 mod envelope;
 mod fast;
+pub mod fields;
+pub mod line;
 mod peer;
+pub mod records;
 mod ser;
-
-/// `ip:port`, IPv6 as `[addr]:port` (SocketAddr's own Display).
-pub fn endpoint(addr: SocketAddr) -> String {
-    addr.to_string()
-}
 
 /// A command as a JSON string's contents: as is when nothing needs
 /// escaping (every real command), escaped like any peer-sent text if not.
@@ -180,7 +178,15 @@ impl<W: Write> JsonSink<W> {
 
     fn finding(&mut self, meta: &Meta, finding: &Finding) {
         self.meta("finding", meta, None);
-        self.splice_fields(finding);
+        self.finding_fields(finding);
+    }
+
+    /// A finding's `kind` and values, closing the line's object.
+    fn finding_fields(&mut self, finding: &Finding) {
+        let mut f = line::JsonLine::continuing(&mut self.line);
+        f.field_str("kind", finding.kind());
+        records::finding_values(finding, &mut f);
+        self.line.push(b'}');
     }
 
     fn object<T: serde::Serialize>(&mut self, kind: &str, ts: Option<Timestamp>, value: &T) {

@@ -16,19 +16,20 @@ mod tree;
 
 use super::direction_cache::{DirectionCache, DirectionKey};
 use super::escape::{escape_str, push_escaped};
-use super::event::{Event, Finding, FlowRecord, Meta};
-use super::stats::Stats;
 use super::{Sink, SinkOptions, summary};
+use crate::analyzer::Stats;
+use crate::analyzer::event::{Event, Finding, FlowEvent, FlowRecord, Meta, Transport, V2Summary};
 use crate::capture::Timestamp;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::message::Message;
 use crate::p2p::v2::MessageType;
+use super::json::records;
 use crate::p2p::{DecodeError, Network};
 use clock::Clock;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use style::Painter;
-use tree::{scalar, write_tree};
+use tree::{Pairs, write_tree};
 
 mod peer;
 
@@ -206,13 +207,10 @@ impl<W: Write> TextSink<W> {
     /// `! KIND key=value…`
     fn finding_fields(&mut self, finding: &Finding) {
         self.paint.start(&mut self.line, style::FINDING);
-        let _ = write!(self.line, "! {}", finding.kind());
-        // Values as `key=value`, from the same serialization as JSON.
-        if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(finding) {
-            for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "kind") {
-                let _ = write!(self.line, " {k}={}", scalar(v));
-            }
-        }
+        self.line.push_str("! ");
+        self.line.push_str(finding.kind());
+        // Values as `key=value`, from the same walk as JSON.
+        records::finding_values(finding, &mut Pairs { out: &mut self.line });
         self.paint.end(&mut self.line, style::FINDING);
     }
 
@@ -223,14 +221,18 @@ impl<W: Write> TextSink<W> {
         }
         self.paint.start(&mut self.line, style::QUIET);
         let transport = match record.transport {
-            super::event::Transport::V1 => "v1",
-            super::event::Transport::V2 => "v2 (BIP324 encrypted)",
-            super::event::Transport::Unknown => "unknown (too few bytes to tell v1 from v2)",
+            Transport::V1 => "v1",
+            Transport::V2 => "v2 (BIP324 encrypted)",
+            Transport::Unknown => "unknown (too few bytes to tell v1 from v2)",
         };
         let _ = write!(
             self.line,
             "flow {} {} {} <-> {} {}",
-            record.flow, record.event, record.client, record.server, transport
+            record.flow,
+            record.event.name(),
+            record.client,
+            record.server,
+            transport
         );
         if let Some(n) = record.network {
             let _ = write!(self.line, " {n}");
@@ -239,12 +241,12 @@ impl<W: Write> TextSink<W> {
             self.line.push_str(" (joined mid-stream)");
         }
         if let Some(reason) = record.reason {
-            let _ = write!(self.line, " reason={reason}");
+            let _ = write!(self.line, " reason={}", reason.name());
         }
         if let Some(v2) = &record.v2 {
             write_v2_summary(v2, &mut self.line);
         }
-        if record.event == "end" || record.transport != super::event::Transport::V1 {
+        if record.event == FlowEvent::End || record.transport != Transport::V1 {
             let _ = write!(
                 self.line,
                 " packets {}/{} bytes {}/{} messages {}/{} (client/server)",
@@ -432,7 +434,7 @@ fn trim_newline(s: &mut String) {
 
 /// ` handshake captured decryption decrypted session_id … garbage 12/0
 /// decoys 0/1`: a v2 flow's facts (client/server order).
-fn write_v2_summary(v2: &super::event::V2Summary, line: &mut String) {
+fn write_v2_summary(v2: &V2Summary, line: &mut String) {
     let _ = write!(
         line,
         " handshake {} decryption {}",

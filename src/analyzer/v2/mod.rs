@@ -17,8 +17,8 @@ pub mod fallback;
 
 pub use fallback::{FALLBACK_WINDOW_MS, FallbackTracker};
 
-use crate::output::Finding;
-use crate::output::event::{PerDirection, PerDirectionOpt, V2Summary};
+use crate::analyzer::Finding;
+use crate::analyzer::event::{PerDirection, PerDirectionOpt, V2Summary};
 use crate::p2p::Network;
 use crate::p2p::v2::keys::SECRET_LEN;
 use crate::p2p::v2::{

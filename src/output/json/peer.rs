@@ -10,8 +10,8 @@
 //! known: the records carry no magic.
 
 use super::{JsonSink, MessageResult, ser, write_unix_time};
+use crate::analyzer::event::{Finding, PeerMeta};
 use crate::capture::core_capture::MessageDirection;
-use crate::output::event::{Finding, PeerMeta};
 use crate::p2p::Network;
 use crate::p2p::frame::Frame;
 use crate::p2p::hash::write_hex;
@@ -30,7 +30,7 @@ impl<W: Write> JsonSink<W> {
 
     pub(super) fn peer_finding(&mut self, meta: &PeerMeta<'_>, finding: &Finding) {
         self.peer_envelope("finding", meta, false);
-        self.splice_fields(finding);
+        self.finding_fields(finding);
     }
 
     /// Everything from `"flow"` to `"direction"`, built once per peer,
@@ -129,13 +129,13 @@ impl PeerEnvelopes {
 
 #[cfg(test)]
 mod tests {
+    use crate::analyzer::event::{Event, Finding, PeerMeta};
     use crate::capture::Timestamp;
     use crate::capture::core_capture::MessageDirection;
-    use crate::output::event::{Event, Finding, PeerMeta};
     use crate::output::json::JsonSink;
     use crate::output::{Sink, SinkOptions};
     use crate::p2p::Network;
-    use crate::p2p::frame::{Checksum, Command, Frame};
+    use crate::p2p::frame::{Checksum, Command, Frame, FramingFinding};
     use crate::p2p::message::{self, DecodeContext};
 
     fn line(event: &Event<'_, '_>) -> serde_json::Value {
@@ -203,11 +203,11 @@ mod tests {
         assert!(v.get("magic").is_none());
 
         meta.direction = MessageDirection::Unknown;
-        let finding = Finding::Truncated {
+        let finding = Finding::Framing(FramingFinding::Truncated {
             offset: 24,
             have: 30,
             needed: 61,
-        };
+        });
         let v = line(&Event::PeerFinding {
             meta: &meta,
             finding: &finding,

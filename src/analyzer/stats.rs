@@ -150,8 +150,8 @@ impl Stats {
         }
         self.flows.push(FlowStats {
             flow: flow.flow,
-            client: crate::output::json::endpoint(flow.client),
-            server: crate::output::json::endpoint(flow.server),
+            client: flow.client.to_string(),
+            server: flow.server.to_string(),
             transport: flow.transport,
             messages: flow.messages.c2s + flow.messages.s2c,
             bytes: flow.bytes.c2s + flow.bytes.s2c,
