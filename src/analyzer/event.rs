@@ -11,7 +11,6 @@ use crate::p2p::DecodeError;
 use crate::p2p::Network;
 use crate::p2p::frame::Frame;
 use crate::p2p::message::Message;
-use serde::Serialize;
 use std::net::SocketAddr;
 
 /// Where and when: attached to messages and findings.
@@ -62,8 +61,7 @@ impl PeerMeta<'_> {
 /// BIP324 v2 (encrypted) or classic v1 transport.
 /// BIP324 v2 (encrypted) or classic v1 transport, or `unknown`: a flow on
 /// a Bitcoin port whose few bytes do not tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     V1,
     V2,
@@ -82,8 +80,7 @@ impl Transport {
 
 /// Which flow record: the flow's classification, decryption starting
 /// late, or its end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlowEvent {
     Start,
     /// A v2 flow's keys became known (live: logged after the flow began).
@@ -103,10 +100,9 @@ impl FlowEvent {
 }
 
 /// A flow's classification (`start`) or its end (`end`), with counters.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct FlowRecord {
     pub event: FlowEvent,
-    #[serde(skip)]
     pub ts: Option<Timestamp>,
     pub flow: u64,
     pub client: SocketAddr,
@@ -117,28 +113,16 @@ pub struct FlowRecord {
     /// From the first v1 header's magic; `null` for v2 and unknown flows.
     pub network: Option<&'static str>,
     /// Why the flow ended (`end` records only).
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "end_reason_name"
-    )]
     pub reason: Option<EndReason>,
     pub packets: PerDirection,
     pub bytes: PerDirection,
     pub messages: PerDirection,
     /// v2 flows: what the wire shows and how decryption went.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub v2: Option<V2Summary>,
 }
 
-fn end_reason_name<S: serde::Serializer>(
-    reason: &Option<EndReason>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.serialize_str(reason.map_or("", EndReason::name))
-}
-
 /// The BIP324 facts of a v2 flow (README, "BIP324 v2 sessions").
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct V2Summary {
     /// `captured`: both 64-byte keys seen from the SYN on; `partial`: the
     /// SYN and the initiator's key, not the responder's; `not_captured`:
@@ -149,7 +133,6 @@ pub struct V2Summary {
     /// says where).
     pub decryption: &'static str,
     /// As Core's getpeerinfo shows it, once the keys are known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
     /// Garbage bytes before each side's terminator (null: not found).
     pub garbage: PerDirectionOpt,
@@ -163,14 +146,14 @@ pub struct V2Summary {
 }
 
 /// Per direction, where a value may be unknown.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct PerDirectionOpt {
     pub c2s: Option<u64>,
     pub s2c: Option<u64>,
 }
 
 /// Counters for client-to-server and server-to-client.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct PerDirection {
     pub c2s: u64,
     pub s2c: u64,

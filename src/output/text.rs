@@ -16,6 +16,7 @@ mod tree;
 
 use super::direction_cache::{DirectionCache, DirectionKey};
 use super::escape::{escape_str, push_escaped};
+use super::json::{payload, records};
 use super::{Sink, SinkOptions, summary};
 use crate::analyzer::Stats;
 use crate::analyzer::event::{Event, Finding, FlowEvent, FlowRecord, Meta, Transport, V2Summary};
@@ -23,13 +24,12 @@ use crate::capture::Timestamp;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::message::Message;
 use crate::p2p::v2::MessageType;
-use super::json::records;
 use crate::p2p::{DecodeError, Network};
 use clock::Clock;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use style::Painter;
-use tree::{Pairs, write_tree};
+use tree::{Pairs, Tree};
 
 mod peer;
 
@@ -176,12 +176,8 @@ impl<W: Write> TextSink<W> {
                 }
                 if self.options.verbose {
                     self.line.push('\n');
-                    match serde_json::to_value(m) {
-                        Ok(tree) => write_tree(&tree, 1, &mut self.line),
-                        Err(e) => {
-                            let _ = write!(self.line, "    (cannot render: {e})");
-                        }
-                    }
+                    // The same walk as the JSON payload.
+                    payload::payload(m, &mut Tree::new(&mut self.line, 1));
                     trim_newline(&mut self.line);
                 }
                 if self.options.raw {
@@ -210,7 +206,12 @@ impl<W: Write> TextSink<W> {
         self.line.push_str("! ");
         self.line.push_str(finding.kind());
         // Values as `key=value`, from the same walk as JSON.
-        records::finding_values(finding, &mut Pairs { out: &mut self.line });
+        records::finding_values(
+            finding,
+            &mut Pairs {
+                out: &mut self.line,
+            },
+        );
         self.paint.end(&mut self.line, style::FINDING);
     }
 

@@ -1,6 +1,5 @@
 //! sha256d and 32-byte hashes shown in display order.
 
-use serde::{Serialize, Serializer};
 use std::fmt;
 
 /// sha256(sha256(data)), the hash behind checksums, txids and block hashes.
@@ -155,14 +154,6 @@ impl fmt::Debug for Hash256 {
     }
 }
 
-impl Serialize for Hash256 {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut display_order = self.0;
-        display_order.reverse();
-        Hex(&display_order).serialize(s)
-    }
-}
-
 /// The two hex digits of `b`.
 // A u8 always indexes inside the 256-entry table.
 #[allow(clippy::indexing_slicing)]
@@ -276,8 +267,8 @@ pub fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
-/// Bytes shown as lowercase hex (`Display`, and a JSON string with serde),
-/// written in chunks from a stack buffer: no allocation however long.
+/// Bytes shown as lowercase hex (`Display`), written in chunks from a
+/// stack buffer: no allocation however long.
 #[derive(Clone, Copy)]
 pub struct Hex<'a>(pub &'a [u8]);
 
@@ -293,47 +284,6 @@ impl fmt::Display for Hex<'_> {
         }
         Ok(())
     }
-}
-
-/// The newtype name hex strings are wrapped in when serialized. The JSON
-/// sink (output/json/ser.rs) recognises it and writes the digits straight
-/// into its buffer (no escaping scan, no copy); to any other serializer it
-/// is a transparent newtype around the hex string.
-pub const HEX_NEWTYPE: &str = "$btcsniff::hex";
-
-impl Serialize for Hex<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_newtype_struct(HEX_NEWTYPE, &HexText(self.0))
-    }
-}
-
-/// The inside of [`HEX_NEWTYPE`]: the hex string for a human-readable
-/// serializer, the raw bytes otherwise (the JSON sink asks for them that
-/// way, to write the digits itself).
-struct HexText<'a>(&'a [u8]);
-
-impl Serialize for HexText<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if !s.is_human_readable() {
-            return s.serialize_bytes(self.0);
-        }
-        // Short strings (hashes, most scripts) as a plain str from the
-        // stack, longer ones through Display in chunks.
-        const SHORT: usize = 128;
-        if self.0.len() > SHORT {
-            return s.collect_str(&Hex(self.0));
-        }
-        let mut out = [0u8; 2 * SHORT];
-        hex_into(&mut out, self.0);
-        let text = out.get(..self.0.len().saturating_mul(2)).unwrap_or(&[]);
-        s.serialize_str(std::str::from_utf8(text).map_err(serde::ser::Error::custom)?)
-    }
-}
-
-/// serde helper: byte slices as lowercase hex strings
-/// (`#[serde(serialize_with = "crate::p2p::hash::as_hex")]`).
-pub fn as_hex<S: Serializer, T: AsRef<[u8]>>(bytes: &T, s: S) -> Result<S::Ok, S::Error> {
-    Hex(bytes.as_ref()).serialize(s)
 }
 
 #[cfg(test)]

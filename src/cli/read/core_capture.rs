@@ -2,13 +2,13 @@
 //! analyzer's framed-message entry.
 
 use crate::analyzer::Finding;
-use crate::p2p::frame::FramingFinding;
 use crate::analyzer::framed::{FramedMessage, PeerId, PeerInfo};
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::core_capture::merge::MAX_OPEN_FILES;
 use crate::capture::core_capture::record::micros_to_timestamp;
 use crate::capture::core_capture::{Item, Merge, RecordError, SOURCE_NAME, discover};
 use crate::p2p::Network;
+use crate::p2p::frame::FramingFinding;
 use anyhow::Context;
 use std::path::PathBuf;
 

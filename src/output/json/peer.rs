@@ -9,7 +9,8 @@
 //! `network` is `"unknown"` (and `magic` absent) when the network is not
 //! known: the records carry no magic.
 
-use super::{JsonSink, MessageResult, ser, write_unix_time};
+use super::line::{write_escaped, write_u64};
+use super::{JsonSink, MessageResult, write_unix_time};
 use crate::analyzer::event::{Finding, PeerMeta};
 use crate::capture::core_capture::MessageDirection;
 use crate::p2p::Network;
@@ -56,11 +57,11 @@ impl<W: Write> JsonSink<W> {
 
 fn build(out: &mut Vec<u8>, meta: &PeerMeta<'_>, with_network: bool) {
     out.extend_from_slice(b",\"flow\":");
-    ser::write_u64(out, meta.flow);
+    write_u64(out, meta.flow);
     let (src, dst) = meta.endpoints();
     for (key, value) in [(&b",\"src\":\""[..], src), (b"\",\"dst\":\"", dst)] {
         out.extend_from_slice(key);
-        ser::write_escaped(out, value);
+        write_escaped(out, value);
     }
     out.push(b'"');
     if with_network {
@@ -76,9 +77,9 @@ fn build(out: &mut Vec<u8>, meta: &PeerMeta<'_>, with_network: bool) {
         out.push(b'"');
     }
     out.extend_from_slice(b",\"source\":\"");
-    ser::write_escaped(out, meta.source);
+    write_escaped(out, meta.source);
     out.extend_from_slice(b"\",\"peer\":\"");
-    ser::write_escaped(out, meta.peer);
+    write_escaped(out, meta.peer);
     out.extend_from_slice(b"\",\"direction\":\"");
     out.extend_from_slice(meta.direction.name().as_bytes());
     out.push(b'"');
