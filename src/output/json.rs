@@ -178,7 +178,7 @@ impl<W: Write> JsonSink<W> {
     /// A finding's `kind` and values, closing the line's object.
     fn finding_fields(&mut self, finding: &Finding) {
         let mut f = line::JsonLine::continuing(&mut self.line);
-        f.field_str("kind", finding.kind());
+        f.field_name(fields::key!("kind"), finding.kind());
         records::finding_values(finding, &mut f);
         self.line.push(b'}');
     }

@@ -213,7 +213,7 @@ fn hex_of_four(word: u32) -> u64 {
 
 /// A hash's 64 hex digits in display order (its bytes reversed).
 #[inline]
-fn display_hex(wire: &[u8; 32]) -> [u8; 64] {
+pub fn display_hex(wire: &[u8; 32]) -> [u8; 64] {
     let mut display_order = *wire;
     display_order.reverse();
     let mut digits = [0u8; 64];

@@ -265,7 +265,11 @@ pub fn payload(msg: &NetworkMessage, full: bool) -> Option<Value> {
                     json!({"index": index, "tx": tx(&p.tx, full)})
                 })
                 .collect();
-            let short_ids: Vec<String> = cb.short_ids.iter().map(|s| hex::encode(bitcoin::consensus::serialize(s))).collect();
+            let short_ids: Vec<String> = cb
+                .short_ids
+                .iter()
+                .map(|s| hex::encode(bitcoin::consensus::serialize(s)))
+                .collect();
             json!({
                 "header": header_fields(&cb.header),
                 "nonce": cb.nonce.to_string(),

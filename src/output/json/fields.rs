@@ -11,13 +11,32 @@
 use crate::p2p::Hash256;
 use std::fmt;
 
+/// A key of a walk: its name, and its JSON form with the comma before it
+/// (`,"name":`), made by [`key!`] from one literal.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    pub name: &'static str,
+    pub json: &'static str,
+}
+
+/// `key!("name")`: the [`Key`] `name`.
+macro_rules! key {
+    ($name:literal) => {
+        $crate::output::json::fields::Key {
+            name: $name,
+            json: concat!(",\"", $name, "\":"),
+        }
+    };
+}
+pub(crate) use key;
+
 pub trait Fields {
     fn begin_object(&mut self);
     fn end_object(&mut self);
     fn begin_array(&mut self);
     fn end_array(&mut self);
     /// The key of the next value (inside an object).
-    fn key(&mut self, key: &'static str);
+    fn key(&mut self, key: Key);
     /// A key that is data (a command name, a number): escaped as needed.
     fn key_text(&mut self, key: &str);
     fn u64(&mut self, n: u64);
@@ -28,10 +47,17 @@ pub trait Fields {
     /// A string: a name of this crate's, or text already decoded.
     fn str(&mut self, s: &str);
     /// A value's `Display` form as a string (addresses).
+    #[inline]
     fn display(&mut self, value: &dyn fmt::Display) {
         self.str(&value.to_string());
     }
+    /// A name of this crate's (a type, a network): nothing to escape.
+    #[inline]
+    fn name(&mut self, name: &'static str) {
+        self.str(name);
+    }
     /// Network-supplied bytes as (lossy) UTF-8 text.
+    #[inline]
     fn lossy(&mut self, bytes: &[u8]) {
         self.str(&String::from_utf8_lossy(bytes));
     }
@@ -46,38 +72,51 @@ pub trait Fields {
     fn id64(&mut self, n: u64);
 
     /// `key` and an unsigned number.
-    fn field_u64(&mut self, key: &'static str, n: u64) {
+    #[inline(always)]
+    fn field_u64(&mut self, key: Key, n: u64) {
         self.key(key);
         self.u64(n);
     }
 
-    fn field_i64(&mut self, key: &'static str, n: i64) {
+    #[inline(always)]
+    fn field_i64(&mut self, key: Key, n: i64) {
         self.key(key);
         self.i64(n);
     }
 
-    fn field_str(&mut self, key: &'static str, s: &str) {
+    #[inline(always)]
+    fn field_str(&mut self, key: Key, s: &str) {
         self.key(key);
         self.str(s);
     }
 
-    fn field_hash(&mut self, key: &'static str, hash: &Hash256) {
+    #[inline(always)]
+    fn field_name(&mut self, key: Key, name: &'static str) {
+        self.key(key);
+        self.name(name);
+    }
+
+    #[inline(always)]
+    fn field_hash(&mut self, key: Key, hash: &Hash256) {
         self.key(key);
         self.hash(hash);
     }
 
-    fn field_hex(&mut self, key: &'static str, bytes: &[u8]) {
+    #[inline(always)]
+    fn field_hex(&mut self, key: Key, bytes: &[u8]) {
         self.key(key);
         self.hex(bytes);
     }
 
-    fn field_bool(&mut self, key: &'static str, b: bool) {
+    #[inline(always)]
+    fn field_bool(&mut self, key: Key, b: bool) {
         self.key(key);
         self.bool(b);
     }
 }
 
 /// An array of `items`, each written by `each`.
+#[inline]
 pub fn array<F: Fields + ?Sized, T>(
     f: &mut F,
     items: impl IntoIterator<Item = T>,
@@ -93,7 +132,7 @@ pub fn array<F: Fields + ?Sized, T>(
 /// `key` and an array of hashes.
 pub fn hash_list<'h, F: Fields + ?Sized>(
     f: &mut F,
-    key: &'static str,
+    key: Key,
     hashes: impl IntoIterator<Item = &'h Hash256>,
 ) {
     f.key(key);

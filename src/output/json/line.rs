@@ -5,9 +5,9 @@
 //! (serde_json's own float formatter), hex and hashes straight into the
 //! buffer.
 
-use super::fields::Fields;
+use super::fields::{Fields, Key};
 use crate::p2p::Hash256;
-use crate::p2p::hash::{write_hash_hex, write_hex};
+use crate::p2p::hash::{display_hex, write_hex};
 use std::fmt::{self, Write as _};
 
 /// A [`Fields`] sink writing JSON at the end of `out`.
@@ -29,7 +29,7 @@ impl<'o> JsonLine<'o> {
     }
 
     /// A comma before a value or key that is not the first of its level.
-    #[inline]
+    #[inline(always)]
     fn separate(&mut self) {
         if self.comma {
             self.out.push(b',');
@@ -38,7 +38,7 @@ impl<'o> JsonLine<'o> {
     }
 
     /// Bytes of a value that are valid JSON as they are.
-    #[inline]
+    #[inline(always)]
     fn raw(&mut self, bytes: &[u8]) {
         self.separate();
         self.out.extend_from_slice(bytes);
@@ -46,42 +46,49 @@ impl<'o> JsonLine<'o> {
 }
 
 impl Fields for JsonLine<'_> {
-    #[inline]
+    #[inline(always)]
     fn begin_object(&mut self) {
         self.separate();
         self.out.push(b'{');
         self.comma = false;
     }
 
-    #[inline]
+    #[inline(always)]
     fn end_object(&mut self) {
         self.out.push(b'}');
         self.comma = true;
     }
 
-    #[inline]
+    #[inline(always)]
     fn begin_array(&mut self) {
         self.separate();
         self.out.push(b'[');
         self.comma = false;
     }
 
-    #[inline]
+    #[inline(always)]
     fn end_array(&mut self) {
         self.out.push(b']');
         self.comma = true;
     }
 
-    #[inline]
-    fn key(&mut self, key: &'static str) {
+    #[inline(always)]
+    fn key(&mut self, key: Key) {
         debug_assert!(
-            key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'),
-            "key {key:?} needs escaping"
+            key.name
+                .bytes()
+                .all(|b| b >= 0x20 && b != b'"' && b != b'\\'),
+            "key {:?} needs escaping",
+            key.name
         );
-        self.separate();
-        self.out.push(b'"');
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
+        // One constant-size copy: `,"key":`, or `"key":` first in an
+        // object.
+        let json = key.json.as_bytes();
+        if self.comma {
+            self.out.extend_from_slice(json);
+        } else {
+            self.out.extend_from_slice(json.get(1..).unwrap_or(json));
+        }
         self.comma = false;
     }
 
@@ -92,13 +99,13 @@ impl Fields for JsonLine<'_> {
         self.comma = false;
     }
 
-    #[inline]
+    #[inline(always)]
     fn u64(&mut self, n: u64) {
         self.separate();
         write_u64(self.out, n);
     }
 
-    #[inline]
+    #[inline(always)]
     fn i64(&mut self, n: i64) {
         self.separate();
         write_i64(self.out, n);
@@ -112,17 +119,32 @@ impl Fields for JsonLine<'_> {
         }
     }
 
+    #[inline(always)]
     fn bool(&mut self, b: bool) {
         self.raw(if b { b"true" } else { b"false" });
     }
 
+    #[inline(always)]
     fn null(&mut self) {
         self.raw(b"null");
     }
 
+    #[inline(always)]
     fn str(&mut self, s: &str) {
         self.separate();
         write_str(self.out, s);
+    }
+
+    #[inline(always)]
+    fn name(&mut self, name: &'static str) {
+        debug_assert!(
+            name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'),
+            "name {name:?} needs escaping"
+        );
+        self.separate();
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.push(b'"');
     }
 
     fn display(&mut self, value: &dyn fmt::Display) {
@@ -132,7 +154,7 @@ impl Fields for JsonLine<'_> {
         self.out.push(b'"');
     }
 
-    #[inline]
+    #[inline(always)]
     fn hex(&mut self, bytes: &[u8]) {
         self.separate();
         self.out.push(b'"');
@@ -140,15 +162,18 @@ impl Fields for JsonLine<'_> {
         self.out.push(b'"');
     }
 
-    #[inline]
+    #[inline(always)]
     fn hash(&mut self, hash: &Hash256) {
         self.separate();
-        self.out.push(b'"');
-        write_hash_hex(self.out, &hash.0);
-        self.out.push(b'"');
+        // The quoted digits as one constant-size copy.
+        let mut quoted = [b'"'; 66];
+        if let Some(digits) = quoted.get_mut(1..65) {
+            digits.copy_from_slice(&display_hex(&hash.0));
+        }
+        self.out.extend_from_slice(&quoted);
     }
 
-    #[inline]
+    #[inline(always)]
     fn id64(&mut self, n: u64) {
         self.separate();
         self.out.push(b'"');
@@ -170,12 +195,29 @@ impl fmt::Write for EscapeAdapter<'_> {
 /// Appends `n` in decimal.
 #[inline]
 pub fn write_u64(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    append_short(out, itoa::Buffer::new().format(n).as_bytes());
 }
 
 #[inline]
 pub fn write_i64(out: &mut Vec<u8>, n: i64) {
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    append_short(out, itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// `extend_from_slice` for a few bytes (a number, a short string) with a
+/// plain loop: a memcpy call costs more than copying them.
+#[inline]
+fn append_short(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.len() > 16 {
+        out.extend_from_slice(bytes);
+        return;
+    }
+    let start = out.len();
+    out.resize(start + bytes.len(), 0);
+    if let Some(dst) = out.get_mut(start..) {
+        for (d, &b) in dst.iter_mut().zip(bytes) {
+            *d = b;
+        }
+    }
 }
 
 /// A quoted, escaped JSON string.
@@ -257,12 +299,13 @@ pub fn write_escaped(out: &mut Vec<u8>, s: &str) {
         }
         at += 1;
     }
-    out.extend_from_slice(bytes.get(start..).unwrap_or(&[]));
+    append_short(out, bytes.get(start..).unwrap_or(&[]));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::json::fields::key;
 
     fn same_as_serde_json(s: &str) {
         let mut ours = Vec::new();
@@ -291,9 +334,9 @@ mod tests {
         let mut out = Vec::new();
         let mut f = JsonLine::new(&mut out);
         f.begin_object();
-        f.field_u64("a", u64::MAX);
-        f.field_i64("b", i64::MIN);
-        f.key("c");
+        f.field_u64(key!("a"), u64::MAX);
+        f.field_i64(key!("b"), i64::MIN);
+        f.key(key!("c"));
         f.begin_array();
         f.f64(0.001);
         f.f64(1.0);
@@ -306,7 +349,7 @@ mod tests {
         f.bool(true);
         f.id64(7);
         f.end_array();
-        f.field_hex("d", &[0, 255]);
+        f.field_hex(key!("d"), &[0, 255]);
         f.end_object();
         let expected = serde_json::json!({
             "a": u64::MAX, "b": i64::MIN,

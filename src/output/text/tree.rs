@@ -4,7 +4,7 @@
 //! finding line ([`Pairs`]). Peer strings are escaped for the terminal.
 
 use crate::output::escape::push_escaped;
-use crate::output::json::fields::Fields;
+use crate::output::json::fields::{Fields, Key};
 use crate::p2p::Hash256;
 use crate::p2p::hash::Hex;
 use std::fmt::Write as _;
@@ -195,8 +195,8 @@ impl Fields for Tree<'_> {
     fn end_array(&mut self) {
         self.end();
     }
-    fn key(&mut self, key: &'static str) {
-        self.key = Some(Label::Key(key));
+    fn key(&mut self, key: Key) {
+        self.key = Some(Label::Key(key.name));
     }
     fn key_text(&mut self, key: &str) {
         self.key = Some(Label::Text(key.to_string()));
@@ -229,9 +229,9 @@ impl Fields for Pairs<'_> {
     fn end_array(&mut self) {
         self.out.push(']');
     }
-    fn key(&mut self, key: &'static str) {
+    fn key(&mut self, key: Key) {
         self.out.push(' ');
-        self.out.push_str(key);
+        self.out.push_str(key.name);
         self.out.push('=');
     }
     fn key_text(&mut self, key: &str) {

@@ -1,7 +1,7 @@
 //! addr and addrv2 (BIP155), with the usual text form of each network's
 //! addresses.
 
-use super::super::fields::{Fields, array};
+use super::super::fields::{Fields, array, key};
 use super::network::{ip, services};
 use crate::p2p::message::address::NetworkAddress;
 use crate::p2p::message::{Addresses, AddressesV2};
@@ -9,30 +9,30 @@ use sha3::{Digest, Sha3_256};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 pub fn addresses<F: Fields>(addr: &Addresses, f: &mut F) {
-    f.key("addresses");
+    f.key(key!("addresses"));
     array(f, &addr.addresses, |f, entry| {
         f.begin_object();
         // Absent when the sender's protocol predates CADDR_TIME_VERSION.
         if let Some(time) = entry.time {
-            f.field_u64("time", u64::from(time));
+            f.field_u64(key!("time"), u64::from(time));
         }
         services(&entry.services, f);
         ip(&entry.ip, f);
-        f.field_u64("port", u64::from(entry.port));
+        f.field_u64(key!("port"), u64::from(entry.port));
         f.end_object();
     });
 }
 
 pub fn addresses_v2<F: Fields>(addr: &AddressesV2<'_>, f: &mut F) {
-    f.key("addresses");
+    f.key(key!("addresses"));
     array(f, &addr.addresses, |f, entry| {
         f.begin_object();
-        f.field_u64("time", u64::from(entry.time));
+        f.field_u64(key!("time"), u64::from(entry.time));
         services(&entry.services, f);
-        f.field_u64("network_id", u64::from(entry.network_id));
-        f.field_str("network", entry.network);
-        f.field_str("addr", &network_address_text(&entry.addr));
-        f.field_u64("port", u64::from(entry.port));
+        f.field_u64(key!("network_id"), u64::from(entry.network_id));
+        f.field_name(key!("network"), entry.network);
+        f.field_str(key!("addr"), &network_address_text(&entry.addr));
+        f.field_u64(key!("port"), u64::from(entry.port));
         f.end_object();
     });
 }

@@ -15,7 +15,7 @@ mod transaction;
 
 pub use address::network_address_text;
 
-use super::fields::Fields;
+use super::fields::{Fields, key};
 use crate::p2p::message::Message;
 
 /// Walks `message`'s payload object.
@@ -49,7 +49,7 @@ pub fn payload<F: Fields>(message: &Message<'_>, f: &mut F) {
         Message::FilterAdd(m) => bloom::filter_add(m, f),
         Message::Reject(m) => legacy::reject(m, f),
         Message::Alert(m) => legacy::alert(m, f),
-        Message::Unknown { payload, .. } => f.field_hex("raw", payload),
+        Message::Unknown { payload, .. } => f.field_hex(key!("raw"), payload),
         Message::Verack
         | Message::SendAddrV2
         | Message::GetAddr

@@ -2,29 +2,29 @@
 //! or the summary without `inputs`, `outputs` (and a skipped `wtxid`) when
 //! the decoder was not asked for full detail.
 
-use super::super::fields::{Fields, array};
+use super::super::fields::{Fields, array, key};
 use crate::p2p::message::Transaction;
 use crate::p2p::message::transaction::{TxIn, TxOut};
 
 pub fn transaction<F: Fields>(tx: &Transaction<'_>, f: &mut F) {
-    f.field_hash("txid", &tx.txid);
+    f.field_hash(key!("txid"), &tx.txid);
     if let Some(wtxid) = &tx.wtxid {
-        f.field_hash("wtxid", wtxid);
+        f.field_hash(key!("wtxid"), wtxid);
     }
-    f.field_i64("version", i64::from(tx.version));
-    f.field_bool("segwit", tx.segwit);
-    f.field_u64("input_count", tx.inputs.len());
-    f.field_u64("output_count", tx.outputs.len());
+    f.field_i64(key!("version"), i64::from(tx.version));
+    f.field_bool(key!("segwit"), tx.segwit);
+    f.field_u64(key!("input_count"), tx.inputs.len());
+    f.field_u64(key!("output_count"), tx.outputs.len());
     if tx.full_detail {
-        f.key("inputs");
+        f.key(key!("inputs"));
         array(f, tx.inputs.iter(), |f, input| tx_in(&input, f));
-        f.key("outputs");
+        f.key(key!("outputs"));
         array(f, tx.outputs.iter(), |f, output| tx_out(&output, f));
     }
-    f.field_u64("lock_time", u64::from(tx.lock_time));
-    f.field_u64("size", tx.size as u64);
-    f.field_u64("weight", tx.weight as u64);
-    f.field_u64("vsize", tx.vsize as u64);
+    f.field_u64(key!("lock_time"), u64::from(tx.lock_time));
+    f.field_u64(key!("size"), tx.size as u64);
+    f.field_u64(key!("weight"), tx.weight as u64);
+    f.field_u64(key!("vsize"), tx.vsize as u64);
 }
 
 /// A transaction as an object of its own (in a list).
@@ -36,21 +36,21 @@ pub fn transaction_object<F: Fields>(tx: &Transaction<'_>, f: &mut F) {
 
 fn tx_in<F: Fields>(input: &TxIn<'_>, f: &mut F) {
     f.begin_object();
-    f.key("previous_output");
+    f.key(key!("previous_output"));
     f.begin_object();
-    f.field_hash("txid", &input.previous_output.txid);
-    f.field_u64("vout", u64::from(input.previous_output.vout));
+    f.field_hash(key!("txid"), &input.previous_output.txid);
+    f.field_u64(key!("vout"), u64::from(input.previous_output.vout));
     f.end_object();
-    f.field_hex("script_sig", input.script_sig);
-    f.field_u64("sequence", u64::from(input.sequence));
-    f.key("witness");
+    f.field_hex(key!("script_sig"), input.script_sig);
+    f.field_u64(key!("sequence"), u64::from(input.sequence));
+    f.key(key!("witness"));
     array(f, input.witness.iter(), |f, item| f.hex(item));
     f.end_object();
 }
 
 fn tx_out<F: Fields>(output: &TxOut<'_>, f: &mut F) {
     f.begin_object();
-    f.field_i64("value", output.value);
-    f.field_hex("script_pubkey", output.script_pubkey);
+    f.field_i64(key!("value"), output.value);
+    f.field_hex(key!("script_pubkey"), output.script_pubkey);
     f.end_object();
 }
