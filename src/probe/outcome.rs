@@ -14,10 +14,9 @@ use super::Request;
 use super::verify::Mismatch;
 use std::time::Duration;
 
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_FAILURE: u8 = 1;
-pub const EXIT_NOTFOUND: u8 = 3;
-pub const EXIT_TIMEOUT: u8 = 4;
+use crate::exit_code::{
+    ERROR as EXIT_FAILURE, NOTFOUND as EXIT_NOTFOUND, OK as EXIT_OK, TIMEOUT as EXIT_TIMEOUT,
+};
 
 /// The fate of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
