@@ -10,6 +10,7 @@
 //! in bytes and messages. Exit codes: see [`outcome`] and
 //! [`crate::exit_code`].
 
+pub mod failure;
 mod observer;
 pub mod outcome;
 pub mod record;
@@ -18,6 +19,7 @@ pub mod target;
 pub mod transport;
 pub mod verify;
 
+pub use failure::{Failure, HandshakeStage};
 pub use outcome::{ProbeOutcome, RequestResult, Status};
 pub use target::Target;
 pub use transport::{TransportChoice, TransportUsed};
