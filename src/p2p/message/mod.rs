@@ -305,7 +305,7 @@ impl Serialize for Message<'_> {
             Message::Alert(m) => m.serialize(s),
             Message::Unknown { payload, .. } => {
                 let mut map = s.serialize_map(Some(1))?;
-                map.serialize_entry("raw", &hex::encode(payload))?;
+                map.serialize_entry("raw", &crate::p2p::hash::to_hex(payload))?;
                 map.end()
             }
             Message::Verack
