@@ -109,7 +109,7 @@ fn command_finding(command: &Command, offset: u64) -> Option<Finding> {
     (!known).then(|| Finding::UnknownCommand {
         offset,
         command: String::from_utf8_lossy(command.as_bytes()).into_owned(),
-        command_hex: hex::encode(command.0),
+        command_hex: crate::p2p::hash::to_hex(command.0),
         printable,
     })
 }

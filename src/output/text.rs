@@ -160,8 +160,8 @@ impl<W: Write> TextSink<W> {
                 let _ = write!(
                     self.line,
                     "BAD-CHECKSUM(header {} computed {})",
-                    hex::encode(expected),
-                    hex::encode(actual)
+                    crate::p2p::hash::to_hex(expected),
+                    crate::p2p::hash::to_hex(actual)
                 );
                 self.paint.end(&mut self.line, style::BAD);
             }
@@ -181,7 +181,11 @@ impl<W: Write> TextSink<W> {
                     trim_newline(&mut self.line);
                 }
                 if self.options.raw {
-                    let _ = write!(self.line, "\n    raw {}", hex::encode(frame.payload));
+                    let _ = write!(
+                        self.line,
+                        "\n    raw {}",
+                        crate::p2p::hash::to_hex(frame.payload)
+                    );
                 }
             }
             Err(e) => {
@@ -189,7 +193,11 @@ impl<W: Write> TextSink<W> {
                 let error = format!("DECODE-ERROR {}", escape_str(&e.to_string()));
                 self.paint.paint(&mut self.line, style::BAD, error);
                 if self.options.verbose || self.options.raw {
-                    let _ = write!(self.line, "\n    raw {}", hex::encode(frame.payload));
+                    let _ = write!(
+                        self.line,
+                        "\n    raw {}",
+                        crate::p2p::hash::to_hex(frame.payload)
+                    );
                 }
             }
         }

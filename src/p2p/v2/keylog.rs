@@ -34,8 +34,8 @@ impl KeyLogEntry {
     pub fn to_line(&self) -> String {
         format!(
             "{LABEL} {} {}\n",
-            hex::encode(self.initiator_key),
-            hex::encode(self.shared_secret)
+            crate::p2p::hash::to_hex(self.initiator_key),
+            crate::p2p::hash::to_hex(self.shared_secret)
         )
     }
 }
@@ -43,7 +43,10 @@ impl KeyLogEntry {
 impl std::fmt::Debug for KeyLogEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyLogEntry")
-            .field("initiator_key", &hex::encode(self.initiator_key))
+            .field(
+                "initiator_key",
+                &crate::p2p::hash::to_hex(self.initiator_key),
+            )
             .finish_non_exhaustive()
     }
 }

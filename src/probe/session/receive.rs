@@ -130,8 +130,8 @@ impl Session<'_, '_> {
             self.observer.note(&format!(
                 "ignored a '{}' message with a wrong checksum (header {}, payload {})",
                 String::from_utf8_lossy(frame.command.as_bytes()).escape_default(),
-                hex::encode(expected),
-                hex::encode(actual)
+                crate::p2p::hash::to_hex(expected),
+                crate::p2p::hash::to_hex(actual)
             ));
             return;
         }

@@ -44,12 +44,12 @@ pub fn network_address_text(addr: &NetworkAddress<'_>) -> String {
         (1, &[a, b, c, d]) => Ipv4Addr::new(a, b, c, d).to_string(),
         (2 | 6, b) => match <[u8; 16]>::try_from(b) {
             Ok(a) => Ipv6Addr::from(a).to_string(),
-            Err(_) => hex::encode(b),
+            Err(_) => crate::p2p::hash::to_hex(b),
         },
         (3, b) => format!("{}.onion", base32(b)),
         (4, b) => format!("{}.onion", tor_v3_text(b)),
         (5, b) => format!("{}.b32.i2p", base32(b)),
-        (_, b) => hex::encode(b),
+        (_, b) => crate::p2p::hash::to_hex(b),
     }
 }
 
