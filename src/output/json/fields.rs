@@ -71,6 +71,19 @@ pub trait Fields {
     /// use all 64 bits. Quantities stay numbers.
     fn id64(&mut self, n: u64);
 
+    /// A fragment of a walk whose output never varies (the head of a
+    /// common inventory item), with its JSON rendered once by that same
+    /// walk ([`Prerendered::render`]): the JSON writer copies the bytes,
+    /// other sinks run `walk`. `None` (an uncommon case): every sink walks.
+    #[inline(always)]
+    fn prerendered(&mut self, json: Option<&Prerendered>, walk: impl FnOnce(&mut Self))
+    where
+        Self: Sized,
+    {
+        let _ = json;
+        walk(self);
+    }
+
     /// `key` and an unsigned number.
     #[inline(always)]
     fn field_u64(&mut self, key: Key, n: u64) {
@@ -112,6 +125,28 @@ pub trait Fields {
     fn field_bool(&mut self, key: Key, b: bool) {
         self.key(key);
         self.bool(b);
+    }
+}
+
+/// The JSON of a fragment of a walk, rendered by [`super::line::JsonLine`]
+/// at a fresh level (no comma before it), and whether the level needs a
+/// comma after it.
+#[derive(Debug)]
+pub struct Prerendered {
+    pub(super) json: Box<[u8]>,
+    pub(super) comma_after: bool,
+}
+
+impl Prerendered {
+    /// Runs `walk` through the JSON writer once and keeps what it wrote.
+    pub fn render(walk: impl FnOnce(&mut super::line::JsonLine<'_>)) -> Prerendered {
+        let mut json = Vec::new();
+        let comma_after = super::line::JsonLine::render(&mut json, walk);
+        debug_assert!(!json.is_empty(), "an empty fragment");
+        Prerendered {
+            json: json.into_boxed_slice(),
+            comma_after,
+        }
     }
 }
 

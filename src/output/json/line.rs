@@ -5,7 +5,7 @@
 //! (serde_json's own float formatter), hex and hashes straight into the
 //! buffer.
 
-use super::fields::{Fields, Key};
+use super::fields::{Fields, Key, Prerendered};
 use crate::p2p::Hash256;
 use crate::p2p::hash::{display_hex, write_hex};
 use std::fmt::{self, Write as _};
@@ -26,6 +26,36 @@ impl<'o> JsonLine<'o> {
     /// `out` (an envelope): the next key starts with a comma.
     pub fn continuing(out: &'o mut Vec<u8>) -> Self {
         JsonLine { out, comma: true }
+    }
+
+    /// Runs `walk` on a fresh level at the end of `out`; whether that
+    /// level then needs a comma before its next key or value.
+    pub(super) fn render(out: &'o mut Vec<u8>, walk: impl FnOnce(&mut JsonLine<'_>)) -> bool {
+        let mut line = JsonLine::new(out);
+        walk(&mut line);
+        line.comma
+    }
+
+    /// Writes a field's key, having reserved room for it and for
+    /// `value_max` bytes of its value: one capacity check per field.
+    #[inline(always)]
+    fn open_field(&mut self, key: Key, value_max: usize) {
+        debug_assert!(
+            key.name
+                .bytes()
+                .all(|b| b >= 0x20 && b != b'"' && b != b'\\'),
+            "key {:?} needs escaping",
+            key.name
+        );
+        // One constant-size copy: `,"key":`, or `"key":` first in an
+        // object.
+        let json = key.json.as_bytes();
+        self.out.reserve(json.len().saturating_add(value_max));
+        if self.comma {
+            self.out.extend_from_slice(json);
+        } else {
+            self.out.extend_from_slice(json.get(1..).unwrap_or(json));
+        }
     }
 
     /// A comma before a value or key that is not the first of its level.
@@ -74,21 +104,7 @@ impl Fields for JsonLine<'_> {
 
     #[inline(always)]
     fn key(&mut self, key: Key) {
-        debug_assert!(
-            key.name
-                .bytes()
-                .all(|b| b >= 0x20 && b != b'"' && b != b'\\'),
-            "key {:?} needs escaping",
-            key.name
-        );
-        // One constant-size copy: `,"key":`, or `"key":` first in an
-        // object.
-        let json = key.json.as_bytes();
-        if self.comma {
-            self.out.extend_from_slice(json);
-        } else {
-            self.out.extend_from_slice(json.get(1..).unwrap_or(json));
-        }
+        self.open_field(key, 0);
         self.comma = false;
     }
 
@@ -165,12 +181,7 @@ impl Fields for JsonLine<'_> {
     #[inline(always)]
     fn hash(&mut self, hash: &Hash256) {
         self.separate();
-        // The quoted digits as one constant-size copy.
-        let mut quoted = [b'"'; 66];
-        if let Some(digits) = quoted.get_mut(1..65) {
-            digits.copy_from_slice(&display_hex(&hash.0));
-        }
-        self.out.extend_from_slice(&quoted);
+        self.out.extend_from_slice(&quoted_hash(hash));
     }
 
     #[inline(always)]
@@ -180,6 +191,91 @@ impl Fields for JsonLine<'_> {
         write_u64(self.out, n);
         self.out.push(b'"');
     }
+
+    #[inline(always)]
+    fn prerendered(&mut self, json: Option<&Prerendered>, walk: impl FnOnce(&mut Self)) {
+        match json {
+            Some(fragment) => {
+                // Rendered at a fresh level: a comma goes before it here
+                // exactly where one would go before its first key or value.
+                self.separate();
+                self.out.extend_from_slice(&fragment.json);
+                self.comma = fragment.comma_after;
+            }
+            None => walk(self),
+        }
+    }
+
+    // Fields as key and value in one go: one capacity check, no comma
+    // test between the key and its value.
+
+    #[inline(always)]
+    fn field_u64(&mut self, key: Key, n: u64) {
+        self.open_field(key, 20);
+        write_u64(self.out, n);
+        self.comma = true;
+    }
+
+    #[inline(always)]
+    fn field_i64(&mut self, key: Key, n: i64) {
+        self.open_field(key, 20);
+        write_i64(self.out, n);
+        self.comma = true;
+    }
+
+    #[inline(always)]
+    fn field_str(&mut self, key: Key, s: &str) {
+        self.open_field(key, s.len().saturating_add(2));
+        write_str(self.out, s);
+        self.comma = true;
+    }
+
+    #[inline(always)]
+    fn field_name(&mut self, key: Key, name: &'static str) {
+        debug_assert!(
+            name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'),
+            "name {name:?} needs escaping"
+        );
+        self.open_field(key, name.len().saturating_add(2));
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.push(b'"');
+        self.comma = true;
+    }
+
+    #[inline(always)]
+    fn field_hash(&mut self, key: Key, hash: &Hash256) {
+        self.open_field(key, 66);
+        self.out.extend_from_slice(&quoted_hash(hash));
+        self.comma = true;
+    }
+
+    #[inline(always)]
+    fn field_hex(&mut self, key: Key, bytes: &[u8]) {
+        self.open_field(key, bytes.len().saturating_mul(2).saturating_add(2));
+        self.out.push(b'"');
+        write_hex(self.out, bytes);
+        self.out.push(b'"');
+        self.comma = true;
+    }
+
+    #[inline(always)]
+    fn field_bool(&mut self, key: Key, b: bool) {
+        self.open_field(key, 5);
+        self.out
+            .extend_from_slice(if b { b"true" } else { b"false" });
+        self.comma = true;
+    }
+}
+
+/// A hash's display-order digits in quotes, for one constant-size copy.
+#[inline(always)]
+fn quoted_hash(hash: &Hash256) -> [u8; 66] {
+    let mut quoted = [b'"'; 66];
+    if let Some(digits) = quoted.get_mut(1..65) {
+        digits.copy_from_slice(&display_hex(&hash.0));
+    }
+    quoted
 }
 
 /// `Display` output escaped straight into the buffer.
