@@ -299,20 +299,15 @@ pub fn write_i64(out: &mut Vec<u8>, n: i64) {
     append_short(out, itoa::Buffer::new().format(n).as_bytes());
 }
 
-/// `extend_from_slice` for a few bytes (a number, a short string) with a
-/// plain loop: a memcpy call costs more than copying them.
+/// `extend_from_slice` for a few bytes (a number, a short string) as a
+/// plain copy loop: a memcpy call (or a memset and a copy) costs more than
+/// copying them.
 #[inline]
 fn append_short(out: &mut Vec<u8>, bytes: &[u8]) {
     if bytes.len() > 16 {
         out.extend_from_slice(bytes);
-        return;
-    }
-    let start = out.len();
-    out.resize(start + bytes.len(), 0);
-    if let Some(dst) = out.get_mut(start..) {
-        for (d, &b) in dst.iter_mut().zip(bytes) {
-            *d = b;
-        }
+    } else {
+        out.extend(bytes.iter().copied());
     }
 }
 
