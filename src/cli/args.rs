@@ -23,6 +23,13 @@ Examples:
   tcpdump -U -w - port 8333 | btcsniff read -
   btcsniff read ~/.bitcoin/regtest/message_capture --format json";
 
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  btcsniff report capture.pcap -o report.html
+  btcsniff report day1.pcapng day2.pcap.gz --keylog keys.log -o day.html
+  btcsniff report ~/.bitcoin/regtest/message_capture -o peers.html
+  tcpdump -U -w - port 8333 | btcsniff report - -o live.html";
+
 const LIVE_EXAMPLES: &str = "\
 Examples:
   sudo btcsniff live -i eth0
@@ -50,6 +57,11 @@ pub enum Command {
     Live(LiveArgs),
     /// List the interfaces live capture can use (like tcpdump -D).
     Interfaces,
+    /// Write one self-contained HTML page of capture files (the inputs
+    /// of `read`): overview, message rate, flow timeline, peers, commands,
+    /// findings.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
     /// Connect to a node, ask for transactions or blocks with getdata,
     /// verify what comes back, and show the whole session.
     #[command(after_help = PROBE_EXAMPLES)]
@@ -215,8 +227,9 @@ pub struct LiveArgs {
     pub analysis: AnalysisArgs,
 }
 
+/// What `read` and `report` read.
 #[derive(Debug, Args)]
-pub struct ReadArgs {
+pub struct InputArgs {
     /// Capture files (pcap or pcapng, also gzip- or zstd-compressed), read
     /// in order as one capture; `-` is standard input. Or Bitcoin Core's
     /// message capture (-capturemessages): a datadir, a message_capture
@@ -236,6 +249,19 @@ pub struct ReadArgs {
     /// ports, else unknown.
     #[arg(long, value_name = "NAME", value_parser = parse_network)]
     pub network: Option<crate::p2p::Network>,
+}
+
+impl InputArgs {
+    /// Every input in the order read: `-r` files, then the others.
+    pub fn inputs(&self) -> impl Iterator<Item = &PathBuf> {
+        self.read_files.iter().chain(&self.files)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -245,8 +271,24 @@ pub struct ReadArgs {
 impl ReadArgs {
     /// Every input in the order read: `-r` files, then the others.
     pub fn inputs(&self) -> impl Iterator<Item = &PathBuf> {
-        self.read_files.iter().chain(&self.files)
+        self.input.inputs()
     }
+}
+
+/// `btcsniff report FILE... -o report.html`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The HTML file to write (`-`: standard output).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Quiet: no progress bar or status lines on stderr (errors and
+    /// warnings are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 /// `live --probe`: run the probe alongside the capture.
@@ -424,6 +466,16 @@ impl OutputArgs {
 impl AnalysisArgs {
     pub fn config(&self, output: &OutputArgs) -> AnalyzerConfig {
         AnalyzerConfig {
+            commands: (!output.commands.is_empty()).then(|| output.commands.clone()),
+            verbose: output.verbose >= 1,
+            max_messages: output.count,
+            ..self.config_all()
+        }
+    }
+
+    /// The configuration that shows every message (`report`).
+    pub fn config_all(&self) -> AnalyzerConfig {
+        AnalyzerConfig {
             limits: FlowLimits {
                 max_flows: self.max_flows,
                 max_buffered_per_direction: self.max_buffer,
@@ -435,9 +487,9 @@ impl AnalysisArgs {
                 },
             },
             extra_ports: self.ports.clone(),
-            commands: (!output.commands.is_empty()).then(|| output.commands.clone()),
-            verbose: output.verbose >= 1,
-            max_messages: output.count,
+            commands: None,
+            verbose: false,
+            max_messages: None,
             v2: crate::analyzer::v2::V2Options {
                 extra_magics: self.magics.clone(),
                 wait_for_keys: false,

@@ -8,6 +8,7 @@ pub mod live;
 pub mod probe;
 pub mod progress;
 pub mod read;
+pub mod report;
 
 pub use args::{Cli, Command};
 
@@ -93,6 +94,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Live(args) => live::run(args),
         Command::Interfaces => live::interfaces(),
         Command::Probe(args) => probe::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

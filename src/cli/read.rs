@@ -1,13 +1,13 @@
 //! `btcsniff read FILE...`
 
-use super::args::ReadArgs;
+use super::args::{AnalysisArgs, InputArgs, ReadArgs};
 use super::progress::{self, CountingRead, ReadProgress};
 use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::file::STDIN_NAME;
 use crate::capture::filter::PacketFilter;
 use crate::capture::{CaptureError, CaptureErrorKind, FileReader};
-use crate::output::Event;
+use crate::output::{Event, Sink};
 use anyhow::Context;
 use std::path::Path;
 use std::sync::Arc;
@@ -19,7 +19,65 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
     let stdout = std::io::stdout().lock();
     let mut sink = args.output.sink(stdout, super::stdout_is_interactive());
     let config = args.analysis.config(&args.output);
-    let keylog = match &args.analysis.keylog {
+    let outcome = analyze(
+        &args.input,
+        &args.analysis,
+        config,
+        args.output.quiet,
+        sink.as_mut(),
+    )?;
+    if args.output.stats {
+        sink.event(&Event::Stats(&outcome.stats))
+            .context("writing output")?;
+    }
+    sink.flush().context("writing output")?;
+    drop(sink);
+    Ok(outcome.exit_code())
+}
+
+/// What a whole read gave: the statistics, and what went wrong.
+pub struct Outcome {
+    pub stats: crate::output::Stats,
+    /// One line per input that could not be read to its end.
+    pub failed: Vec<String>,
+    pub interrupted: bool,
+    pub bytes_read: u64,
+    pub total: Option<u64>,
+}
+
+impl Outcome {
+    /// Says what failed or that the read was interrupted (stderr), and
+    /// returns the exit code.
+    pub fn exit_code(&self) -> u8 {
+        for message in &self.failed {
+            eprintln!("btcsniff: {message}");
+        }
+        if self.interrupted {
+            let of_total = self.total.map(|t| format!(" of {t}")).unwrap_or_default();
+            eprintln!(
+                "btcsniff: interrupted: read {}{of_total} bytes, {} packets, {} messages",
+                self.bytes_read, self.stats.packets, self.stats.messages
+            );
+            return EXIT_INTERRUPTED;
+        }
+        if self.failed.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Reads every input of `input` through the analyzer into `sink` (`read`
+/// and `report`): capture files in order, then Core message captures.
+pub fn analyze(
+    input: &InputArgs,
+    analysis: &AnalysisArgs,
+    config: crate::analyzer::AnalyzerConfig,
+    quiet: bool,
+    sink: &mut dyn Sink,
+) -> anyhow::Result<Outcome> {
+    let keylog = match &analysis.keylog {
         Some(path) => {
             let log = super::keylog_file::read_all(path)?;
             eprintln!("btcsniff: key log {}: {}", path.display(), log.summary());
@@ -27,11 +85,11 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
         }
         None => None,
     };
-    let mut analyzer = Analyzer::new(config, sink.as_mut());
+    let mut analyzer = Analyzer::new(config, sink);
     if let Some(log) = keylog {
         analyzer.set_keylog(log);
     }
-    let mut filter = args.filter.as_deref().map(PacketFilter::new).transpose()?;
+    let mut filter = input.filter.as_deref().map(PacketFilter::new).transpose()?;
     let mut warn = |w: String| eprintln!("btcsniff: warning: {w}");
     let interrupted = Arc::new(AtomicBool::new(false));
     {
@@ -47,10 +105,10 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
         })
         .context("installing the Ctrl-C handler")?;
     }
-    let total = progress::total_size(args.inputs());
-    let mut progress = ReadProgress::new(progress::wanted(args.output.quiet), total);
+    let total = progress::total_size(input.inputs());
+    let mut progress = ReadProgress::new(progress::wanted(quiet), total);
     let mut failed = Vec::new();
-    let (core_inputs, capture_files): (Vec<_>, Vec<_>) = args
+    let (core_inputs, capture_files): (Vec<_>, Vec<_>) = input
         .inputs()
         .cloned()
         .partition(|path| crate::capture::core_capture::is_core_capture(path));
@@ -104,32 +162,15 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
         // The packet captures come first, whole: what their flows still
         // hold (e.g. a start held for a mid-stream join) is shown now.
         analyzer.end_flows().context("writing output")?;
-        core_capture::read(&core_inputs, args.network, &mut analyzer, &mut failed)?;
+        core_capture::read(&core_inputs, input.network, &mut analyzer, &mut failed)?;
     }
     let stats = analyzer.finish().context("writing output")?;
-    if args.output.stats {
-        sink.event(&Event::Stats(&stats))
-            .context("writing output")?;
-    }
-    sink.flush().context("writing output")?;
-    drop(sink);
-    for message in &failed {
-        eprintln!("btcsniff: {message}");
-    }
-    if interrupted.load(Ordering::Relaxed) {
-        let of_total = total.map(|t| format!(" of {t}")).unwrap_or_default();
-        eprintln!(
-            "btcsniff: interrupted: read {}{of_total} bytes, {} packets, {} messages",
-            progress.bytes_read(),
-            stats.packets,
-            stats.messages
-        );
-        return Ok(EXIT_INTERRUPTED);
-    }
-    Ok(if failed.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_ERROR
+    Ok(Outcome {
+        stats,
+        failed,
+        interrupted: interrupted.load(Ordering::Relaxed),
+        bytes_read: progress.bytes_read(),
+        total,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod escape;
 pub mod event;
 pub mod filter;
 pub mod json;
+pub mod report;
 pub mod stats;
 pub mod summary;
 pub mod text;

@@ -1,0 +1,178 @@
+//! Time buckets whose width grows with the capture: the message-rate chart
+//! of a minute and of a week both get at most [`MAX_BUCKETS`] points.
+//!
+//! Widths follow a ladder of round durations (1 ms, 10 ms, 100 ms, 1 s,
+//! 10 s, 1 min, 10 min, 1 h, 6 h, 1 day, 1 week, then doubling), each a
+//! whole multiple of the one before, and buckets start at whole multiples
+//! of their width since the Unix epoch: coarsening merges whole buckets,
+//! so the counts stay exact whatever order the messages came in.
+
+use std::collections::BTreeMap;
+
+/// Most buckets between the first and the last message (the chart's
+/// points): enough for a smooth curve across a wide screen, small in the
+/// page (~7 numbers each).
+pub const MAX_BUCKETS: usize = 1200;
+
+const LADDER_US: [i64; 11] = [
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    60_000_000,
+    600_000_000,
+    3_600_000_000,
+    21_600_000_000,
+    86_400_000_000,
+    604_800_000_000,
+];
+
+/// The finest width of the ladder, in microseconds.
+pub const FINEST_US: i64 = LADDER_US[0];
+
+/// The width after `width_us`: the next rung, or twice as wide past the
+/// last (saturating: a span of the whole i64 range fits in one bucket).
+pub fn coarser(width_us: i64) -> i64 {
+    LADDER_US
+        .iter()
+        .copied()
+        .find(|&w| w > width_us)
+        .unwrap_or_else(|| width_us.saturating_mul(2))
+}
+
+/// Counts per bucket, merged when buckets are.
+pub trait Merge: Default {
+    fn merge(&mut self, other: Self);
+}
+
+/// Buckets of `T`, keyed by their start (in widths since the epoch).
+#[derive(Debug)]
+pub struct TimeBuckets<T> {
+    width_us: i64,
+    max: usize,
+    map: BTreeMap<i64, T>,
+}
+
+impl<T: Merge> TimeBuckets<T> {
+    pub fn new(max: usize) -> Self {
+        // At the widest width every i64 time falls in one of 4 buckets.
+        debug_assert!(max >= 4);
+        TimeBuckets {
+            width_us: FINEST_US,
+            max,
+            map: BTreeMap::new(),
+        }
+    }
+
+    /// The bucket holding time `t_us` (microseconds since the epoch),
+    /// coarsening first if `t_us` would stretch the span beyond the limit.
+    pub fn at(&mut self, t_us: i64) -> &mut T {
+        let mut index = t_us.div_euclid(self.width_us);
+        while !self.fits(index) {
+            self.coarsen();
+            index = t_us.div_euclid(self.width_us);
+        }
+        self.map.entry(index).or_default()
+    }
+
+    fn fits(&self, index: i64) -> bool {
+        let (Some((&first, _)), Some((&last, _))) =
+            (self.map.first_key_value(), self.map.last_key_value())
+        else {
+            return true;
+        };
+        let (lo, hi) = (first.min(index), last.max(index));
+        // A span wider than the limit (or than i128 arithmetic needs)
+        // does not fit.
+        (i128::from(hi) - i128::from(lo)) < self.max as i128
+    }
+
+    fn coarsen(&mut self) {
+        let wider = coarser(self.width_us);
+        debug_assert!(wider % self.width_us == 0 || wider == i64::MAX);
+        let old = std::mem::take(&mut self.map);
+        for (index, value) in old {
+            // Start times in microseconds, then the new index: exact for
+            // every rung (multiples), saturating at the extremes.
+            let start = index.saturating_mul(self.width_us);
+            self.map
+                .entry(start.div_euclid(wider))
+                .or_default()
+                .merge(value);
+        }
+        self.width_us = wider;
+    }
+
+    pub fn width_us(&self) -> i64 {
+        self.width_us
+    }
+
+    /// Every bucket from the first to the last, empty ones as `T::default()`:
+    /// (start in microseconds, value).
+    pub fn dense(self) -> Vec<(i64, T)> {
+        let width = self.width_us;
+        let (Some(&first), Some(&last)) = (self.map.keys().next(), self.map.keys().next_back())
+        else {
+            return Vec::new();
+        };
+        let mut map = self.map;
+        let mut out = Vec::new();
+        let mut index = first;
+        loop {
+            let value = map.remove(&index).unwrap_or_default();
+            out.push((index.saturating_mul(width), value));
+            if index >= last {
+                break;
+            }
+            index += 1;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    impl Merge for u64 {
+        fn merge(&mut self, other: u64) {
+            *self += other;
+        }
+    }
+
+    #[test]
+    fn ladder_rungs_are_multiples() {
+        for pair in LADDER_US.windows(2) {
+            assert_eq!(pair[1] % pair[0], 0, "{pair:?}");
+        }
+        assert_eq!(coarser(LADDER_US[10]), 2 * LADDER_US[10]);
+        assert_eq!(coarser(i64::MAX), i64::MAX);
+    }
+
+    #[test]
+    fn a_long_span_coarsens_and_keeps_every_count() {
+        let mut b = TimeBuckets::<u64>::new(100);
+        // One message every 10 ms for 60 s: 6000 messages.
+        for i in 0..6000i64 {
+            *b.at(1_700_000_000_000_000 + i * 10_000) += 1;
+        }
+        assert_eq!(b.width_us(), 1_000_000, "60 s in at most 100 buckets: 1 s");
+        let dense = b.dense();
+        assert!(dense.len() <= 100);
+        assert_eq!(dense.iter().map(|(_, c)| c).sum::<u64>(), 6000);
+        assert!(dense.iter().all(|(start, _)| start % 1_000_000 == 0));
+    }
+
+    #[test]
+    fn out_of_order_and_hostile_times_stay_bounded() {
+        let mut b = TimeBuckets::<u64>::new(10);
+        *b.at(5_000_000) += 1;
+        *b.at(0) += 1;
+        *b.at(i64::MAX) += 1;
+        *b.at(i64::MIN) += 1;
+        let dense = b.dense();
+        assert!(dense.len() <= 10, "{}", dense.len());
+        assert_eq!(dense.iter().map(|(_, c)| c).sum::<u64>(), 4);
+    }
+}

@@ -1,0 +1,25 @@
+//! `btcsniff report`: one self-contained HTML page of a capture. The
+//! aggregation (aggregate.rs, with buckets.rs and lanes.rs) consumes the
+//! event stream like any sink; html.rs renders what it collected.
+
+pub mod aggregate;
+pub mod buckets;
+pub mod family;
+pub mod html;
+pub mod lanes;
+
+pub use aggregate::{Aggregator, Report};
+
+use super::{Event, Sink};
+use std::io;
+
+impl Sink for Aggregator {
+    fn event(&mut self, event: &Event<'_, '_>) -> io::Result<()> {
+        Aggregator::event(self, event);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
