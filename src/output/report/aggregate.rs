@@ -17,6 +17,10 @@ use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 
+/// Keys here are flow numbers and command names: fast hashing, seeded
+/// per map (foldhash, as the flow table).
+type Hasher = foldhash::quality::RandomState;
+
 /// Most lanes (flows or peers) drawn and listed; later flows are counted
 /// in every total but get no lane or peers row.
 pub const MAX_LANES: usize = 300;
@@ -47,9 +51,9 @@ pub struct Aggregator {
     last_us: Option<i64>,
     buckets: TimeBuckets<FamilyCounts>,
     command_names: Vec<String>,
-    command_index: HashMap<Vec<u8>, u16>,
+    command_index: HashMap<[u8; 12], u16, Hasher>,
     lanes: Vec<Lane>,
-    lane_index: HashMap<u64, usize>,
+    lane_index: HashMap<u64, usize, Hasher>,
     /// Flow numbers seen beyond [`MAX_LANES`] (the highest, to count
     /// each once: flow numbers grow in order of appearance).
     flows_not_drawn: u64,
@@ -122,9 +126,9 @@ impl Aggregator {
             last_us: None,
             buckets: TimeBuckets::new(MAX_BUCKETS),
             command_names: Vec::new(),
-            command_index: HashMap::new(),
+            command_index: HashMap::default(),
             lanes: Vec::new(),
-            lane_index: HashMap::new(),
+            lane_index: HashMap::default(),
             flows_not_drawn: 0,
             highest_undrawn: None,
             networks: BTreeSet::new(),
@@ -210,8 +214,8 @@ impl Aggregator {
         self.lanes.last_mut()
     }
 
-    fn command(&mut self, command: &[u8]) -> u16 {
-        if let Some(&i) = self.command_index.get(command) {
+    fn command(&mut self, key: [u8; 12], command: &[u8]) -> u16 {
+        if let Some(&i) = self.command_index.get(&key) {
             return i;
         }
         let name = if self.command_names.len() >= MAX_LISTED_COMMANDS {
@@ -225,7 +229,7 @@ impl Aggregator {
         let i = u16::try_from(self.command_names.len()).unwrap_or(u16::MAX);
         self.command_names.push(name);
         if self.command_index.len() < MAX_LISTED_COMMANDS {
-            self.command_index.insert(command.to_vec(), i);
+            self.command_index.insert(key, i);
         }
         i
     }
@@ -245,7 +249,7 @@ impl Aggregator {
         let counts = self.buckets.at(t_us);
         counts.messages[family.index()] += 1;
         counts.bytes += u64::from(frame.length);
-        let command = self.command(command_bytes);
+        let command = self.command(frame.command.0, command_bytes);
         let Some(lane) = self.lane(flow, origin, t_us) else {
             return;
         };

@@ -7,8 +7,6 @@
 //! of their width since the Unix epoch: coarsening merges whole buckets,
 //! so the counts stay exact whatever order the messages came in.
 
-use std::collections::BTreeMap;
-
 /// Most buckets between the first and the last message (the chart's
 /// points): enough for a smooth curve across a wide screen, small in the
 /// page (~7 numbers each).
@@ -46,12 +44,14 @@ pub trait Merge: Default {
     fn merge(&mut self, other: Self);
 }
 
-/// Buckets of `T`, keyed by their start (in widths since the epoch).
+/// Buckets of `T`, dense from the first to the last: `values[i]` is the
+/// bucket starting at `(base + i) * width_us` microseconds.
 #[derive(Debug)]
 pub struct TimeBuckets<T> {
     width_us: i64,
     max: usize,
-    map: BTreeMap<i64, T>,
+    base: i64,
+    values: Vec<T>,
 }
 
 impl<T: Merge> TimeBuckets<T> {
@@ -61,7 +61,8 @@ impl<T: Merge> TimeBuckets<T> {
         TimeBuckets {
             width_us: FINEST_US,
             max,
-            map: BTreeMap::new(),
+            base: 0,
+            values: Vec::new(),
         }
     }
 
@@ -69,37 +70,52 @@ impl<T: Merge> TimeBuckets<T> {
     /// coarsening first if `t_us` would stretch the span beyond the limit.
     pub fn at(&mut self, t_us: i64) -> &mut T {
         let mut index = t_us.div_euclid(self.width_us);
+        if self.values.is_empty() {
+            self.base = index;
+        }
         while !self.fits(index) {
             self.coarsen();
             index = t_us.div_euclid(self.width_us);
         }
-        self.map.entry(index).or_default()
+        if index < self.base {
+            // Rare (inputs out of time order): shift right.
+            let missing = (self.base - index) as usize;
+            let old = std::mem::take(&mut self.values);
+            self.values = (0..missing).map(|_| T::default()).chain(old).collect();
+            self.base = index;
+        }
+        let offset = (index - self.base) as usize;
+        if offset >= self.values.len() {
+            self.values.resize_with(offset + 1, T::default);
+        }
+        &mut self.values[offset]
     }
 
     fn fits(&self, index: i64) -> bool {
-        let (Some((&first, _)), Some((&last, _))) =
-            (self.map.first_key_value(), self.map.last_key_value())
-        else {
+        if self.values.is_empty() {
             return true;
-        };
-        let (lo, hi) = (first.min(index), last.max(index));
-        // A span wider than the limit (or than i128 arithmetic needs)
-        // does not fit.
+        }
+        let last = self.base + self.values.len() as i64 - 1;
+        let (lo, hi) = (self.base.min(index), last.max(index));
         (i128::from(hi) - i128::from(lo)) < self.max as i128
     }
 
     fn coarsen(&mut self) {
         let wider = coarser(self.width_us);
         debug_assert!(wider % self.width_us == 0 || wider == i64::MAX);
-        let old = std::mem::take(&mut self.map);
-        for (index, value) in old {
+        let old = std::mem::take(&mut self.values);
+        let old_base = self.base;
+        let first = old_base.saturating_mul(self.width_us).div_euclid(wider);
+        self.base = first;
+        for (i, value) in old.into_iter().enumerate() {
             // Start times in microseconds, then the new index: exact for
             // every rung (multiples), saturating at the extremes.
-            let start = index.saturating_mul(self.width_us);
-            self.map
-                .entry(start.div_euclid(wider))
-                .or_default()
-                .merge(value);
+            let start = (old_base + i as i64).saturating_mul(self.width_us);
+            let offset = (start.div_euclid(wider) - first) as usize;
+            if offset >= self.values.len() {
+                self.values.resize_with(offset + 1, T::default);
+            }
+            self.values[offset].merge(value);
         }
         self.width_us = wider;
     }
@@ -111,23 +127,12 @@ impl<T: Merge> TimeBuckets<T> {
     /// Every bucket from the first to the last, empty ones as `T::default()`:
     /// (start in microseconds, value).
     pub fn dense(self) -> Vec<(i64, T)> {
-        let width = self.width_us;
-        let (Some(&first), Some(&last)) = (self.map.keys().next(), self.map.keys().next_back())
-        else {
-            return Vec::new();
-        };
-        let mut map = self.map;
-        let mut out = Vec::new();
-        let mut index = first;
-        loop {
-            let value = map.remove(&index).unwrap_or_default();
-            out.push((index.saturating_mul(width), value));
-            if index >= last {
-                break;
-            }
-            index += 1;
-        }
-        out
+        let (base, width) = (self.base, self.width_us);
+        self.values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| ((base + i as i64).saturating_mul(width), v))
+            .collect()
     }
 }
 

@@ -63,7 +63,7 @@ pub struct Marks {
     width_us: i64,
     cap: usize,
     marks: Vec<Mark>,
-    index: HashMap<(i64, Family, u8), usize>,
+    index: HashMap<(i64, Family, u8), usize, foldhash::fast::RandomState>,
 }
 
 impl Marks {
@@ -73,7 +73,7 @@ impl Marks {
             width_us: 0,
             cap,
             marks: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::default(),
         }
     }
 
