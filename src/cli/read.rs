@@ -2,11 +2,11 @@
 
 use super::args::{AnalysisArgs, InputArgs, ReadArgs};
 use super::progress::{self, CountingRead, ReadProgress};
-use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::file::STDIN_NAME;
 use crate::capture::filter::PacketFilter;
 use crate::capture::{CaptureError, CaptureErrorKind, FileReader};
+use crate::exit_code;
 use crate::output::{Event, Sink};
 use anyhow::Context;
 use std::path::Path;
@@ -58,12 +58,12 @@ impl Outcome {
                 "btcsniff: interrupted: read {}{of_total} bytes, {} packets, {} messages",
                 self.bytes_read, self.stats.packets, self.stats.messages
             );
-            return EXIT_INTERRUPTED;
+            return exit_code::INTERRUPTED;
         }
         if self.failed.is_empty() {
-            EXIT_OK
+            exit_code::OK
         } else {
-            EXIT_ERROR
+            exit_code::ERROR
         }
     }
 }
@@ -100,7 +100,7 @@ pub fn analyze(
         let interrupted = Arc::clone(&interrupted);
         ctrlc::set_handler(move || {
             if interrupted.swap(true, Ordering::Relaxed) {
-                std::process::exit(i32::from(EXIT_INTERRUPTED));
+                std::process::exit(i32::from(exit_code::INTERRUPTED));
             }
         })
         .context("installing the Ctrl-C handler")?;
