@@ -64,7 +64,12 @@ pub struct Marks {
     cap: usize,
     marks: Vec<Mark>,
     index: HashMap<(i64, Family, u8), usize, foldhash::fast::RandomState>,
+    /// Per family and direction, the bucket and mark last used: most
+    /// messages land there, without a look-up in `index`.
+    recent: [(i64, usize); 2 * Family::ALL.len()],
 }
+
+const NO_RECENT: (i64, usize) = (i64::MIN, usize::MAX);
 
 impl Marks {
     pub fn new(cap: usize) -> Marks {
@@ -74,6 +79,7 @@ impl Marks {
             cap,
             marks: Vec::new(),
             index: HashMap::default(),
+            recent: [NO_RECENT; 2 * Family::ALL.len()],
         }
     }
 
@@ -81,14 +87,22 @@ impl Marks {
     /// a mark of its own.
     pub fn add(&mut self, mark: Mark, detail: impl FnOnce() -> Option<Box<str>>) {
         if self.width_us > 0 {
-            let key = (mark.first_us.div_euclid(self.width_us), mark.family, mark.dir);
-            if let Some(&i) = self.index.get(&key) {
+            let bucket = mark.first_us.div_euclid(self.width_us);
+            let slot = mark.family.index() * 2 + usize::from(mark.dir & 1);
+            let found = match self.recent[slot] {
+                (b, i) if b == bucket => Some(i),
+                _ => self.index.get(&(bucket, mark.family, mark.dir)).copied(),
+            };
+            if let Some(i) = found {
+                self.recent[slot] = (bucket, i);
                 if let Some(m) = self.marks.get_mut(i) {
                     m.absorb(mark);
                 }
                 return;
             }
-            self.index.insert(key, self.marks.len());
+            self.recent[slot] = (bucket, self.marks.len());
+            self.index
+                .insert((bucket, mark.family, mark.dir), self.marks.len());
         }
         self.marks.push(Mark {
             detail: detail(),
@@ -111,6 +125,7 @@ impl Marks {
             };
             let old = std::mem::take(&mut self.marks);
             self.index.clear();
+            self.recent = [NO_RECENT; 2 * Family::ALL.len()];
             for mark in old {
                 let key = (mark.first_us.div_euclid(self.width_us), mark.family, mark.dir);
                 match self.index.get(&key) {
