@@ -33,7 +33,11 @@ fn aggregate(bytes: Vec<u8>) -> Report {
 }
 
 fn mark_messages(report: &Report, lane: usize) -> u64 {
-    report.lanes[lane].marks.iter().map(|m| u64::from(m.6)).sum()
+    report.lanes[lane]
+        .marks
+        .iter()
+        .map(|m| u64::from(m.6))
+        .sum()
 }
 
 fn rate_total(report: &Report) -> u64 {
@@ -54,11 +58,24 @@ fn buckets_lanes_peers_and_findings_add_up() {
     // Flow 1: a busy relay peer, 1000 inv over ~20 minutes, a ping, a gap.
     let mut busy = Conn::new("10.0.0.1:50000", "10.0.0.2:8333");
     busy.handshake(&mut pcap);
-    busy.c2s(&mut pcap, &frame(REGTEST, "version", &version_payload(b"/Satoshi:27.0.0/")));
-    busy.s2c(&mut pcap, &frame(REGTEST, "version", &version_payload(b"/btcd:0.24.0/")));
+    busy.c2s(
+        &mut pcap,
+        &frame(REGTEST, "version", &version_payload(b"/Satoshi:27.0.0/")),
+    );
+    busy.s2c(
+        &mut pcap,
+        &frame(REGTEST, "version", &version_payload(b"/btcd:0.24.0/")),
+    );
     busy.c2s(&mut pcap, &frame(REGTEST, "verack", &[]));
     busy.s2c(&mut pcap, &frame(REGTEST, "verack", &[]));
-    let inv = frame(REGTEST, "inv", &[1, 1, 0, 0, 0, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7]);
+    let inv = frame(
+        REGTEST,
+        "inv",
+        &[
+            1, 1, 0, 0, 0, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+            7, 7, 7, 7, 7, 7, 7, 7,
+        ],
+    );
     for i in 0..1000 {
         busy.s2c(&mut pcap, &inv);
         if i % 100 == 99 {
@@ -73,7 +90,10 @@ fn buckets_lanes_peers_and_findings_add_up() {
     // Flow 2: a short one.
     let mut quiet = Conn::new("10.0.0.3:50001", "10.0.0.2:8333");
     quiet.handshake(&mut pcap);
-    quiet.c2s(&mut pcap, &frame(REGTEST, "version", &version_payload(b"/quiet:1/")));
+    quiet.c2s(
+        &mut pcap,
+        &frame(REGTEST, "version", &version_payload(b"/quiet:1/")),
+    );
     quiet.s2c(&mut pcap, &frame(REGTEST, "tx", &[1, 2, 3]));
     quiet.close(&mut pcap);
 
@@ -82,10 +102,21 @@ fn buckets_lanes_peers_and_findings_add_up() {
     assert_eq!(rate_total(&report), messages);
     let width = report.rate.width_us;
     assert!(report.rate.bytes.len() <= MAX_BUCKETS);
-    assert!(width >= 1_000_000, "20 minutes in 1200 buckets: at least 1 s wide, got {width}");
-    assert_eq!(report.rate.start_us % width, 0, "buckets start at whole widths");
+    assert!(
+        width >= 1_000_000,
+        "20 minutes in 1200 buckets: at least 1 s wide, got {width}"
+    );
+    assert_eq!(
+        report.rate.start_us % width,
+        0,
+        "buckets start at whole widths"
+    );
     // Per family: inv counts under "inventory".
-    let inventory = report.families.iter().position(|f| *f == "inventory").unwrap();
+    let inventory = report
+        .families
+        .iter()
+        .position(|f| *f == "inventory")
+        .unwrap();
     assert_eq!(report.rate.messages[inventory].iter().sum::<u64>(), 1000);
 
     assert_eq!(report.lanes.len(), 2);
@@ -93,7 +124,10 @@ fn buckets_lanes_peers_and_findings_add_up() {
     assert!(busy.group_us > 0, "1000+ messages: grouped");
     assert!(busy.marks.len() <= MAX_MARKS_PER_LANE);
     assert_eq!(mark_messages(&report, 0), busy.messages);
-    assert_eq!(busy.sides[0].user_agent.as_deref(), Some("/Satoshi:27.0.0/"));
+    assert_eq!(
+        busy.sides[0].user_agent.as_deref(),
+        Some("/Satoshi:27.0.0/")
+    );
     assert_eq!(busy.sides[1].user_agent.as_deref(), Some("/btcd:0.24.0/"));
     assert_eq!(busy.sides[0].rtt_count, 1);
     assert_eq!(busy.sides[0].rtt_min_us, Some(1_000));
@@ -104,10 +138,18 @@ fn buckets_lanes_peers_and_findings_add_up() {
     assert_eq!(quiet.sides[1].messages, 1, "tx sent by the server");
 
     // The lost bytes: a gap finding, listed and on its lane.
-    let gap = report.findings.iter().position(|f| f.kind == "gap").expect("gap finding");
+    let gap = report
+        .findings
+        .iter()
+        .position(|f| f.kind == "gap")
+        .expect("gap finding");
     assert_eq!(report.findings[gap].flow, busy.flow);
     assert_eq!(report.findings[gap].values["bytes"], 100);
-    assert!(busy.findings.iter().any(|f| f.1 == "gap" && f.2 == gap as i64));
+    assert!(
+        busy.findings
+            .iter()
+            .any(|f| f.1 == "gap" && f.2 == gap as i64)
+    );
 }
 
 #[test]
@@ -136,18 +178,24 @@ fn gencap_inv_workload() {
         .parent()
         .unwrap()
         .join("examples/gencap");
-    assert!(gencap.is_file(), "build the examples first (cargo build --release --examples)");
+    assert!(
+        gencap.is_file(),
+        "build the examples first (cargo build --release --examples)"
+    );
     let dir = support::scratch_dir("report-gencap");
     let out = dir.join("inv.pcap");
     let mut cmd = std::process::Command::new(&gencap);
-    cmd.args(["--workload", "inv", "--megabytes", "4", "--out"]).arg(&out);
+    cmd.args(["--workload", "inv", "--megabytes", "4", "--out"])
+        .arg(&out);
     let done = support::run_bounded(cmd, std::time::Duration::from_secs(120));
     assert!(done.status.success(), "{}", done.stderr);
     let report = aggregate(std::fs::read(&out).unwrap());
     let messages = report.overview.messages;
     assert!(messages > 1000);
     assert_eq!(rate_total(&report), messages);
-    let drawn: u64 = (0..report.lanes.len()).map(|l| mark_messages(&report, l)).sum();
+    let drawn: u64 = (0..report.lanes.len())
+        .map(|l| mark_messages(&report, l))
+        .sum();
     assert_eq!(drawn, messages, "every flow drawn, every message in a mark");
     for lane in &report.lanes {
         assert!(lane.marks.len() <= MAX_MARKS_PER_LANE);

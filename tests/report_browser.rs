@@ -5,11 +5,11 @@
 //! the peers and commands `read` finds; a hostile user agent runs no
 //! script. Skips loudly without chromium, fails under CI=true.
 
-mod support;
 #[path = "support/cdp.rs"]
 mod cdp;
 #[path = "support/live.rs"]
 mod live;
+mod support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -26,7 +26,9 @@ fn btcsniff() -> Command {
 fn chromium_or_skip() -> Option<PathBuf> {
     let found = cdp::find_chromium();
     if found.is_none() {
-        live::skip("chromium is not installed (scripts/setup.sh installs it): report browser test skipped");
+        live::skip(
+            "chromium is not installed (scripts/setup.sh installs it): report browser test skipped",
+        );
     }
     found
 }
@@ -45,7 +47,9 @@ fn report(dir: &Path, input: &Path, out: &Path) {
 /// (sender, user agent) of every version message.
 fn read_facts(input: &Path) -> (Value, Vec<(String, String)>) {
     let mut cmd = btcsniff();
-    cmd.arg("read").arg(input).args(["--format", "json", "--stats"]);
+    cmd.arg("read")
+        .arg(input)
+        .args(["--format", "json", "--stats"]);
     let done = support::run_bounded(cmd, BOUND);
     assert!(done.status.success(), "{}", done.stderr);
     let mut stats = Value::Null;
@@ -55,7 +59,10 @@ fn read_facts(input: &Path) -> (Value, Vec<(String, String)>) {
         if v["type"] == "stats" {
             stats = v;
         } else if v["command"] == "version" {
-            let ua = v["payload"]["user_agent"].as_str().unwrap_or("").to_string();
+            let ua = v["payload"]["user_agent"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             versions.push((v["src"].as_str().unwrap_or("").to_string(), ua));
         }
     }
@@ -170,14 +177,19 @@ fn sample_reports_draw_offline_and_list_peers_and_commands() {
                 .iter()
                 .find(|r| r[0] == command.as_str())
                 .unwrap_or_else(|| panic!("{name}: {command} not in the commands table"));
-            assert_eq!(number(row[1].as_str().unwrap()), c["count"].as_u64().unwrap());
+            assert_eq!(
+                number(row[1].as_str().unwrap()),
+                c["count"].as_u64().unwrap()
+            );
         }
         // Every version's sender, with its user agent.
         assert!(!versions.is_empty());
         let peers = facts["peers"].as_array().unwrap();
         for (src, ua) in &versions {
             assert!(
-                peers.iter().any(|r| r[1] == src.as_str() && r[3] == ua.as_str()),
+                peers
+                    .iter()
+                    .any(|r| r[1] == src.as_str() && r[3] == ua.as_str()),
                 "{name}: peer {src} {ua} not listed: {peers:#?}"
             );
         }
@@ -219,8 +231,14 @@ fn hostile_user_agent_runs_no_script() {
     let mut pcap = Pcap::new();
     let mut conn = Conn::new("10.0.0.1:50000", "10.0.0.2:18444");
     conn.handshake(&mut pcap);
-    conn.c2s(&mut pcap, &frame(REGTEST, "version", &version_payload(client_ua.as_bytes())));
-    conn.s2c(&mut pcap, &frame(REGTEST, "version", &version_payload(server_ua.as_bytes())));
+    conn.c2s(
+        &mut pcap,
+        &frame(REGTEST, "version", &version_payload(client_ua.as_bytes())),
+    );
+    conn.s2c(
+        &mut pcap,
+        &frame(REGTEST, "version", &version_payload(server_ua.as_bytes())),
+    );
     conn.c2s(&mut pcap, &frame(REGTEST, "<script>", b"</script>"));
     conn.close(&mut pcap);
     let input = dir.join("hostile.pcap");
@@ -228,7 +246,10 @@ fn hostile_user_agent_runs_no_script() {
     let page = dir.join("hostile.html");
     report(&dir, &input, &page);
     let html = std::fs::read_to_string(&page).unwrap();
-    assert!(!html.contains(client_ua) && !html.contains("<img"), "peer text raw in the page");
+    assert!(
+        !html.contains(client_ua) && !html.contains("<img"),
+        "peer text raw in the page"
+    );
     let mut browser = cdp::Browser::start(&chromium, &dir, 1280, 900);
     let facts = open_and_check(&mut browser, &page);
     let peers = facts["peers"].as_array().unwrap();

@@ -112,8 +112,16 @@ impl Browser {
             "Target.attachToTarget",
             json!({"targetId": target_id, "flatten": true}),
         );
-        browser.session = attached["sessionId"].as_str().expect("sessionId").to_string();
-        for domain in ["Runtime.enable", "Log.enable", "Network.enable", "Page.enable"] {
+        browser.session = attached["sessionId"]
+            .as_str()
+            .expect("sessionId")
+            .to_string();
+        for domain in [
+            "Runtime.enable",
+            "Log.enable",
+            "Network.enable",
+            "Page.enable",
+        ] {
             browser.call(domain, json!({}));
         }
         browser.call(
@@ -140,7 +148,10 @@ impl Browser {
     fn answer(&mut self, id: u64, method: &str) -> Value {
         let start = Instant::now();
         loop {
-            assert!(start.elapsed() < STEP, "no answer to {method} within {STEP:?}");
+            assert!(
+                start.elapsed() < STEP,
+                "no answer to {method} within {STEP:?}"
+            );
             let msg = self.read();
             if msg["id"].as_u64() == Some(id) {
                 if let Some(err) = msg.get("error") {
@@ -168,7 +179,9 @@ impl Browser {
             Some("Runtime.consoleAPICalled") => {
                 let kind = params["type"].as_str().unwrap_or("");
                 if kind == "error" || kind == "assert" {
-                    self.log.errors.push(format!("console.{kind}: {}", params["args"]));
+                    self.log
+                        .errors
+                        .push(format!("console.{kind}: {}", params["args"]));
                 }
             }
             Some("Runtime.exceptionThrown") => self

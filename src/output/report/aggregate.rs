@@ -10,9 +10,9 @@ use crate::capture::core_capture::MessageDirection;
 use crate::output::escape::escape_bytes;
 use crate::output::event::{Event, Finding, FlowRecord, LOCAL_ENDPOINT};
 use crate::output::stats::{MAX_LISTED_COMMANDS, OTHER_COMMANDS, Stats};
+use crate::p2p::DecodeError;
 use crate::p2p::frame::Frame;
 use crate::p2p::message::Message;
-use crate::p2p::DecodeError;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
@@ -289,13 +289,7 @@ impl Aggregator {
         lane.marks.add(mark, || detail(message));
     }
 
-    fn finding(
-        &mut self,
-        t_us: i64,
-        flow: u64,
-        origin: Origin<'_>,
-        finding: &Finding,
-    ) {
+    fn finding(&mut self, t_us: i64, flow: u64, origin: Origin<'_>, finding: &Finding) {
         self.span(t_us);
         let listed = if self.findings.len() < MAX_FINDINGS_LISTED {
             self.findings.push(FindingRow {
@@ -354,7 +348,11 @@ impl Aggregator {
                 .collect(),
             bytes: dense.iter().map(|(_, c)| c.bytes).collect(),
         };
-        let lanes = self.lanes.into_iter().map(|l| LaneOut::new(l, t0)).collect();
+        let lanes = self
+            .lanes
+            .into_iter()
+            .map(|l| LaneOut::new(l, t0))
+            .collect();
         let v2_decrypted = stats.flows_v2_decrypted;
         let overview = Overview {
             first_us: self.first_us,
@@ -519,7 +517,18 @@ pub struct SideOut {
 
 /// A mark as the page reads it: [time, duration, family, direction,
 /// command, length, count, bytes, block (0/1), detail].
-pub type MarkOut = (i64, i64, usize, u8, u16, u32, u32, u64, u8, Option<Box<str>>);
+pub type MarkOut = (
+    i64,
+    i64,
+    usize,
+    u8,
+    u16,
+    u32,
+    u32,
+    u64,
+    u8,
+    Option<Box<str>>,
+);
 
 #[derive(Debug, Serialize)]
 pub struct LaneOut {

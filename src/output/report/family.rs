@@ -71,7 +71,10 @@ impl Family {
 /// Messages that carry a block (or most of one): drawn as bars in the flow
 /// timeline, not as ticks.
 pub fn is_block_transfer(command: &[u8]) -> bool {
-    matches!(command, b"block" | b"cmpctblock" | b"blocktxn" | b"merkleblock")
+    matches!(
+        command,
+        b"block" | b"cmpctblock" | b"blocktxn" | b"merkleblock"
+    )
 }
 
 #[cfg(test)]

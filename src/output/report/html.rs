@@ -93,7 +93,11 @@ mod tests {
         let mut page = Vec::new();
         render(&report, &mut page).unwrap();
         let page = String::from_utf8(page).unwrap();
-        assert_eq!(page.matches("<script").count(), 3, "uPlot, data, the page's script");
+        assert_eq!(
+            page.matches("<script").count(),
+            3,
+            "uPlot, data, the page's script"
+        );
         assert!(!page.contains("{{"), "every placeholder filled");
     }
 }

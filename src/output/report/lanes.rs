@@ -127,7 +127,11 @@ impl Marks {
             self.index.clear();
             self.recent = [NO_RECENT; 2 * Family::ALL.len()];
             for mark in old {
-                let key = (mark.first_us.div_euclid(self.width_us), mark.family, mark.dir);
+                let key = (
+                    mark.first_us.div_euclid(self.width_us),
+                    mark.family,
+                    mark.dir,
+                );
                 match self.index.get(&key) {
                     Some(&i) => self.marks[i].absorb(mark),
                     None => {
@@ -294,7 +298,11 @@ mod tests {
         let mut marks = Marks::new(100);
         let mut details = 0;
         for i in 0..10_000i64 {
-            let family = if i % 3 == 0 { Family::Transactions } else { Family::Inventory };
+            let family = if i % 3 == 0 {
+                Family::Transactions
+            } else {
+                Family::Inventory
+            };
             marks.add(mark(i * 1_000, family), || {
                 details += 1;
                 Some(format!("m{i}").into())
@@ -303,10 +311,17 @@ mod tests {
         assert!(marks.width_us() > 0);
         let sorted = marks.into_sorted();
         assert!(sorted.len() <= 100, "{}", sorted.len());
-        assert_eq!(sorted.iter().map(|m| u64::from(m.count)).sum::<u64>(), 10_000);
+        assert_eq!(
+            sorted.iter().map(|m| u64::from(m.count)).sum::<u64>(),
+            10_000
+        );
         assert_eq!(sorted.iter().map(|m| m.bytes).sum::<u64>(), 100_000);
         assert!(details < 1000, "details computed for {details} messages");
-        assert_eq!(sorted[0].detail.as_deref(), Some("m0"), "first message's detail kept");
+        assert_eq!(
+            sorted[0].detail.as_deref(),
+            Some("m0"),
+            "first message's detail kept"
+        );
     }
 
     #[test]
