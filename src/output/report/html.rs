@@ -60,7 +60,7 @@ pub fn render(report: &Report, out: &mut impl Write) -> io::Result<()> {
         let Some(len) = rest[start..].find("}}") else {
             break;
         };
-        out.write_all(rest[..start].as_bytes())?;
+        out.write_all(&rest.as_bytes()[..start])?;
         let part = match &rest[start + 2..start + len] {
             "CSP" => csp.as_str(),
             "STYLE" => STYLE,
