@@ -8,7 +8,8 @@ mod support;
 
 use btcsniff::analyzer::{Analyzer, AnalyzerConfig};
 use btcsniff::capture::FileReader;
-use btcsniff::output::report::aggregate::{MAX_LANES, Report};
+use btcsniff::output::report::Report;
+use btcsniff::output::report::aggregate::MAX_LANES;
 use btcsniff::output::report::buckets::MAX_BUCKETS;
 use btcsniff::output::report::lanes::MAX_MARKS_PER_LANE;
 use btcsniff::output::report::{Aggregator, html};

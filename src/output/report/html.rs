@@ -5,7 +5,7 @@
 //! with `textContent` only. A Content-Security-Policy admits just the two
 //! inline scripts by hash and no request to any host.
 
-use super::aggregate::Report;
+use super::model::Report;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 use std::io::{self, Write};
