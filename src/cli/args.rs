@@ -236,6 +236,12 @@ pub struct ReadArgs {
     /// ports, else unknown.
     #[arg(long, value_name = "NAME", value_parser = parse_network)]
     pub network: Option<crate::p2p::Network>,
+    /// Analyse flows on this many worker threads (default: the available
+    /// cores); the output is the same as with 1, which reads in a single
+    /// thread. One reading thread parses packets and reassembles streams;
+    /// flows are shared among the workers by client address and server.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -1,0 +1,307 @@
+//! Every core: the analyzer's flow-sharded parallel pipeline (`--threads`).
+//!
+//! ```text
+//!   reading thread                workers (N)                merge thread
+//!   capture -> net -> FlowTable   per-flow Handler (framing,  route + outputs
+//!   (reassembly, timers, ids,  -> v2, decoding, hashing,   -> in the table's
+//!    idle ends, evictions)        formatting) per shard       call order -> out
+//! ```
+//!
+//! The flow table, with its reassembly, stays in the reading thread: flow
+//! numbers, idle timeouts, evictions under `--max-flows` and hole timers
+//! all depend on every flow at once (and a flow's end on FIN depends on
+//! its reassembly), so they are decided where they are today, in the same
+//! order. Each call the table makes to its handler becomes an operation
+//! for the worker that owns the flow; workers wrap the analyzer's own
+//! per-flow handler (they do not fork it) and write what it emits into
+//! their own buffers. The merge writes the operations' output in call
+//! order: the bytes are those of the single-threaded pipeline.
+//!
+//! Memory: the table's caps are the same (one table); each flow's
+//! analyzer state lives in exactly one worker, so the total is bounded as
+//! with one thread. Rounds in flight are bounded (a few per worker, each
+//! at most ~512 KiB of stream data and 4096 operations).
+
+mod affinity;
+mod front;
+mod merge;
+mod tally;
+mod worker;
+
+pub use tally::CommandTally;
+
+use super::{AnalyzerConfig, Progress};
+use crate::capture::{Packet, Timestamp};
+use crate::flow::{Direction, EndReason, FlowInfo, FlowTable};
+use crate::output::{Sink, Stats};
+use crate::output::stats::FlowStats;
+use crate::p2p::v2::KeyLog;
+use front::{Front, Route};
+use std::cell::RefCell;
+use std::io::{self, Write};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::thread::JoinHandle;
+
+/// Rounds queued per worker (and per worker output): the reorder window.
+const ROUNDS_IN_FLIGHT: usize = 4;
+
+/// Most worker threads (the route stores a worker in 16 bits).
+pub const MAX_THREADS: usize = 256;
+
+/// Builds a worker's sink writing into its buffer: the output's formatting,
+/// through the [`Sink`] interface only.
+pub type SinkFactory = Arc<dyn Fn(SharedBuf) -> Box<dyn Sink> + Send + Sync>;
+
+/// A worker's output buffer (the sink writes, the worker takes).
+#[derive(Clone, Default)]
+pub struct SharedBuf(Rc<RefCell<Vec<u8>>>);
+
+impl SharedBuf {
+    fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.borrow_mut())
+    }
+}
+
+impl Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One call of the flow table to its handler, for a worker.
+struct Op {
+    /// The flow's slot in its worker.
+    slot: u32,
+    /// The analyzer's capture time when the call was made.
+    now: Timestamp,
+    /// The flow's packets and payload bytes so far (client to server,
+    /// server to client), which flow records show.
+    counts: Counts,
+    kind: OpKind,
+}
+
+/// Packets and payload bytes per direction, as [`FlowInfo`] has them.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    packets: [u64; 2],
+    bytes: [u64; 2],
+}
+
+impl Counts {
+    fn of(info: &FlowInfo) -> Counts {
+        Counts {
+            packets: [info.to_server.packets, info.to_client.packets],
+            bytes: [info.to_server.payload_bytes, info.to_client.payload_bytes],
+        }
+    }
+
+    fn set(self, info: &mut FlowInfo) {
+        let [p0, p1] = self.packets;
+        let [b0, b1] = self.bytes;
+        info.to_server.packets = p0;
+        info.to_client.packets = p1;
+        info.to_server.payload_bytes = b0;
+        info.to_client.payload_bytes = b1;
+    }
+}
+
+enum OpKind {
+    New(Box<FlowInfo>),
+    /// Stream bytes, at `start..end` of the batch's data.
+    Data {
+        dir: Direction,
+        ts: Timestamp,
+        start: usize,
+        end: usize,
+    },
+    Gap {
+        dir: Direction,
+        ts: Timestamp,
+        offset: u64,
+        bytes: u64,
+    },
+    End(Box<FlowInfo>, EndReason),
+}
+
+/// A worker's operations of one round.
+#[derive(Default)]
+struct Batch {
+    ops: Vec<Op>,
+    data: Vec<u8>,
+}
+
+/// The order of one round: the worker of each operation.
+struct Round {
+    route: Vec<u16>,
+}
+
+/// A worker's output of one round.
+struct RoundOutput {
+    bytes: Vec<u8>,
+    /// Where each operation's output ends in `bytes`.
+    ends: Vec<usize>,
+    commands: Vec<tally::CommandCount>,
+    /// Flows ended this round: the operation, and the summary's entry.
+    flows: Vec<(u32, FlowStats)>,
+}
+
+enum WorkerOutput {
+    Round(RoundOutput),
+    /// The input ended: the worker's statistics.
+    Done(Box<Stats>),
+}
+
+/// The analyzer over `threads` workers; used as [`super::Analyzer`] is.
+pub struct ParallelAnalyzer {
+    table: FlowTable<Route>,
+    front: Front,
+    /// The reading thread's counters (packets, skipped packets).
+    stats: Stats,
+    warnings: Vec<String>,
+    workers: Vec<JoinHandle<()>>,
+    merge: Option<JoinHandle<io::Result<merge::Merged>>>,
+    /// Messages counted by the merge so far (progress display).
+    messages: Arc<AtomicU64>,
+}
+
+/// The summary and each worker's share of the operations.
+pub struct Finished {
+    pub stats: Stats,
+    pub worker_ops: Vec<u64>,
+}
+
+impl ParallelAnalyzer {
+    /// Starts `threads` workers and the merge, which writes to `out`.
+    pub fn new(
+        config: AnalyzerConfig,
+        threads: usize,
+        keylog: Option<KeyLog>,
+        make_sink: SinkFactory,
+        mut out: Box<dyn Write + Send>,
+    ) -> io::Result<ParallelAnalyzer> {
+        let threads = threads.clamp(1, MAX_THREADS);
+        let (route_tx, route_rx) = sync_channel::<Round>(ROUNDS_IN_FLIGHT * threads);
+        let mut to_workers = Vec::new();
+        let mut from_workers: Vec<Receiver<WorkerOutput>> = Vec::new();
+        let mut workers = Vec::new();
+        for i in 0..threads {
+            let (batch_tx, batch_rx) = sync_channel::<Batch>(ROUNDS_IN_FLIGHT);
+            let (out_tx, out_rx) = sync_channel::<WorkerOutput>(ROUNDS_IN_FLIGHT);
+            let config = config.clone();
+            let keylog = keylog.clone();
+            let make_sink = Arc::clone(&make_sink);
+            let handle = std::thread::Builder::new()
+                .name(format!("worker-{i}"))
+                .spawn(move || worker::run(config, keylog, make_sink, batch_rx, out_tx))?;
+            workers.push(handle);
+            to_workers.push(batch_tx);
+            from_workers.push(out_rx);
+        }
+        let messages = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&messages);
+        let merge = std::thread::Builder::new()
+            .name("merge".to_string())
+            .spawn(move || merge::run(route_rx, from_workers, &mut out, &counted))?;
+        Ok(ParallelAnalyzer {
+            table: FlowTable::new(config.limits, &config.extra_ports),
+            front: Front::new(to_workers, route_tx),
+            stats: Stats::default(),
+            warnings: Vec::new(),
+            workers,
+            merge: Some(merge),
+            messages,
+        })
+    }
+
+    /// Feeds one captured packet; as [`super::Analyzer::packet`]. An `Err`
+    /// is an output error seen by the merge.
+    pub fn packet(&mut self, packet: &Packet<'_>) -> io::Result<Progress> {
+        self.stats.packets += 1;
+        match crate::net::parse_tcp(packet.link_type, packet.data) {
+            Ok(segment) => {
+                self.front.now = packet.ts;
+                self.table.segment(packet.ts, &segment, &mut self.front);
+            }
+            Err(skip) => super::count_skipped(&mut self.stats, &mut self.warnings, packet, skip),
+        }
+        if self.front.stopped {
+            return Err(self.stop());
+        }
+        Ok(Progress::Continue)
+    }
+
+    /// Warnings about the input not yet shown (one line each).
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// Messages counted so far (a round or more behind the reading).
+    pub fn messages(&self) -> u64 {
+        self.messages.load(Ordering::Relaxed)
+    }
+
+    /// The merge stopped early: its error.
+    fn stop(&mut self) -> io::Error {
+        match self.join() {
+            Err(e) => e,
+            Ok(_) => io::Error::other("the parallel pipeline's merge stopped"),
+        }
+    }
+
+    /// Ends the workers (their channels close) and waits for the merge.
+    fn join(&mut self) -> io::Result<merge::Merged> {
+        // Dropping the senders ends the workers' and the merge's loops.
+        let front = std::mem::replace(&mut self.front, Front::new(Vec::new(), sync_channel(0).0));
+        drop(front);
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+        match self.merge.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the parallel pipeline's merge panicked")),
+            None => Err(io::Error::other("the parallel pipeline already ended")),
+        }
+    }
+
+    /// Ends every flow (end of input), waits for the output to be written
+    /// and returns the statistics.
+    pub fn finish(mut self) -> io::Result<Finished> {
+        self.table.finish(&mut self.front);
+        self.front.send_round();
+        let merged = self.join()?;
+        let mut stats = merged.stats;
+        stats.packets = self.stats.packets;
+        stats.packets_skipped = self.stats.packets_skipped;
+        stats.packets_cut_by_snaplen = self.stats.packets_cut_by_snaplen;
+        stats.unsupported_link_types = std::mem::take(&mut self.stats.unsupported_link_types);
+        Ok(Finished {
+            stats,
+            worker_ops: merged.ops,
+        })
+    }
+}
+
+impl Drop for ParallelAnalyzer {
+    fn drop(&mut self) {
+        if self.merge.is_some() {
+            let _ = self.join();
+        }
+    }
+}

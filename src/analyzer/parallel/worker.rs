@@ -1,0 +1,113 @@
+//! A worker: the analyzer's per-flow handler for its share of the flows.
+//! It takes the operations of each round in order and formats the events
+//! they make into its own buffer, noting where each operation's output
+//! ends, so that the merge can interleave the workers' output exactly.
+
+use super::tally::CommandTally;
+use super::{Batch, OpKind, RoundOutput, SharedBuf, SinkFactory, WorkerOutput};
+use crate::analyzer::AnalyzerConfig;
+use crate::analyzer::flow_state::{FlowState, Handler};
+use crate::flow::{FlowHandler, FlowInfo, StreamEvent};
+use crate::p2p::v2::KeyLog;
+use std::sync::mpsc::{Receiver, SyncSender};
+
+/// A flow this worker analyses: what the table said of it when it started,
+/// and the analyzer's state.
+type Flow = Box<(FlowInfo, FlowState)>;
+
+pub fn run(
+    config: AnalyzerConfig,
+    keylog: Option<KeyLog>,
+    make_sink: SinkFactory,
+    batches: Receiver<Batch>,
+    out: SyncSender<WorkerOutput>,
+) {
+    let buf = SharedBuf::default();
+    let mut sink = make_sink(buf.clone());
+    let mut handler = Handler::new(config, sink.as_mut());
+    if let Some(log) = keylog {
+        handler.v2.set_keylog(log);
+    }
+    handler.tally = Some(CommandTally::default());
+    let mut flows: Vec<Option<Flow>> = Vec::new();
+    for batch in batches {
+        let mut ends = Vec::with_capacity(batch.ops.len());
+        let mut flow_ends = Vec::new();
+        for (i, op) in batch.ops.into_iter().enumerate() {
+            let op_index = i as u32;
+            if let Some(t) = handler.tally.as_mut() {
+                t.op = op_index;
+            }
+            handler.now = op.now;
+            let slot = op.slot as usize;
+            match op.kind {
+                OpKind::New(info) => {
+                    let state = handler.new_flow(&info);
+                    if flows.len() <= slot {
+                        flows.resize_with(slot + 1, || None);
+                    }
+                    if let Some(place) = flows.get_mut(slot) {
+                        *place = Some(Box::new((*info, state)));
+                    }
+                }
+                OpKind::Data {
+                    dir,
+                    ts,
+                    start,
+                    end,
+                } => {
+                    if let Some(flow) = flows.get_mut(slot).and_then(Option::as_mut) {
+                        let (info, state) = &mut **flow;
+                        op.counts.set(info);
+                        let bytes = batch.data.get(start..end).unwrap_or_default();
+                        handler.event(info, state, StreamEvent::Data { dir, ts, bytes });
+                    }
+                }
+                OpKind::Gap {
+                    dir,
+                    ts,
+                    offset,
+                    bytes,
+                } => {
+                    if let Some(flow) = flows.get_mut(slot).and_then(Option::as_mut) {
+                        let (info, state) = &mut **flow;
+                        op.counts.set(info);
+                        let ev = StreamEvent::Gap {
+                            dir,
+                            ts,
+                            offset,
+                            bytes,
+                        };
+                        handler.event(info, state, ev);
+                    }
+                }
+                OpKind::End(info, reason) => {
+                    if let Some(flow) = flows.get_mut(slot).and_then(Option::take) {
+                        let before = handler.stats.flows.len();
+                        let (_, state) = *flow;
+                        handler.end(&info, state, reason);
+                        for _ in before..handler.stats.flows.len() {
+                            flow_ends.push(op_index);
+                        }
+                    }
+                }
+            }
+            // Into `buf`: writing to memory does not fail.
+            let _ = handler.sink.flush();
+            ends.push(buf.len());
+        }
+        let output = RoundOutput {
+            bytes: buf.take(),
+            ends,
+            commands: handler.tally.as_mut().map(CommandTally::take).unwrap_or_default(),
+            flows: flow_ends
+                .into_iter()
+                .zip(std::mem::take(&mut handler.stats.flows))
+                .collect(),
+        };
+        if out.send(WorkerOutput::Round(output)).is_err() {
+            return;
+        }
+    }
+    let _ = out.send(WorkerOutput::Done(Box::new(std::mem::take(&mut handler.stats))));
+}
