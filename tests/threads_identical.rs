@@ -272,7 +272,9 @@ fn check(seed: u64, flows: u64, max_flows: Option<u64>, json: bool) {
         assert_eq!(many.1, one.1, "stderr with --threads {threads}");
         assert_eq!(many.2, one.2, "exit code with --threads {threads}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    if std::env::var_os("THREADS_TEST_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 proptest! {
@@ -293,4 +295,12 @@ proptest! {
 #[test]
 fn a_single_flow_gives_the_same_bytes() {
     check(7, 1, None, true);
+}
+
+/// A capture with everything at once: many flows, v2 with and without keys,
+/// evictions, idle and gap timeouts (the random cases vary around it).
+#[test]
+fn a_busy_capture_gives_the_same_bytes() {
+    check(11, 60, Some(4), true);
+    check(12, 60, None, false);
 }
