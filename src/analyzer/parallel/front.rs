@@ -5,7 +5,7 @@
 //! each operation went to) lets the merge put the workers' output back in
 //! the order of the calls, which is the single-threaded order.
 
-use super::{Batch, Counts, Op, OpKind, Round};
+use super::{Batch, Counts, Ident, Op, OpKind, Round};
 use crate::capture::Timestamp;
 use crate::flow::{EndReason, FlowHandler, FlowInfo, StreamEvent};
 use super::affinity::Affinity;
@@ -15,7 +15,7 @@ use std::sync::mpsc::SyncSender;
 const ROUND_BYTES: usize = 512 * 1024;
 /// ...or this many operations (well below the summary's flow list cap, so
 /// that a worker's flow records of one round are never cut).
-const ROUND_OPS: usize = 4096;
+const ROUND_OPS: usize = 1024;
 
 /// Where a flow's analysis lives: its worker, and its slot there.
 #[derive(Debug, Clone, Copy)]
@@ -100,7 +100,7 @@ impl Front {
 
 impl FlowHandler<Route> for Front {
     fn new_flow(&mut self, info: &FlowInfo) -> Route {
-        let worker = self.affinity.start(info.client, info.server, self.now);
+        let worker = self.affinity.start(info, self.now);
         let slot = match self.free_slots.get_mut(worker).and_then(Vec::pop) {
             Some(slot) => slot,
             None => {
@@ -116,7 +116,7 @@ impl FlowHandler<Route> for Front {
             worker: worker as u16,
             slot,
         };
-        self.push(route, info, OpKind::New(Box::new(info.clone())));
+        self.push(route, info, OpKind::New(Box::new(Ident::of(info))));
         route
     }
 
@@ -152,10 +152,10 @@ impl FlowHandler<Route> for Front {
     }
 
     fn end(&mut self, info: &FlowInfo, route: Route, reason: EndReason) {
-        self.affinity.end(info.client, info.server, self.now);
+        self.affinity.end(info, reason, self.now);
         if let Some(free) = self.free_slots.get_mut(usize::from(route.worker)) {
             free.push(route.slot);
         }
-        self.push(route, info, OpKind::End(Box::new(info.clone()), reason));
+        self.push(route, info, OpKind::End(reason));
     }
 }

@@ -20,7 +20,7 @@
 //! Memory: the table's caps are the same (one table); each flow's
 //! analyzer state lives in exactly one worker, so the total is bounded as
 //! with one thread. Rounds in flight are bounded (a few per worker, each
-//! at most ~512 KiB of stream data and 4096 operations).
+//! at most ~512 KiB of stream data and 1024 operations).
 
 mod affinity;
 mod front;
@@ -39,6 +39,7 @@ use crate::p2p::v2::KeyLog;
 use front::{Front, Route};
 use std::cell::RefCell;
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,7 +47,7 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::thread::JoinHandle;
 
 /// Rounds queued per worker (and per worker output): the reorder window.
-const ROUNDS_IN_FLIGHT: usize = 4;
+const ROUNDS_IN_FLIGHT: usize = 2;
 
 /// Most worker threads (the route stores a worker in 16 bits).
 pub const MAX_THREADS: usize = 256;
@@ -112,18 +113,54 @@ impl Counts {
         }
     }
 
-    fn set(self, info: &mut FlowInfo) {
-        let [p0, p1] = self.packets;
-        let [b0, b1] = self.bytes;
-        info.to_server.packets = p0;
-        info.to_client.packets = p1;
-        info.to_server.payload_bytes = b0;
-        info.to_client.payload_bytes = b1;
+}
+
+/// What a worker keeps of a flow's [`FlowInfo`]: what does not change.
+/// The counts come with each operation; reassembly statistics and the last
+/// packet's time are the table's own (the analyzer does not read them).
+struct Ident {
+    id: u64,
+    client: SocketAddr,
+    server: SocketAddr,
+    syn_seen: bool,
+    first_ts: Timestamp,
+}
+
+impl Ident {
+    fn of(info: &FlowInfo) -> Ident {
+        Ident {
+            id: info.id,
+            client: info.client,
+            server: info.server,
+            syn_seen: info.syn_seen,
+            first_ts: info.first_ts,
+        }
+    }
+
+    /// The flow's info as the analyzer sees it, with `counts`.
+    fn info(&self, counts: Counts) -> FlowInfo {
+        let [p0, p1] = counts.packets;
+        let [b0, b1] = counts.bytes;
+        let dir = |packets, payload_bytes| crate::flow::DirStats {
+            packets,
+            payload_bytes,
+            ..Default::default()
+        };
+        FlowInfo {
+            id: self.id,
+            client: self.client,
+            server: self.server,
+            syn_seen: self.syn_seen,
+            first_ts: self.first_ts,
+            last_ts: self.first_ts,
+            to_server: dir(p0, b0),
+            to_client: dir(p1, b1),
+        }
     }
 }
 
 enum OpKind {
-    New(Box<FlowInfo>),
+    New(Box<Ident>),
     /// Stream bytes, at `start..end` of the batch's data.
     Data {
         dir: Direction,
@@ -137,7 +174,7 @@ enum OpKind {
         offset: u64,
         bytes: u64,
     },
-    End(Box<FlowInfo>, EndReason),
+    End(EndReason),
 }
 
 /// A worker's operations of one round.
@@ -197,7 +234,7 @@ impl ParallelAnalyzer {
         mut out: Box<dyn Write + Send>,
     ) -> io::Result<ParallelAnalyzer> {
         let threads = threads.clamp(1, MAX_THREADS);
-        let (route_tx, route_rx) = sync_channel::<Round>(ROUNDS_IN_FLIGHT * threads);
+        let (route_tx, route_rx) = sync_channel::<Round>(ROUNDS_IN_FLIGHT + threads);
         let mut to_workers = Vec::new();
         let mut from_workers: Vec<Receiver<WorkerOutput>> = Vec::new();
         let mut workers = Vec::new();

@@ -4,16 +4,26 @@
 //! ends, so that the merge can interleave the workers' output exactly.
 
 use super::tally::CommandTally;
-use super::{Batch, OpKind, RoundOutput, SharedBuf, SinkFactory, WorkerOutput};
+use super::{Batch, Ident, OpKind, RoundOutput, SharedBuf, SinkFactory, WorkerOutput};
 use crate::analyzer::AnalyzerConfig;
 use crate::analyzer::flow_state::{FlowState, Handler};
-use crate::flow::{FlowHandler, FlowInfo, StreamEvent};
+use crate::flow::{FlowHandler, StreamEvent};
 use crate::p2p::v2::KeyLog;
 use std::sync::mpsc::{Receiver, SyncSender};
 
-/// A flow this worker analyses: what the table said of it when it started,
-/// and the analyzer's state.
-type Flow = Box<(FlowInfo, FlowState)>;
+/// A flow this worker analyses: what does not change of its info, and the
+/// analyzer's state, made when the first stream content comes (a flow of a
+/// SYN flood never has any: the analyzer's `new_flow` only builds state).
+type Flow = Box<(Ident, Option<Box<FlowState>>)>;
+
+/// The flow's analyzer state, made on first use.
+fn state_of<'f>(
+    handler: &mut Handler<'_>,
+    state: &'f mut Option<Box<FlowState>>,
+    info: &crate::flow::FlowInfo,
+) -> &'f mut FlowState {
+    state.get_or_insert_with(|| Box::new(handler.new_flow(info)))
+}
 
 pub fn run(
     config: AnalyzerConfig,
@@ -41,13 +51,12 @@ pub fn run(
             handler.now = op.now;
             let slot = op.slot as usize;
             match op.kind {
-                OpKind::New(info) => {
-                    let state = handler.new_flow(&info);
+                OpKind::New(ident) => {
                     if flows.len() <= slot {
                         flows.resize_with(slot + 1, || None);
                     }
                     if let Some(place) = flows.get_mut(slot) {
-                        *place = Some(Box::new((*info, state)));
+                        *place = Some(Box::new((*ident, None)));
                     }
                 }
                 OpKind::Data {
@@ -57,10 +66,11 @@ pub fn run(
                     end,
                 } => {
                     if let Some(flow) = flows.get_mut(slot).and_then(Option::as_mut) {
-                        let (info, state) = &mut **flow;
-                        op.counts.set(info);
+                        let (ident, state) = &mut **flow;
+                        let info = ident.info(op.counts);
+                        let state = state_of(&mut handler, state, &info);
                         let bytes = batch.data.get(start..end).unwrap_or_default();
-                        handler.event(info, state, StreamEvent::Data { dir, ts, bytes });
+                        handler.event(&info, state, StreamEvent::Data { dir, ts, bytes });
                     }
                 }
                 OpKind::Gap {
@@ -70,21 +80,27 @@ pub fn run(
                     bytes,
                 } => {
                     if let Some(flow) = flows.get_mut(slot).and_then(Option::as_mut) {
-                        let (info, state) = &mut **flow;
-                        op.counts.set(info);
+                        let (ident, state) = &mut **flow;
+                        let info = ident.info(op.counts);
+                        let state = state_of(&mut handler, state, &info);
                         let ev = StreamEvent::Gap {
                             dir,
                             ts,
                             offset,
                             bytes,
                         };
-                        handler.event(info, state, ev);
+                        handler.event(&info, state, ev);
                     }
                 }
-                OpKind::End(info, reason) => {
+                OpKind::End(reason) => {
                     if let Some(flow) = flows.get_mut(slot).and_then(Option::take) {
                         let before = handler.stats.flows.len();
-                        let (_, state) = *flow;
+                        let (ident, state) = *flow;
+                        let info = ident.info(op.counts);
+                        let state = match state {
+                            Some(state) => *state,
+                            None => handler.new_flow(&info),
+                        };
                         handler.end(&info, state, reason);
                         for _ in before..handler.stats.flows.len() {
                             flow_ends.push(op_index);
