@@ -11,6 +11,7 @@ use crate::capture::filter::PacketFilter;
 use crate::capture::{CaptureError, CaptureErrorKind, FileReader};
 use crate::output::{Event, Format, Stats, TimeFormat};
 use anyhow::Context;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -131,10 +132,13 @@ fn read_parallel(
 ) -> anyhow::Result<Stats> {
     let output = args.output.clone();
     let make_sink: SinkFactory = Arc::new(move |buf| output.sink(buf, false));
-    let out = Box::new(std::io::BufWriter::with_capacity(
-        1 << 20,
-        std::io::stdout(),
-    ));
+    // Standard output as a file of its own: the merge's vectored writes
+    // of the workers' buffers go straight to `writev`, without a copy.
+    let out = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .context("standard output")?;
+    let out = Box::new(std::fs::File::from(out));
     let config = args.analysis.config(&args.output);
     let mut analyzer = ParallelAnalyzer::new(config, threads, keylog, make_sink, out)
         .context("starting the worker threads")?;

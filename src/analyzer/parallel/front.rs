@@ -9,7 +9,7 @@ use super::{Batch, Counts, Ident, Op, OpKind, Round};
 use crate::capture::Timestamp;
 use crate::flow::{EndReason, FlowHandler, FlowInfo, StreamEvent};
 use super::affinity::Affinity;
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 /// A round is sent when its data reaches this many bytes...
 const ROUND_BYTES: usize = 512 * 1024;
@@ -36,13 +36,19 @@ pub struct Front {
     /// Which worker a flow goes to.
     affinity: Affinity,
     to_workers: Vec<SyncSender<Batch>>,
+    /// Batches the workers are done with, to be filled again.
+    spare: Vec<Receiver<Batch>>,
     to_merge: SyncSender<Round>,
     /// The merge stopped (an output error): nothing more is sent.
     pub stopped: bool,
 }
 
 impl Front {
-    pub fn new(to_workers: Vec<SyncSender<Batch>>, to_merge: SyncSender<Round>) -> Front {
+    pub fn new(
+        to_workers: Vec<SyncSender<Batch>>,
+        spare: Vec<Receiver<Batch>>,
+        to_merge: SyncSender<Round>,
+    ) -> Front {
         let n = to_workers.len();
         Front {
             now: Timestamp::default(),
@@ -53,6 +59,7 @@ impl Front {
             next_slot: vec![0; n],
             affinity: Affinity::new(n),
             to_workers,
+            spare,
             to_merge,
             stopped: false,
         }
@@ -81,11 +88,11 @@ impl Front {
             self.route.clear();
             return;
         }
-        for (batch, tx) in self.batches.iter_mut().zip(&self.to_workers) {
+        for ((batch, tx), spare) in self.batches.iter_mut().zip(&self.to_workers).zip(&self.spare) {
             if batch.ops.is_empty() {
                 continue;
             }
-            let full = std::mem::take(batch);
+            let full = std::mem::replace(batch, spare.try_recv().unwrap_or_default());
             if tx.send(full).is_err() {
                 self.stopped = true;
             }

@@ -9,9 +9,9 @@ use super::tally::{self, CommandCount};
 use super::{Round, RoundOutput, WorkerOutput};
 use crate::output::Stats;
 use crate::output::stats::{FlowStats, MAX_LISTED_FLOWS};
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, Sender};
 
 /// What the merge counted, for the summary.
 pub struct Merged {
@@ -25,6 +25,7 @@ pub struct Merged {
 pub fn run(
     rounds: Receiver<Round>,
     workers: Vec<Receiver<WorkerOutput>>,
+    spare_bytes: Vec<Sender<Vec<u8>>>,
     out: &mut dyn Write,
     messages: &AtomicU64,
 ) -> io::Result<Merged> {
@@ -51,9 +52,10 @@ pub fn run(
         // Per worker: the round-wide position of each of its operations.
         let mut place: Vec<Vec<u32>> = vec![Vec::new(); n];
         let mut written = vec![0usize; n];
+        let mut slices: Vec<IoSlice<'_>> = Vec::new();
         let mut i = 0;
         while i < round.route.len() {
-            // A run of operations of one worker is written at once.
+            // A run of operations of one worker is one slice.
             let w = usize::from(round.route[i]);
             let mut j = i;
             while j < round.route.len() && usize::from(round.route[j]) == w {
@@ -63,15 +65,25 @@ pub fn run(
             let o = outputs[w].as_ref().ok_or_else(gone)?;
             let done = place[w].len();
             let end = *o.ends.get(done - 1).ok_or_else(gone)?;
-            out.write_all(o.bytes.get(written[w]..end).ok_or_else(gone)?)?;
+            let slice = o.bytes.get(written[w]..end).ok_or_else(gone)?;
+            if !slice.is_empty() {
+                slices.push(IoSlice::new(slice));
+            }
             written[w] = end;
             i = j;
         }
+        write_all_vectored(out, &mut slices)?;
+        drop(slices);
         let mut commands: Vec<(u32, CommandCount)> = Vec::new();
         let mut flows: Vec<(u32, FlowStats)> = Vec::new();
         for (w, o) in outputs.into_iter().enumerate() {
             let Some(o) = o else { continue };
             ops[w] += o.ends.len() as u64;
+            if o.bytes.capacity() <= super::KEEP_AT_MOST
+                && let Some(back) = spare_bytes.get(w)
+            {
+                let _ = back.send(o.bytes);
+            }
             let at = |op: u32| place[w].get(op as usize).copied().unwrap_or(u32::MAX);
             commands.extend(o.commands.into_iter().map(|c| (at(c.first_op), c)));
             flows.extend(o.flows.into_iter().map(|(op, f)| (at(op), f)));
@@ -99,6 +111,21 @@ pub fn run(
         }
     }
     Ok(Merged { stats, ops })
+}
+
+/// Writes every slice (a `writev` per up to 1024 of them on a file).
+fn write_all_vectored(out: &mut dyn Write, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
+    while !slices.is_empty() {
+        let end = slices.len().min(1024);
+        let n = match out.write_vectored(&mut slices[..end]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        IoSlice::advance_slices(&mut slices, n);
+    }
+    Ok(())
 }
 
 /// Adds a worker's statistics (every field but the lists the merge keeps

@@ -43,7 +43,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
 /// Rounds queued per worker (and per worker output): the reorder window.
@@ -65,8 +65,11 @@ impl SharedBuf {
         self.0.borrow().len()
     }
 
-    fn take(&self) -> Vec<u8> {
-        std::mem::take(&mut *self.0.borrow_mut())
+    /// What was written; `empty` (cleared, its capacity kept) takes its
+    /// place.
+    fn swap(&self, mut empty: Vec<u8>) -> Vec<u8> {
+        empty.clear();
+        std::mem::replace(&mut *self.0.borrow_mut(), empty)
     }
 }
 
@@ -184,6 +187,32 @@ struct Batch {
     data: Vec<u8>,
 }
 
+impl Batch {
+    /// Empties the batch for reuse; a batch grown by a huge round is
+    /// dropped instead.
+    fn recycled(mut self) -> Option<Batch> {
+        if self.data.capacity() > KEEP_AT_MOST {
+            return None;
+        }
+        self.ops.clear();
+        self.data.clear();
+        Some(self)
+    }
+}
+
+/// Buffers larger than this are not reused (one huge round must not keep
+/// its memory).
+const KEEP_AT_MOST: usize = 8 << 20;
+
+/// A worker's channels: its rounds in, its output out, and the buffers
+/// going back to be reused (batches to the front, output to the worker).
+struct WorkerLinks {
+    batches: Receiver<Batch>,
+    output: SyncSender<WorkerOutput>,
+    spare_batches: Sender<Batch>,
+    spare_bytes: Receiver<Vec<u8>>,
+}
+
 /// The order of one round: the worker of each operation.
 struct Round {
     route: Vec<u16>,
@@ -237,28 +266,40 @@ impl ParallelAnalyzer {
         let (route_tx, route_rx) = sync_channel::<Round>(ROUNDS_IN_FLIGHT + threads);
         let mut to_workers = Vec::new();
         let mut from_workers: Vec<Receiver<WorkerOutput>> = Vec::new();
+        let mut spare_batches = Vec::new();
+        let mut spare_bytes = Vec::new();
         let mut workers = Vec::new();
         for i in 0..threads {
-            let (batch_tx, batch_rx) = sync_channel::<Batch>(ROUNDS_IN_FLIGHT);
-            let (out_tx, out_rx) = sync_channel::<WorkerOutput>(ROUNDS_IN_FLIGHT);
+            let (batch_tx, batches) = sync_channel::<Batch>(ROUNDS_IN_FLIGHT);
+            let (output, out_rx) = sync_channel::<WorkerOutput>(ROUNDS_IN_FLIGHT);
+            let (spare_batch_tx, spare_batch_rx) = channel::<Batch>();
+            let (spare_bytes_tx, spare_bytes_rx) = channel::<Vec<u8>>();
+            let links = WorkerLinks {
+                batches,
+                output,
+                spare_batches: spare_batch_tx,
+                spare_bytes: spare_bytes_rx,
+            };
             let config = config.clone();
             let keylog = keylog.clone();
             let make_sink = Arc::clone(&make_sink);
             let handle = std::thread::Builder::new()
                 .name(format!("worker-{i}"))
-                .spawn(move || worker::run(config, keylog, make_sink, batch_rx, out_tx))?;
+                .spawn(move || worker::run(config, keylog, make_sink, links))?;
             workers.push(handle);
             to_workers.push(batch_tx);
             from_workers.push(out_rx);
+            spare_batches.push(spare_batch_rx);
+            spare_bytes.push(spare_bytes_tx);
         }
         let messages = Arc::new(AtomicU64::new(0));
         let counted = Arc::clone(&messages);
         let merge = std::thread::Builder::new()
             .name("merge".to_string())
-            .spawn(move || merge::run(route_rx, from_workers, &mut out, &counted))?;
+            .spawn(move || merge::run(route_rx, from_workers, spare_bytes, &mut out, &counted))?;
         Ok(ParallelAnalyzer {
             table: FlowTable::new(config.limits, &config.extra_ports),
-            front: Front::new(to_workers, route_tx),
+            front: Front::new(to_workers, spare_batches, route_tx),
             stats: Stats::default(),
             warnings: Vec::new(),
             workers,
@@ -305,7 +346,7 @@ impl ParallelAnalyzer {
     /// Ends the workers (their channels close) and waits for the merge.
     fn join(&mut self) -> io::Result<merge::Merged> {
         // Dropping the senders ends the workers' and the merge's loops.
-        let front = std::mem::replace(&mut self.front, Front::new(Vec::new(), sync_channel(0).0));
+        let front = std::mem::replace(&mut self.front, Front::new(Vec::new(), Vec::new(), sync_channel(0).0));
         drop(front);
         for w in self.workers.drain(..) {
             let _ = w.join();

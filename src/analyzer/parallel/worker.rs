@@ -4,12 +4,11 @@
 //! ends, so that the merge can interleave the workers' output exactly.
 
 use super::tally::CommandTally;
-use super::{Batch, Ident, OpKind, RoundOutput, SharedBuf, SinkFactory, WorkerOutput};
+use super::{Batch, Ident, OpKind, RoundOutput, SharedBuf, SinkFactory, WorkerLinks, WorkerOutput};
 use crate::analyzer::AnalyzerConfig;
 use crate::analyzer::flow_state::{FlowState, Handler};
 use crate::flow::{FlowHandler, StreamEvent};
 use crate::p2p::v2::KeyLog;
-use std::sync::mpsc::{Receiver, SyncSender};
 
 /// A flow this worker analyses: what does not change of its info, and the
 /// analyzer's state, made when the first stream content comes (a flow of a
@@ -29,8 +28,7 @@ pub fn run(
     config: AnalyzerConfig,
     keylog: Option<KeyLog>,
     make_sink: SinkFactory,
-    batches: Receiver<Batch>,
-    out: SyncSender<WorkerOutput>,
+    links: WorkerLinks,
 ) {
     let buf = SharedBuf::default();
     let mut sink = make_sink(buf.clone());
@@ -40,10 +38,10 @@ pub fn run(
     }
     handler.tally = Some(CommandTally::default());
     let mut flows: Vec<Option<Flow>> = Vec::new();
-    for batch in batches {
-        let mut ends = Vec::with_capacity(batch.ops.len());
+    for Batch { mut ops, data } in links.batches {
+        let mut ends = Vec::with_capacity(ops.len());
         let mut flow_ends = Vec::new();
-        for (i, op) in batch.ops.into_iter().enumerate() {
+        for (i, op) in ops.drain(..).enumerate() {
             let op_index = i as u32;
             if let Some(t) = handler.tally.as_mut() {
                 t.op = op_index;
@@ -69,7 +67,7 @@ pub fn run(
                         let (ident, state) = &mut **flow;
                         let info = ident.info(op.counts);
                         let state = state_of(&mut handler, state, &info);
-                        let bytes = batch.data.get(start..end).unwrap_or_default();
+                        let bytes = data.get(start..end).unwrap_or_default();
                         handler.event(&info, state, StreamEvent::Data { dir, ts, bytes });
                     }
                 }
@@ -113,7 +111,7 @@ pub fn run(
             ends.push(buf.len());
         }
         let output = RoundOutput {
-            bytes: buf.take(),
+            bytes: buf.swap(links.spare_bytes.try_recv().unwrap_or_default()),
             ends,
             commands: handler.tally.as_mut().map(CommandTally::take).unwrap_or_default(),
             flows: flow_ends
@@ -121,9 +119,12 @@ pub fn run(
                 .zip(std::mem::take(&mut handler.stats.flows))
                 .collect(),
         };
-        if out.send(WorkerOutput::Round(output)).is_err() {
+        if let Some(spare) = (Batch { ops, data }).recycled() {
+            let _ = links.spare_batches.send(spare);
+        }
+        if links.output.send(WorkerOutput::Round(output)).is_err() {
             return;
         }
     }
-    let _ = out.send(WorkerOutput::Done(Box::new(std::mem::take(&mut handler.stats))));
+    let _ = links.output.send(WorkerOutput::Done(Box::new(std::mem::take(&mut handler.stats))));
 }
