@@ -6,7 +6,9 @@
 pub mod analyzer;
 pub mod capture;
 pub mod cli;
+pub mod exit_code;
 pub mod flow;
+pub mod live;
 pub mod net;
 pub mod output;
 pub mod p2p;

@@ -118,13 +118,24 @@ impl Batch {
     /// The packets, in capture order.
     pub fn packets(&self) -> impl Iterator<Item = Packet<'_>> {
         let interface = u32::try_from(self.interface).unwrap_or(u32::MAX);
-        self.slots.iter().map(move |s| Packet {
-            ts: s.ts,
-            link_type: self.link_type,
-            // Slots are built by `push` from this buffer: always in range.
-            data: self.bytes.get(s.start..s.end).unwrap_or_default(),
-            orig_len: s.orig_len,
-            interface,
+        self.slots.iter().map(move |s| {
+            // Slots are made by `push` from this buffer, which only grows
+            // until `clear` empties both: always in range.
+            let data = self.bytes.get(s.start..s.end);
+            debug_assert!(
+                data.is_some(),
+                "slot {}..{} of {}",
+                s.start,
+                s.end,
+                self.bytes.len()
+            );
+            Packet {
+                ts: s.ts,
+                link_type: self.link_type,
+                data: data.unwrap_or_default(),
+                orig_len: s.orig_len,
+                interface,
+            }
         })
     }
 }

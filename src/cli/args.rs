@@ -76,22 +76,8 @@ pub struct ProbeArgs {
     /// optional port (default: the network's).
     #[arg(value_name = "HOST[:PORT]")]
     pub target: crate::probe::Target,
-    /// Ask for this transaction (txid, display hex; repeatable).
-    #[arg(long = "tx", value_name = "TXID", value_parser = parse_hash)]
-    pub txs: Vec<crate::p2p::Hash256>,
-    /// Ask for this block (hash, display hex; repeatable).
-    #[arg(long = "block", value_name = "HASH", value_parser = parse_hash)]
-    pub blocks: Vec<crate::p2p::Hash256>,
-    /// Network: message magic and default port.
-    #[arg(long, value_name = "NAME", default_value = "mainnet", value_parser = parse_network)]
-    pub network: crate::p2p::Network,
-    /// Bound on the whole probe (connect, handshake, answers), in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
-    pub timeout: f64,
-    /// Ask with MSG_TX / MSG_BLOCK instead of the witness types (for peers
-    /// that predate segwit).
-    #[arg(long)]
-    pub no_witness: bool,
+    #[command(flatten)]
+    pub ask: ProbeRequestArgs,
     /// User agent announced in our version message.
     #[arg(long, value_name = "UA", default_value_t = crate::probe::default_user_agent())]
     pub user_agent: String,
@@ -99,11 +85,6 @@ pub struct ProbeArgs {
     /// carrying exactly the bytes sent and received: encrypted for v2).
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
-    /// Transport: BIP324 v2, plaintext v1, or v2 first and v1 when the
-    /// node refuses v2 (closes right after our key or answers in v1), as
-    /// Bitcoin Core does.
-    #[arg(long, value_enum, value_name = "WHICH", default_value = "auto")]
-    pub transport: crate::probe::TransportChoice,
     /// v2: append the session's secret to this key log (`BIP324 <our key>
     /// <shared secret>`), for `read --keylog FILE` of a -w recording.
     #[arg(long, value_name = "FILE")]
@@ -263,25 +244,63 @@ pub struct LiveProbeArgs {
     /// stops a second after the probe ends (unless --duration is given).
     #[arg(long = "probe", value_name = "HOST[:PORT]")]
     pub target: Option<crate::probe::Target>,
-    /// With --probe: ask for this transaction (repeatable).
+    #[command(flatten)]
+    pub ask: ProbeRequestArgs,
+}
+
+/// What a probe asks for and how (`probe`, and `live --probe`).
+#[derive(Debug, Clone, Args)]
+pub struct ProbeRequestArgs {
+    /// Ask for this transaction (txid, display hex; repeatable).
     #[arg(long = "tx", value_name = "TXID", value_parser = parse_hash, requires = "target")]
     pub txs: Vec<crate::p2p::Hash256>,
-    /// With --probe: ask for this block (repeatable).
+    /// Ask for this block (hash, display hex; repeatable).
     #[arg(long = "block", value_name = "HASH", value_parser = parse_hash, requires = "target")]
     pub blocks: Vec<crate::p2p::Hash256>,
-    /// With --probe: the network (magic and default port).
+    /// Network: message magic and default port.
     #[arg(long, value_name = "NAME", default_value = "mainnet", value_parser = parse_network)]
     pub network: crate::p2p::Network,
-    /// With --probe: bound on the whole probe, in seconds.
+    /// Bound on the whole probe (connect, handshake, answers), in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
     pub timeout: f64,
-    /// With --probe: ask with MSG_TX / MSG_BLOCK instead of the witness types.
+    /// Ask with MSG_TX / MSG_BLOCK instead of the witness types (for peers
+    /// that predate segwit).
     #[arg(long, requires = "target")]
     pub no_witness: bool,
-    /// With --probe: v2, v1, or v2 with fallback to v1 (default). The
-    /// capture decrypts the probe's own v2 session with its key.
+    /// Transport: BIP324 v2, plaintext v1, or v2 first and v1 when the
+    /// node refuses v2 (closes right after our key or answers in v1), as
+    /// Bitcoin Core does. A live capture decrypts the probe's own v2
+    /// session with its key.
     #[arg(long, value_enum, value_name = "WHICH", default_value = "auto")]
     pub transport: crate::probe::TransportChoice,
+}
+
+impl ProbeRequestArgs {
+    /// The requests, transactions first, in the order given.
+    pub fn requests(&self) -> Vec<crate::probe::Request> {
+        use crate::probe::Request;
+        self.txs
+            .iter()
+            .map(|h| Request::Tx(*h))
+            .chain(self.blocks.iter().map(|h| Request::Block(*h)))
+            .collect()
+    }
+
+    /// A probe of `target` with these requests (its name resolved within
+    /// the timeout); the error is a one-line reason.
+    pub fn config(
+        &self,
+        target: &crate::probe::Target,
+    ) -> Result<crate::probe::ProbeConfig, String> {
+        let timeout = std::time::Duration::from_secs_f64(self.timeout);
+        let config =
+            crate::probe::ProbeConfig::for_target(target, self.network, self.requests(), timeout)?;
+        Ok(crate::probe::ProbeConfig {
+            witness: !self.no_witness,
+            transport: self.transport,
+            ..config
+        })
+    }
 }
 
 /// `--color`: when text output is coloured.

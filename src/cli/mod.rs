@@ -1,6 +1,5 @@
 //! The command line: flags parsed into a resolved configuration, then one
-//! `run` per subcommand. Exit codes (README, "Exit codes"): 0 success,
-//! 1 input or runtime error, 2 usage, 3 probe: notfound, 4 probe: timeout.
+//! `run` per subcommand. Exit codes: [`crate::exit_code`].
 
 pub mod args;
 pub mod keylog_file;
@@ -11,18 +10,9 @@ pub mod read;
 
 pub use args::{Cli, Command};
 
+use crate::exit_code;
 use std::ffi::OsString;
 use std::process::ExitCode;
-
-/// Exit code of a run that did what was asked.
-pub const EXIT_OK: u8 = 0;
-/// A file could not be read, a capture could not start, a connection failed.
-pub const EXIT_ERROR: u8 = 1;
-/// Bad usage (clap's own code too).
-pub const EXIT_USAGE: u8 = 2;
-/// `read` stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it),
-/// after showing what was read.
-pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Whether an error is a closed output pipe (`| head`): exit quietly.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -96,10 +86,10 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(exit_code::OK),
         Err(e) => {
             eprintln!("btcsniff: {e:#}");
-            ExitCode::from(EXIT_ERROR)
+            ExitCode::from(exit_code::ERROR)
         }
     }
 }

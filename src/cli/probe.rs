@@ -1,35 +1,25 @@
 //! `btcsniff probe HOST[:PORT] (--tx TXID | --block HASH)...`
 
-use super::EXIT_ERROR;
 use super::args::ProbeArgs;
+use crate::exit_code;
 use crate::output::filter::filtered;
 use crate::output::{SinkOptions, make_sink};
-use crate::probe::{self, ProbeConfig, Request};
+use crate::probe::{self, ProbeConfig};
 use std::io;
-use std::time::Duration;
 
 pub fn run(args: ProbeArgs) -> anyhow::Result<u8> {
-    let timeout = Duration::from_secs_f64(args.timeout);
-    let requests = args
-        .txs
-        .iter()
-        .map(|h| Request::Tx(*h))
-        .chain(args.blocks.iter().map(|h| Request::Block(*h)))
-        .collect();
-    let config = match ProbeConfig::for_target(&args.target, args.network, requests, timeout) {
+    let config = match args.ask.config(&args.target) {
         Ok(c) => ProbeConfig {
-            witness: !args.no_witness,
             user_agent: args.user_agent.clone(),
             record: args.write.clone(),
             full_detail: args.verbose,
-            transport: args.transport,
             decoys: args.decoys,
             keylog: args.keylog.clone(),
             ..c
         },
         Err(reason) => {
             eprintln!("btcsniff: {reason}");
-            return Ok(EXIT_ERROR);
+            return Ok(exit_code::ERROR);
         }
     };
 

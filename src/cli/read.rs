@@ -2,13 +2,13 @@
 
 use super::args::ReadArgs;
 use super::progress::{self, CountingRead, ReadProgress};
-use super::{EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK};
 use crate::analyzer::parallel::{ParallelAnalyzer, SinkFactory};
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::Packet;
 use crate::capture::file::STDIN_NAME;
 use crate::capture::filter::PacketFilter;
 use crate::capture::{CaptureError, CaptureErrorKind, FileReader};
+use crate::exit_code;
 use crate::output::{Event, Format, Stats, TimeFormat};
 use anyhow::Context;
 use std::os::fd::AsFd;
@@ -37,7 +37,7 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
         let interrupted = Arc::clone(&interrupted);
         ctrlc::set_handler(move || {
             if interrupted.swap(true, Ordering::Relaxed) {
-                std::process::exit(i32::from(EXIT_INTERRUPTED));
+                std::process::exit(i32::from(exit_code::INTERRUPTED));
             }
         })
         .context("installing the Ctrl-C handler")?;
@@ -92,12 +92,12 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
             stats.packets,
             stats.messages
         );
-        return Ok(EXIT_INTERRUPTED);
+        return Ok(exit_code::INTERRUPTED);
     }
     Ok(if failed.is_empty() {
-        EXIT_OK
+        exit_code::OK
     } else {
-        EXIT_ERROR
+        exit_code::ERROR
     })
 }
 

@@ -12,15 +12,13 @@
 //!     }
 //! }
 //! dec.gap(n);                      // n bytes were never captured: resync
-//! dec.finish();                    // end of stream: reports a truncated tail
+//! dec.finish();                    // end of stream; drain once more: a
+//!                                  // truncated tail is reported then
 //! ```
 //!
-//! `gap` and `finish` are meant to be called on a drained decoder; if
-//! events are still buffered they are kept in stream order and the gap or
-//! end applies after them. `finish` returns the first end-of-stream event
-//! when it is a finding; whatever follows it (rare: a Truncated after a
-//! SkippedBytes, or a legacy `verack` that ends exactly at the end of the
-//! stream) comes from `next_event`, so drain once more after `finish`.
+//! Every frame and finding comes out of `next_event`. `gap` and `finish`
+//! only mark where the stream is cut; events still buffered before the cut
+//! come out first, in stream order.
 //!
 //! [`FrameDecoder::feed`] is the zero-copy variant of push + drain: when
 //! nothing is buffered it frames straight from the caller's slice and keeps
@@ -45,6 +43,7 @@ mod tests;
 pub use header::{HEADER_LEN, LEGACY_HEADER_LEN, find_v1_header, looks_like_v1_header};
 
 use super::{Hash256, Network};
+use header::at_most;
 use machine::{Decided, Machine, Out};
 use std::collections::VecDeque;
 
@@ -158,15 +157,14 @@ struct Boundary {
     gap: Option<u64>,
 }
 
-/// An event decided but not handed out yet (`finish` met a frame).
-#[derive(Clone, Copy)]
+/// What the machine decided: a frame at `buf[start..]`, or a finding.
 enum Ready {
     Frame {
         start: usize,
         decided: Decided,
         offset: u64,
     },
-    Finding,
+    Finding(FramingFinding),
 }
 
 /// Capacity kept after the buffer empties: beyond this it is released
@@ -184,7 +182,6 @@ pub struct FrameDecoder {
     pushed: u64,
     boundaries: VecDeque<Boundary>,
     finished: bool,
-    replay: Option<(Ready, Option<FramingFinding>)>,
 }
 
 impl Default for FrameDecoder {
@@ -203,7 +200,6 @@ impl FrameDecoder {
             pushed: 0,
             boundaries: VecDeque::new(),
             finished: false,
-            replay: None,
         }
     }
 
@@ -229,33 +225,24 @@ impl FrameDecoder {
         }
     }
 
-    /// End of stream. Returns the finding for a partial message (or an
-    /// unfinished skipped run) left at the end; see the module docs.
-    pub fn finish(&mut self) -> Option<FramingFinding> {
+    /// End of stream: the next events account for every byte left (a
+    /// partial message is reported as Truncated, an unfinished skipped run
+    /// as SkippedBytes). Pushes after it are ignored.
+    pub fn finish(&mut self) {
         if self.finished {
-            return None;
+            return;
         }
         self.finished = true;
         self.boundaries.push_back(Boundary {
             at: self.pushed,
             gap: None,
         });
-        if self.replay.is_some() {
-            return None;
-        }
-        match self.advance()? {
-            (Ready::Finding, finding) => finding,
-            (frame, _) => {
-                self.replay = Some((frame, None));
-                None
-            }
-        }
     }
 
     /// The pushed bytes not framed yet: a partial message (or the candidate
     /// header a resync waits on) at the end of the stream so far.
     pub fn unconsumed(&self) -> &[u8] {
-        self.buf.get(self.start..).unwrap_or(&[])
+        after(&self.buf, self.start)
     }
 
     /// Bytes held in the buffer (consumed or not), for memory accounting.
@@ -270,17 +257,13 @@ impl FrameDecoder {
 
     /// The next frame or finding, `None` when more bytes are needed.
     pub fn next_event(&mut self) -> Option<FrameEvent<'_>> {
-        let (ready, finding) = match self.replay.take() {
-            Some(r) => r,
-            None => self.advance()?,
-        };
-        Some(match ready {
-            Ready::Finding => FrameEvent::Finding(finding?),
+        Some(match self.advance()? {
+            Ready::Finding(finding) => FrameEvent::Finding(finding),
             Ready::Frame {
                 start,
                 decided,
                 offset,
-            } => FrameEvent::Frame(frame_at(&self.buf, start, decided, offset)),
+            } => frame_at(&self.buf, start, decided, offset),
         })
     }
 
@@ -288,10 +271,7 @@ impl FrameDecoder {
     /// buffered, frames borrow straight from `bytes` and only the
     /// unconsumed tail is copied.
     pub fn feed(&mut self, bytes: &[u8], mut on_event: impl FnMut(FrameEvent<'_>)) {
-        let direct = !self.finished
-            && self.replay.is_none()
-            && self.boundaries.is_empty()
-            && self.start == self.buf.len();
+        let direct = !self.finished && self.boundaries.is_empty() && self.start == self.buf.len();
         if !direct {
             self.push(bytes);
             while let Some(ev) = self.next_event() {
@@ -301,7 +281,7 @@ impl FrameDecoder {
         }
         let mut pos = 0;
         loop {
-            let view = bytes.get(pos..).unwrap_or(&[]);
+            let view = after(bytes, pos);
             let (n, out) = self.machine.step(view, false);
             let here = pos;
             pos = pos.saturating_add(n);
@@ -309,12 +289,10 @@ impl FrameDecoder {
                 Out::NeedMore => break,
                 Out::Continue => {}
                 Out::Finding(f) => on_event(FrameEvent::Finding(f)),
-                Out::Frame(d, offset) => {
-                    on_event(FrameEvent::Frame(frame_at(bytes, here, d, offset)))
-                }
+                Out::Frame(d, offset) => on_event(frame_at(bytes, here, d, offset)),
             }
         }
-        let tail = bytes.get(pos..).unwrap_or(&[]);
+        let tail = after(bytes, pos);
         self.buf.clear();
         self.start = 0;
         self.pushed = self.pushed.saturating_add(bytes.len() as u64);
@@ -323,7 +301,7 @@ impl FrameDecoder {
     }
 
     /// Runs the machine until it yields an event or needs more bytes.
-    fn advance(&mut self) -> Option<(Ready, Option<FramingFinding>)> {
+    fn advance(&mut self) -> Option<Ready> {
         self.compact();
         loop {
             let boundary = self.boundaries.front().copied();
@@ -334,22 +312,19 @@ impl FrameDecoder {
                 None => self.buf.len(),
             }
             .min(self.buf.len());
-            let view = self.buf.get(self.start..seg_end).unwrap_or(&[]);
+            let view = after(at_most(&self.buf, seg_end), self.start);
             let (n, out) = self.machine.step(view, boundary.is_some());
             let here = self.start;
             self.start = self.start.saturating_add(n).min(seg_end);
             match out {
                 Out::Continue => {}
-                Out::Finding(f) => return Some((Ready::Finding, Some(f))),
+                Out::Finding(f) => return Some(Ready::Finding(f)),
                 Out::Frame(decided, offset) => {
-                    return Some((
-                        Ready::Frame {
-                            start: here,
-                            decided,
-                            offset,
-                        },
-                        None,
-                    ));
+                    return Some(Ready::Frame {
+                        start: here,
+                        decided,
+                        offset,
+                    });
                 }
                 Out::NeedMore => {
                     // At a cut, the machine has accounted for every byte of
@@ -378,13 +353,12 @@ impl FrameDecoder {
             return;
         }
         match spare::take(need) {
-            Some(mut bigger) if self.start == 0 || self.replay.is_none() => {
-                bigger.extend_from_slice(self.buf.get(self.start..).unwrap_or(&[]));
+            Some(mut bigger) => {
+                bigger.extend_from_slice(after(&self.buf, self.start));
                 self.buf_base = self.buf_base.saturating_add(self.start as u64);
                 self.start = 0;
                 spare::give(std::mem::replace(&mut self.buf, bigger));
             }
-            Some(unused) => spare::give(unused),
             None => self.buf.reserve(total.saturating_sub(self.buf.len())),
         }
     }
@@ -392,7 +366,7 @@ impl FrameDecoder {
     /// Drops consumed bytes when that costs no more than what was
     /// consumed (amortised linear), and releases a large idle capacity.
     fn compact(&mut self) {
-        if self.replay.is_some() || self.start == 0 {
+        if self.start == 0 {
             return;
         }
         let consumed = self.start;
@@ -411,12 +385,38 @@ impl FrameDecoder {
     }
 }
 
-fn frame_at(bytes: &[u8], start: usize, d: Decided, offset: u64) -> Frame<'_> {
+/// `bytes[from..]`, where `from` is proven in range: the machine never
+/// consumes more than the view it was given, and the decoder's position
+/// stays within its buffer.
+fn after(bytes: &[u8], from: usize) -> &[u8] {
+    debug_assert!(
+        from <= bytes.len(),
+        "position {from} beyond {} bytes",
+        bytes.len()
+    );
+    bytes.get(from..).unwrap_or_default()
+}
+
+/// The event for a message the machine decided at `bytes[start..]`. The
+/// machine decides a message only when the view holds all of it; should
+/// that ever not hold, the bytes are reported as truncated (loudly in
+/// tests), never handed out as a frame with a payload shorter than its
+/// length.
+fn frame_at(bytes: &[u8], start: usize, d: Decided, offset: u64) -> FrameEvent<'_> {
     let from = start.saturating_add(d.header_len);
-    let payload = bytes
-        .get(from..from.saturating_add(d.length as usize))
-        .unwrap_or(&[]);
-    Frame {
+    let Some(payload) = bytes.get(from..from.saturating_add(d.length as usize)) else {
+        debug_assert!(
+            false,
+            "message at {start} beyond the {} bytes held",
+            bytes.len()
+        );
+        return FrameEvent::Finding(FramingFinding::Truncated {
+            offset,
+            have: bytes.len().saturating_sub(start) as u64,
+            needed: d.total_len() as u64,
+        });
+    };
+    FrameEvent::Frame(Frame {
         network: d.network,
         command: d.command,
         length: d.length,
@@ -425,5 +425,5 @@ fn frame_at(bytes: &[u8], start: usize, d: Decided, offset: u64) -> Frame<'_> {
         stream_offset: offset,
         payload_hash: d.payload_hash,
         v2: None,
-    }
+    })
 }

@@ -97,12 +97,18 @@ impl<'a> Reader<'a> {
     /// The bytes from `start` to the current position (for hashing a
     /// decoded structure without re-serialising it).
     pub fn consumed_since(&self, start: usize) -> &'a [u8] {
-        self.data.get(start..self.pos).unwrap_or(&[])
+        debug_assert!(
+            start <= self.pos,
+            "{start} is after the position {}",
+            self.pos
+        );
+        self.data.get(start..self.pos).unwrap_or_default()
     }
 
     /// The bytes not read yet, without consuming them.
     pub fn rest(&self) -> &'a [u8] {
-        self.data.get(self.pos..).unwrap_or(&[])
+        // The position never passes the end (every read checks it).
+        self.data.get(self.pos..).unwrap_or_default()
     }
 
     pub fn note(&mut self, anomaly: Anomaly) {

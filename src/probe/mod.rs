@@ -7,8 +7,10 @@
 //! decoder, typed messages) and the same sinks as a capture, as flow 1;
 //! progress and results are `Note` events. The whole probe (connect,
 //! handshake, answers) is bounded by one deadline, and the peer is bounded
-//! in bytes and messages. Exit codes: see [`outcome`].
+//! in bytes and messages. Exit codes: see [`outcome`] and
+//! [`crate::exit_code`].
 
+pub mod failure;
 mod observer;
 pub mod outcome;
 pub mod record;
@@ -17,9 +19,8 @@ pub mod target;
 pub mod transport;
 pub mod verify;
 
-pub use outcome::{
-    EXIT_FAILURE, EXIT_NOTFOUND, EXIT_OK, EXIT_TIMEOUT, ProbeOutcome, RequestResult, Status,
-};
+pub use failure::{Failure, HandshakeStage};
+pub use outcome::{ProbeOutcome, RequestResult, Status};
 pub use target::Target;
 pub use transport::{TransportChoice, TransportUsed};
 

@@ -14,10 +14,9 @@ use super::Request;
 use super::verify::Mismatch;
 use std::time::Duration;
 
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_FAILURE: u8 = 1;
-pub const EXIT_NOTFOUND: u8 = 3;
-pub const EXIT_TIMEOUT: u8 = 4;
+use crate::exit_code::{
+    ERROR as EXIT_FAILURE, NOTFOUND as EXIT_NOTFOUND, OK as EXIT_OK, TIMEOUT as EXIT_TIMEOUT,
+};
 
 /// The fate of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +47,8 @@ pub struct RequestResult {
 #[derive(Debug)]
 pub struct ProbeOutcome {
     pub results: Vec<RequestResult>,
-    /// Why the connection or handshake failed (one line), if it did.
-    pub failure: Option<String>,
+    /// Why the connection or handshake failed, if it did.
+    pub failure: Option<super::failure::Failure>,
     pub timeout: Duration,
     /// Writing to the observer sink failed (e.g. a closed pipe); the probe
     /// went on without output.
@@ -141,7 +140,7 @@ impl ProbeOutcome {
     /// The one-line reason for exit code 1, for stderr.
     pub fn failure_reason(&self) -> Option<String> {
         if let Some(f) = &self.failure {
-            return Some(f.clone());
+            return Some(f.to_string());
         }
         self.results.iter().find_map(|r| match &r.status {
             Status::Mismatch(m) => Some(format!("{}: {m}", r.request)),
@@ -154,8 +153,9 @@ impl ProbeOutcome {
 mod tests {
     use super::*;
     use crate::p2p::Hash256;
+    use crate::probe::Failure;
 
-    fn outcome(statuses: &[Status], failure: Option<&str>) -> ProbeOutcome {
+    fn outcome(statuses: &[Status], failure: Option<Failure>) -> ProbeOutcome {
         ProbeOutcome {
             results: statuses
                 .iter()
@@ -165,7 +165,7 @@ mod tests {
                     status: s.clone(),
                 })
                 .collect(),
-            failure: failure.map(str::to_string),
+            failure,
             timeout: Duration::from_secs(10),
             output_error: None,
             transport: None,
@@ -192,7 +192,10 @@ mod tests {
             outcome(&[Status::TimedOut, mismatch], None).exit_code(),
             EXIT_FAILURE
         );
-        assert_eq!(outcome(&[ok], Some("reset")).exit_code(), EXIT_FAILURE);
+        assert_eq!(
+            outcome(&[ok], Some(Failure::ClosedBeforeAnswering)).exit_code(),
+            EXIT_FAILURE
+        );
         assert_eq!(
             outcome(&[Status::Unanswered], None).exit_code(),
             EXIT_FAILURE

@@ -6,20 +6,20 @@
 //! bounded in total bytes and messages, and a refused length (above
 //! 4,000,000) ends the session at once.
 
+use super::failure::Failure;
 use super::observer::Observer;
 use super::outcome::{ProbeOutcome, RequestResult, Status};
 use super::record::{SessionRecorder, Side};
 use super::{PROTOCOL_VERSION, ProbeConfig, Request};
 use crate::capture::Timestamp;
-use crate::output::{Event, Finding, Meta, Sink};
-use crate::p2p::frame::{Checksum, Command, Frame, FramingFinding};
-use crate::p2p::message::{self, DecodeContext, Decoded};
-use crate::p2p::v2::V2Finding;
-use crate::p2p::{MAX_PROTOCOL_MESSAGE_LENGTH, Network};
+use crate::output::{Meta, Sink};
+use crate::p2p::MAX_PROTOCOL_MESSAGE_LENGTH;
+use crate::p2p::frame::{Command, Frame};
+use crate::p2p::message::{self, DecodeContext};
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// The probe's connection is flow 1 in the event stream (2 for the v1
 /// connection after a refused v2 attempt).
@@ -37,10 +37,14 @@ const READ_BUFFER: usize = 64 * 1024;
 
 mod answers;
 mod handshake;
+mod receive;
+mod socket;
 mod v2_start;
 mod wire;
 
 use super::transport::{TransportChoice, TransportUsed};
+use handshake::Handshake;
+use socket::{connect, remaining};
 use v2_start::V2Start;
 use wire::{Receiver, Sender, WireEvent};
 
@@ -60,34 +64,6 @@ fn random_u64() -> u64 {
     h.finish()
 }
 
-fn magic_hex(network: Network) -> String {
-    hex::encode(network.magic())
-}
-
-/// Connects to the first address that accepts, within the deadline.
-fn connect(addrs: &[SocketAddr], deadline: Instant) -> Result<TcpStream, String> {
-    let mut errors = Vec::new();
-    for addr in addrs {
-        let Some(remaining) = remaining(deadline) else {
-            errors.push(format!("{addr}: no connection before the deadline"));
-            break;
-        };
-        match TcpStream::connect_timeout(addr, remaining) {
-            Ok(stream) => {
-                // Like Core: small messages go out at once (no Nagle wait
-                // behind an unacknowledged one).
-                let _ = stream.set_nodelay(true);
-                return Ok(stream);
-            }
-            Err(e) => errors.push(format!("{addr}: {e}")),
-        }
-    }
-    if errors.is_empty() {
-        return Err("no address to connect to".into());
-    }
-    Err(format!("cannot connect: {}", errors.join("; ")))
-}
-
 /// The BIP37 relay flag of our version: true when a transaction is asked
 /// for. Bitcoin Core (0.19 and later, without NODE_BLOOM) keeps no
 /// transaction-relay state for a peer that announced relay=false and then
@@ -97,15 +73,12 @@ fn announces_relay(requests: &[Request]) -> bool {
     requests.iter().any(|r| matches!(r, Request::Tx(_)))
 }
 
-/// Time left before `deadline`, `None` once it has passed.
-fn remaining(deadline: Instant) -> Option<Duration> {
-    deadline
-        .checked_duration_since(Instant::now())
-        .filter(|d| !d.is_zero())
-}
-
 /// The outcome of a probe that ended before the handshake could start.
-fn early_failure(config: &ProbeConfig, mut observer: Observer<'_>, reason: String) -> ProbeOutcome {
+fn early_failure(
+    config: &ProbeConfig,
+    mut observer: Observer<'_>,
+    reason: Failure,
+) -> ProbeOutcome {
     let outcome = ProbeOutcome {
         results: config
             .requests
@@ -134,14 +107,15 @@ pub(super) fn run(config: &ProbeConfig, sink: Option<&mut dyn Sink>) -> ProbeOut
     let mut observer = Observer { sink, error: None };
     let deadline = config.deadline();
     if config.requests.is_empty() {
-        return early_failure(config, observer, "nothing to ask for".into());
+        return early_failure(config, observer, Failure::NothingToAsk);
     }
     let isn = [random_u64() as u32, random_u64() as u32];
     let recorder = match &config.record {
         Some(path) => match SessionRecorder::create(path, isn) {
             Ok(r) => Some(r),
             Err(e) => {
-                return early_failure(config, observer, format!("cannot record the session: {e}"));
+                let error = e.to_string();
+                return early_failure(config, observer, Failure::CannotRecord { error });
             }
         },
         None => None,
@@ -160,7 +134,8 @@ pub(super) fn run(config: &ProbeConfig, sink: Option<&mut dyn Sink>) -> ProbeOut
     let (local, remote) = match (stream.local_addr(), stream.peer_addr()) {
         (Ok(l), Ok(r)) => (l, r),
         (Err(e), _) | (_, Err(e)) => {
-            return early_failure(config, observer, format!("connection lost: {e}"));
+            let error = e.to_string();
+            return early_failure(config, observer, Failure::ConnectionLost { error });
         }
     };
     observer.note(&format!("connected {local} -> {remote}"));
@@ -184,9 +159,7 @@ pub(super) fn run(config: &ProbeConfig, sink: Option<&mut dyn Sink>) -> ProbeOut
         nonce: random_u64(),
         peer_version: None,
         peer_summary: String::new(),
-        verack_received: false,
-        verack_sent: false,
-        getdata_sent: false,
+        handshake: Handshake::AwaitingVersion { verack: false },
         statuses: vec![Status::Pending; config.requests.len()],
         failure: None,
         sent_bytes: 0,
@@ -205,7 +178,7 @@ pub(super) fn run(config: &ProbeConfig, sink: Option<&mut dyn Sink>) -> ProbeOut
                 session.reconnect_v1(reason)
             }
             Err(V2Start::Refused(reason)) => {
-                session.fail(format!("the peer refused v2: {reason}"));
+                session.fail(Failure::RefusedV2 { reason });
                 None
             }
         },
@@ -235,12 +208,10 @@ struct Session<'c, 'o> {
     peer_version: Option<i32>,
     /// "version 70016, /Satoshi:27.0.0/, height 101" for the notes.
     peer_summary: String,
-    verack_received: bool,
-    verack_sent: bool,
-    getdata_sent: bool,
+    handshake: Handshake,
     /// Parallel to `config.requests`.
     statuses: Vec<Status>,
-    failure: Option<String>,
+    failure: Option<Failure>,
     sent_bytes: u64,
     received_bytes: u64,
     received_messages: u64,
@@ -248,14 +219,21 @@ struct Session<'c, 'o> {
 }
 
 impl Session<'_, '_> {
-    fn fail(&mut self, reason: String) {
+    fn fail(&mut self, reason: Failure) {
         if self.failure.is_none() {
             self.failure = Some(reason);
         }
     }
 
     fn all_answered(&self) -> bool {
-        self.getdata_sent && !self.statuses.contains(&Status::Pending)
+        self.getdata_sent() && !self.statuses.contains(&Status::Pending)
+    }
+
+    fn connection_error(&mut self, e: &io::Error) {
+        self.fail(Failure::Connection {
+            remote: self.remote,
+            error: e.to_string(),
+        });
     }
 
     fn record(
@@ -294,7 +272,7 @@ impl Session<'_, '_> {
                 return;
             };
             if let Err(e) = self.stream.set_read_timeout(Some(wait)) {
-                self.fail(format!("connection to {}: {e}", self.remote));
+                self.connection_error(&e);
                 return;
             }
             let n = match self.stream.read(&mut buf) {
@@ -310,11 +288,12 @@ impl Session<'_, '_> {
                     continue;
                 }
                 Err(e) => {
-                    self.fail(format!("connection to {}: {e}", self.remote));
+                    self.connection_error(&e);
                     return;
                 }
             };
             let Some(bytes) = buf.get(..n) else {
+                debug_assert!(false, "read {n} bytes into {}", buf.len());
                 return;
             };
             if bytes.is_empty() {
@@ -325,10 +304,9 @@ impl Session<'_, '_> {
             self.record(|r| r.data(ts, Side::Remote, bytes));
             self.received_bytes = self.received_bytes.saturating_add(n as u64);
             if self.received_bytes > self.byte_limit {
-                self.fail(format!(
-                    "the peer sent more than {} bytes: cut off",
-                    self.byte_limit
-                ));
+                self.fail(Failure::TooManyBytes {
+                    limit: self.byte_limit,
+                });
                 return;
             }
             decoder.push(bytes);
@@ -343,176 +321,28 @@ impl Session<'_, '_> {
     fn closed_by_peer(&mut self, decoder: &mut Receiver) {
         let ts = Timestamp::now();
         self.record(|r| r.fin(ts, Side::Remote));
-        if let Some(f) = decoder.finish() {
-            self.on_event(WireEvent::Framing(f));
-        }
+        decoder.finish();
         while let Some(event) = decoder.next_event() {
             self.on_event(event);
         }
-        if !self.getdata_sent {
-            let stage = self.handshake_stage();
-            self.fail(format!(
-                "the peer closed the connection during the handshake ({stage})"
-            ));
+        if !self.getdata_sent() {
+            self.fail(Failure::ClosedInHandshake {
+                stage: self.handshake.stage(),
+                sending: None,
+            });
         } else if !self.all_answered() {
-            self.fail("the peer closed the connection before answering".into());
+            self.fail(Failure::ClosedBeforeAnswering);
         }
     }
 
     fn deadline_passed(&mut self) {
-        if !self.getdata_sent {
-            let stage = self.handshake_stage();
-            self.fail(format!(
-                "handshake not complete within {} s ({stage})",
-                self.config.timeout.as_secs_f64()
-            ));
-        }
-        // Requests still pending become TimedOut in `finish`.
-    }
-
-    fn handshake_stage(&self) -> &'static str {
-        match (self.peer_version.is_some(), self.verack_received) {
-            (false, _) => "no version received",
-            (true, false) => "version received, no verack",
-            (true, true) => "verack received",
-        }
-    }
-
-    fn on_event(&mut self, event: WireEvent<'_>) {
-        match event {
-            WireEvent::Frame(frame) => self.on_frame(&frame),
-            WireEvent::Framing(f) => self.on_framing_finding(f),
-            WireEvent::V2(f) => self.on_v2_finding(f),
-            WireEvent::Note(text) => self.observer.note(&text),
-        }
-    }
-
-    fn on_v2_finding(&mut self, f: V2Finding) {
-        let finding = Finding::from(&f);
-        let meta = self.meta(Side::Remote);
-        self.observer.emit(&Event::Finding {
-            meta: &meta,
-            finding: &finding,
-        });
-        match f {
-            // Core drops such a packet and keeps the connection.
-            V2Finding::BadMessageType { packet, .. } => self.observer.note(&format!(
-                "ignored v2 packet {packet} of the peer: no valid message type"
-            )),
-            // Reported at the end of the stream; `closed_by_peer` decides.
-            V2Finding::Truncated { .. } | V2Finding::HandshakeIncomplete { .. } => {}
-            V2Finding::BadTag {
-                packet,
-                offset,
-                length,
-            } => self.fail(format!(
-                "the peer's v2 packet {packet} (stream offset {offset}, {length} bytes) \
-                 does not authenticate: cut off"
-            )),
-            V2Finding::OversizeLength { length, limit, .. } => self.fail(format!(
-                "the peer announced a v2 packet of {length} bytes (limit {limit}): cut off"
-            )),
-            V2Finding::NoTerminator { searched, .. } => self.fail(format!(
-                "no garbage terminator from the peer within {searched} bytes: \
-                 it does not speak BIP324 with our keys"
-            )),
-            // Not on a socket (no gaps, keys known from the start).
-            V2Finding::Gap { .. } | V2Finding::KeysTooLate { .. } => {
-                self.fail(format!("the peer's v2 stream: {f:?}"))
-            }
-        }
-    }
-
-    fn on_framing_finding(&mut self, f: FramingFinding) {
-        let finding = Finding::from(&f);
-        let meta = self.meta(Side::Remote);
-        self.observer.emit(&Event::Finding {
-            meta: &meta,
-            finding: &finding,
-        });
-        match f {
-            FramingFinding::OversizeLength {
-                command,
-                length,
-                limit,
-                ..
-            } => self.fail(format!(
-                "the peer announced a '{}' message of {length} bytes (limit {limit}): cut off",
-                String::from_utf8_lossy(command.as_bytes()).escape_default()
-            )),
-            FramingFinding::SkippedBytes { bytes, .. } => self.fail(format!(
-                "the peer sent {bytes} bytes that are not a v1 message"
-            )),
-            FramingFinding::UnknownMagicAdopted { magic, .. } => self.fail(format!(
-                "wrong network: the peer uses magic {}, {} is {}",
-                hex::encode(magic),
-                self.config.network,
-                magic_hex(self.config.network)
-            )),
-            // Reported at the end of the stream; `closed_by_peer` decides.
-            FramingFinding::Truncated { .. } => {}
-        }
-    }
-
-    fn emit_message(&mut self, from: Side, frame: &Frame<'_>, decoded: &Decoded<'_>) {
-        let meta = self.meta(from);
-        self.observer.emit(&Event::Message {
-            meta: &meta,
-            frame,
-            message: &decoded.message,
-        });
-        if decoded.anomalies.is_empty() {
-            return;
-        }
-        let command = String::from_utf8_lossy(frame.command.as_bytes());
-        for anomaly in &decoded.anomalies {
-            let finding = Finding::from_anomaly(&command, anomaly);
-            self.observer.emit(&Event::Finding {
-                meta: &meta,
-                finding: &finding,
+        if !self.getdata_sent() {
+            self.fail(Failure::HandshakeTimeout {
+                timeout: self.config.timeout,
+                stage: self.handshake.stage(),
             });
         }
-    }
-
-    fn on_frame(&mut self, frame: &Frame<'_>) {
-        self.received_messages = self.received_messages.saturating_add(1);
-        let ctx = DecodeContext {
-            peer_version: self.peer_version,
-            full_detail: self.config.full_detail,
-            payload_hash: frame.payload_hash,
-        };
-        let decoded = message::decode(&frame.command, frame.payload, &ctx);
-        self.emit_message(Side::Remote, frame, &decoded);
-        if self.received_messages > MAX_MESSAGES {
-            self.fail(format!(
-                "the peer sent more than {MAX_MESSAGES} messages: cut off"
-            ));
-            return;
-        }
-        if frame.network != self.config.network {
-            self.fail(format!(
-                "wrong network: the peer uses the magic of {} ({}), {} is {}",
-                frame.network,
-                magic_hex(frame.network),
-                self.config.network,
-                magic_hex(self.config.network)
-            ));
-            return;
-        }
-        if let Checksum::Invalid { expected, actual } = frame.checksum {
-            // Core drops such a message and keeps the connection: so do we.
-            self.observer.note(&format!(
-                "ignored a '{}' message with a wrong checksum (header {}, payload {})",
-                String::from_utf8_lossy(frame.command.as_bytes()).escape_default(),
-                hex::encode(expected),
-                hex::encode(actual)
-            ));
-            return;
-        }
-        match &decoded.message {
-            Ok(message) => self.on_message(message, frame.payload),
-            Err(e) => self.on_undecodable(&frame.command, e),
-        }
+        // Requests still pending become TimedOut in `finish`.
     }
 
     /// Frames and sends one message, records it, and shows it.
@@ -523,7 +353,8 @@ impl Session<'_, '_> {
         let (bytes, v2) = match self.sender.encode(command, payload) {
             Ok(b) => b,
             Err(e) => {
-                self.fail(format!("sending {command}: {e}"));
+                let error = e.to_string();
+                self.fail(Failure::Encode { command, error });
                 return;
             }
         };
@@ -534,13 +365,18 @@ impl Session<'_, '_> {
                     | io::ErrorKind::ConnectionReset
                     | io::ErrorKind::ConnectionAborted
             );
-            let reason = match (closed, self.getdata_sent) {
-                (true, false) => format!(
-                    "the peer closed the connection during the handshake ({}; sending {command}: {e})",
-                    self.handshake_stage()
-                ),
-                (true, true) => format!("the peer closed the connection (sending {command}: {e})"),
-                (false, _) => format!("sending {command} to {}: {e}", self.remote),
+            let error = e.to_string();
+            let reason = match (closed, self.getdata_sent()) {
+                (true, false) => Failure::ClosedInHandshake {
+                    stage: self.handshake.stage(),
+                    sending: Some((command, error)),
+                },
+                (true, true) => Failure::ClosedWhileSending { command, error },
+                (false, _) => Failure::Send {
+                    what: command.to_string(),
+                    remote: self.remote,
+                    error,
+                },
             };
             self.fail(reason);
             return;
@@ -568,29 +404,6 @@ impl Session<'_, '_> {
         self.emit_message(Side::Local, &frame, &decoded);
     }
 
-    /// write_all where every write waits at most until the deadline.
-    fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
-        while !bytes.is_empty() {
-            let wait = remaining(self.deadline).ok_or_else(|| {
-                io::Error::new(io::ErrorKind::TimedOut, "the probe's deadline passed")
-            })?;
-            self.stream.set_write_timeout(Some(wait))?;
-            match self.stream.write(bytes) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::Interrupted
-                            | io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
-
     /// Closes the connection, settles every request and builds the outcome.
     fn finish(mut self) -> ProbeOutcome {
         // Our side of the close; the peer's FIN is recorded if it came.
@@ -599,9 +412,12 @@ impl Session<'_, '_> {
         self.record(|r| r.fin(ts, Side::Local));
         self.record(|r| r.flush());
         if let (Some(e), Some(path)) = (self.record_error.take(), self.config.record.as_ref()) {
-            self.fail(format!("recording to {}: {e}", path.display()));
+            self.fail(Failure::Recording {
+                path: path.clone(),
+                error: e,
+            });
         }
-        let timed_out = self.failure.is_none() && self.getdata_sent;
+        let timed_out = self.failure.is_none() && self.getdata_sent();
         for i in 0..self.statuses.len() {
             if self.statuses.get(i) == Some(&Status::Pending) {
                 let status = if timed_out {

@@ -374,11 +374,7 @@ impl FlowHandler<FlowState> for Handler<'_> {
             let FlowState { dirs, meta, .. } = &mut state;
             for dir in [Direction::ClientToServer, Direction::ServerToClient] {
                 let DirState { decoder, times, .. } = &mut dirs[dir_index(dir)];
-                // finish() returns the first end-of-stream finding; a frame
-                // ending exactly at the end (a legacy verack) follows it.
-                if let Some(f) = decoder.finish() {
-                    self.finding(info, dir, self.now, Finding::from(&f));
-                }
+                decoder.finish();
                 while let Some(event) = decoder.next_event() {
                     self.frame_event(info, meta, dir, times, self.now, event);
                 }

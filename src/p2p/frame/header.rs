@@ -38,10 +38,57 @@ pub fn command_prefix_plausible(prefix: &[u8]) -> bool {
 
 /// Whether `prefix` is a prefix of one of the five known magics.
 pub fn known_magic_prefix(prefix: &[u8]) -> bool {
-    Network::KNOWN.iter().any(|n| {
-        n.magic()
-            .starts_with(prefix.get(..prefix.len().min(4)).unwrap_or(&[]))
-    })
+    Network::KNOWN
+        .iter()
+        .any(|n| magic_starts_with(&n.magic(), prefix))
+}
+
+/// magic, command and length: the fields the 24-byte header and the
+/// legacy 20-byte one share, read once their bytes are there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub magic: [u8; 4],
+    pub command: [u8; 12],
+    pub length: u32,
+}
+
+impl Header {
+    /// The 24-byte header at the start of `bytes` and its checksum field;
+    /// None when they are shorter.
+    pub fn read(bytes: &[u8]) -> Option<(Header, [u8; 4])> {
+        let (head, rest) = Header::read_with_rest(bytes)?;
+        let (checksum, _) = rest.split_first_chunk::<4>()?;
+        Some((head, *checksum))
+    }
+
+    /// The legacy 20-byte header (no checksum) at the start of `bytes`;
+    /// None when they are shorter.
+    pub fn read_legacy(bytes: &[u8]) -> Option<Header> {
+        Header::read_with_rest(bytes).map(|(head, _)| head)
+    }
+
+    fn read_with_rest(bytes: &[u8]) -> Option<(Header, &[u8])> {
+        let (magic, rest) = bytes.split_first_chunk::<4>()?;
+        let (command, rest) = rest.split_first_chunk::<12>()?;
+        let (length, rest) = rest.split_first_chunk::<4>()?;
+        let head = Header {
+            magic: *magic,
+            command: *command,
+            length: u32::from_le_bytes(*length),
+        };
+        Some((head, rest))
+    }
+}
+
+/// The first `n` bytes of `bytes`, or all of them when there are fewer.
+pub fn at_most(bytes: &[u8], n: usize) -> &[u8] {
+    bytes.get(..n).unwrap_or(bytes)
+}
+
+/// Whether `prefix` (any length; only its first 4 bytes count) can start
+/// `magic`.
+pub fn magic_starts_with(magic: &[u8; 4], prefix: &[u8]) -> bool {
+    magic.iter().zip(prefix).all(|(m, p)| m == p)
 }
 
 /// The length field when `bytes` reaches it.
@@ -53,11 +100,8 @@ pub fn length_field(bytes: &[u8]) -> Option<u32> {
 /// Whether the command and length parts of `bytes` (a header prefix of any
 /// length) are plausible; the magic is checked by the caller.
 pub fn rest_plausible(bytes: &[u8]) -> bool {
-    let command_end = bytes.len().min(LENGTH_START);
-    let command = bytes
-        .get(COMMAND_START.min(command_end)..command_end)
-        .unwrap_or(&[]);
-    command_prefix_plausible(command)
+    let command = at_most(bytes, LENGTH_START).get(COMMAND_START..);
+    command.is_none_or(command_prefix_plausible)
         && length_field(bytes).is_none_or(|len| len <= MAX_PROTOCOL_MESSAGE_LENGTH)
 }
 
@@ -68,7 +112,7 @@ pub fn rest_plausible(bytes: &[u8]) -> bool {
 /// command bytes; it returns false for an empty slice. The checksum is not
 /// looked at.
 pub fn looks_like_v1_header(bytes: &[u8]) -> bool {
-    let prefix = bytes.get(..bytes.len().min(HEADER_LEN)).unwrap_or(&[]);
+    let prefix = at_most(bytes, HEADER_LEN);
     !prefix.is_empty() && known_magic_prefix(prefix) && rest_plausible(prefix)
 }
 

@@ -111,7 +111,7 @@ fn tor_v3_text(pubkey: &[u8]) -> String {
         .finalize();
     let mut full = Vec::with_capacity(pubkey.len().saturating_add(3));
     full.extend_from_slice(pubkey);
-    full.extend_from_slice(digest.get(..2).unwrap_or(&[]));
+    full.extend(digest.iter().take(2));
     full.push(VERSION);
     text::base32(&full)
 }

@@ -64,13 +64,13 @@ impl<'a> InvItems<'a> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = InvItem> + use<'a> {
-        self.raw.chunks_exact(INV_ITEM_SIZE).map(|item| {
-            let (type_bytes, hash) = item.split_at(4);
-            let type_id = u32::from_le_bytes(type_bytes.try_into().unwrap_or_default());
+        let (items, _) = self.raw.as_chunks::<INV_ITEM_SIZE>();
+        items.iter().map(|&[t0, t1, t2, t3, hash @ ..]| {
+            let type_id = u32::from_le_bytes([t0, t1, t2, t3]);
             InvItem {
                 type_name: inv_type_name(type_id),
                 type_id,
-                hash: Hash256(hash.try_into().unwrap_or_default()),
+                hash: Hash256(hash),
             }
         })
     }

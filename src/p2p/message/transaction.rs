@@ -107,7 +107,8 @@ fn read<'a>(
     input_hash: Option<Hash256>,
 ) -> Result<Transaction<'a>, DecodeError> {
     let start = r.position();
-    let version = r.i32_le("tx.version")?;
+    let version_bytes: [u8; 4] = r.array("tx.version")?;
+    let version = i32::from_le_bytes(version_bytes);
     let mut body_start = r.position();
     let mut input_count = r.count("tx.input_count", MAX_SIZE)?;
     let mut segwit = false;
@@ -150,8 +151,8 @@ fn read<'a>(
         }
     }
     let witness_len = r.position().saturating_sub(witness_start);
-    let lock_time_bytes = r.bytes(4, "tx.lock_time")?;
-    let lock_time = u32::from_le_bytes(lock_time_bytes.try_into().unwrap_or([0; 4]));
+    let lock_time_bytes: [u8; 4] = r.array("tx.lock_time")?;
+    let lock_time = u32::from_le_bytes(lock_time_bytes);
     let whole = r.consumed_since(start);
     let size = whole.len();
     // sha256d(whole): the input's hash when `whole` is the entire input.
@@ -159,8 +160,7 @@ fn read<'a>(
     let known = input_hash.filter(|_| spans_input);
     let hash_whole = || known.unwrap_or_else(|| Hash256(sha256d(whole)));
     let (txid, wtxid) = if segwit {
-        let version_bytes = whole.get(..4).unwrap_or(&[]);
-        let txid = Hash256(sha256d_parts(&[version_bytes, body, lock_time_bytes]));
+        let txid = Hash256(sha256d_parts(&[&version_bytes, body, &lock_time_bytes]));
         (txid, full_detail.then(hash_whole))
     } else {
         let txid = hash_whole();

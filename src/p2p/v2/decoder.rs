@@ -240,7 +240,7 @@ impl PacketDecoder {
             } => V2Event::Version {
                 packet,
                 offset,
-                contents: self.buf.get(contents).unwrap_or(&[]),
+                contents: held(&self.buf, contents),
             },
             Ready::Message {
                 packet,
@@ -253,7 +253,7 @@ impl PacketDecoder {
                 offset,
                 command,
                 message_type,
-                payload: self.buf.get(payload).unwrap_or(&[]),
+                payload: held(&self.buf, payload),
                 magic,
             }),
             Ready::Finding(f) => V2Event::Finding(f),
@@ -358,4 +358,16 @@ enum Step {
     Ready(Ready),
     Continue,
     NeedMore,
+}
+
+/// The bytes of a packet the decoder decrypted in place: its range was
+/// taken from the buffer it is read from, which is not touched until the
+/// event is handed out.
+fn held(buf: &[u8], range: Range<usize>) -> &[u8] {
+    debug_assert!(
+        range.end <= buf.len(),
+        "{range:?} beyond {} bytes",
+        buf.len()
+    );
+    buf.get(range).unwrap_or_default()
 }

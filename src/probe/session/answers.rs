@@ -6,6 +6,7 @@ use crate::p2p::frame::Command;
 use crate::p2p::message::{Block, Inventory, Transaction};
 use crate::p2p::{DecodeError, Hash256};
 use crate::probe::Request;
+use crate::probe::failure::Failure;
 use crate::probe::outcome::Status;
 use crate::probe::verify::{self, Mismatch};
 
@@ -38,7 +39,7 @@ impl Session<'_, '_> {
     pub(super) fn on_tx(&mut self, tx: &Transaction<'_>) {
         let is_tx: fn(&Request) -> bool = |r| matches!(r, Request::Tx(_));
         let Some(i) = self
-            .getdata_sent
+            .getdata_sent()
             .then(|| self.pending_for(is_tx, &tx.txid))
             .flatten()
         else {
@@ -60,7 +61,7 @@ impl Session<'_, '_> {
         let is_block: fn(&Request) -> bool = |r| matches!(r, Request::Block(_));
         let hash = verify::block_hash(payload).unwrap_or(block.header.hash);
         let Some(i) = self
-            .getdata_sent
+            .getdata_sent()
             .then(|| self.pending_for(is_block, &hash))
             .flatten()
         else {
@@ -95,9 +96,9 @@ impl Session<'_, '_> {
     pub(super) fn on_undecodable(&mut self, command: &Command, error: &DecodeError) {
         let (name, is_kind): (&'static str, fn(&Request) -> bool) = match command.as_bytes() {
             b"version" => {
-                self.fail(format!(
-                    "the peer's version message could not be decoded: {error}"
-                ));
+                self.fail(Failure::UndecodableVersion {
+                    error: error.to_string(),
+                });
                 return;
             }
             b"tx" => ("tx", |r| matches!(r, Request::Tx(_))),
@@ -107,7 +108,7 @@ impl Session<'_, '_> {
         };
         let none = Hash256::default();
         if let Some(i) = self
-            .getdata_sent
+            .getdata_sent()
             .then(|| self.pending_for(is_kind, &none))
             .flatten()
         {

@@ -1,21 +1,74 @@
 //! The P2P handshake as the probe plays it (version, wtxidrelay,
 //! sendaddrv2, verack), then getdata: the same over v1 and v2.
+//!
+//! ```text
+//! AwaitingVersion { verack } --peer's version, our verack--> AwaitingVerack
+//!        (verack: the peer's came first)    \--if verack--> Complete
+//! AwaitingVerack --peer's verack--> Complete --getdata sent--> Requesting
+//! ```
 
 use super::{MAX_GETDATA_ITEMS, Session, announces_relay};
 use crate::capture::Timestamp;
 use crate::p2p::encode::{self, VersionParams};
 use crate::p2p::message::{Message, Version};
+use crate::probe::failure::{Failure, HandshakeStage};
 use crate::probe::{
     BIP0031_VERSION, MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION, WTXID_RELAY_VERSION,
 };
 use std::net::SocketAddr;
 
+/// Where the handshake is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Handshake {
+    /// Our version is out, the peer's has not come (its verack may have:
+    /// remembered in `verack`).
+    AwaitingVersion { verack: bool },
+    /// The peer's version came and our verack went out.
+    AwaitingVerack,
+    /// Both veracks: getdata is next.
+    Complete,
+    /// getdata went out: answers are awaited.
+    Requesting,
+}
+
+impl Handshake {
+    pub(super) fn stage(self) -> HandshakeStage {
+        match self {
+            Handshake::AwaitingVersion { .. } => HandshakeStage::NoVersion,
+            Handshake::AwaitingVerack => HandshakeStage::VersionNoVerack,
+            Handshake::Complete | Handshake::Requesting => HandshakeStage::VerackReceived,
+        }
+    }
+
+    /// The peer's verack arrived.
+    fn verack(self) -> Handshake {
+        match self {
+            Handshake::AwaitingVersion { .. } => Handshake::AwaitingVersion { verack: true },
+            Handshake::AwaitingVerack => Handshake::Complete,
+            done => done,
+        }
+    }
+
+    /// The peer's version arrived and our verack went out.
+    fn version_answered(self) -> Handshake {
+        match self {
+            Handshake::AwaitingVersion { verack: true } => Handshake::Complete,
+            Handshake::AwaitingVersion { verack: false } => Handshake::AwaitingVerack,
+            later => later,
+        }
+    }
+}
+
 impl Session<'_, '_> {
+    pub(super) fn getdata_sent(&self) -> bool {
+        self.handshake == Handshake::Requesting
+    }
+
     pub(super) fn on_message(&mut self, message: &Message<'_>, payload: &[u8]) {
         match message {
             Message::Version(v) => self.on_version(v),
             Message::Verack => {
-                self.verack_received = true;
+                self.handshake = self.handshake.verack();
                 self.maybe_getdata();
             }
             Message::Ping(ping) => {
@@ -52,15 +105,14 @@ impl Session<'_, '_> {
                 .unwrap_or_else(|| "(none)".into())
         );
         if v.version < MIN_PEER_PROTO_VERSION {
-            self.fail(format!(
-                "the peer's protocol version {} is below {MIN_PEER_PROTO_VERSION} \
-                 (Core's MIN_PEER_PROTO_VERSION)",
-                v.version
-            ));
+            self.fail(Failure::VersionTooOld {
+                version: v.version,
+                minimum: MIN_PEER_PROTO_VERSION,
+            });
             return;
         }
         if v.nonce == Some(self.nonce) {
-            self.fail("connected to ourselves: the peer's version nonce is ours".into());
+            self.fail(Failure::SelfConnection);
             return;
         }
         // BIP339 / BIP155: announced between version and verack, only to
@@ -70,7 +122,9 @@ impl Session<'_, '_> {
             self.send("sendaddrv2", &encode::sendaddrv2());
         }
         self.send("verack", &encode::verack());
-        self.verack_sent = self.failure.is_none();
+        if self.failure.is_none() {
+            self.handshake = self.handshake.version_answered();
+        }
         if v.version < BIP0031_VERSION {
             self.observer
                 .note("the peer predates BIP31: its pings carry no nonce and get no pong");
@@ -79,8 +133,7 @@ impl Session<'_, '_> {
     }
 
     pub(super) fn maybe_getdata(&mut self) {
-        if self.getdata_sent || !self.verack_received || !self.verack_sent || self.failure.is_some()
-        {
+        if self.handshake != Handshake::Complete || self.failure.is_some() {
             return;
         }
         let summary = format!("handshake complete: peer {}", self.peer_summary);
@@ -94,7 +147,9 @@ impl Session<'_, '_> {
         for chunk in items.chunks(MAX_GETDATA_ITEMS) {
             self.send("getdata", &encode::getdata(chunk));
         }
-        self.getdata_sent = self.failure.is_none();
+        if self.failure.is_none() {
+            self.handshake = Handshake::Requesting;
+        }
     }
 
     pub(super) fn send_version(&mut self) {

@@ -15,6 +15,7 @@ use crate::p2p::v2::{
     Candidate, ELLSWIFT_KEY_LEN, KeyLogEntry, MAX_GARBAGE_LEN, PacketDecoder, PacketEncoder, Role,
     SessionKeys,
 };
+use crate::probe::failure::Failure;
 use crate::probe::record::Side;
 use crate::probe::transport::{TransportChoice, TransportUsed};
 use secp256k1::SecretKey;
@@ -36,8 +37,10 @@ pub(super) enum V2Start {
     Failed,
 }
 
-pub(super) fn random_bytes(out: &mut [u8]) -> Result<(), String> {
-    getrandom::getrandom(out).map_err(|e| format!("no randomness from the system: {e}"))
+pub(super) fn random_bytes(out: &mut [u8]) -> Result<(), Failure> {
+    getrandom::getrandom(out).map_err(|e| Failure::Randomness {
+        reason: format!("no randomness from the system: {e}"),
+    })
 }
 
 fn is_closed(e: &io::Error) -> bool {
@@ -165,7 +168,11 @@ impl Session<'_, '_> {
                     "it closed the connection when {what} was sent ({e})"
                 )));
             }
-            self.fail(format!("sending {what} to {}: {e}", self.remote));
+            self.fail(Failure::Send {
+                what: what.to_string(),
+                remote: self.remote,
+                error: e.to_string(),
+            });
             return Err(V2Start::Failed);
         }
         let ts = Timestamp::now();
@@ -197,10 +204,10 @@ impl Session<'_, '_> {
                         got.len()
                     )));
                 }
-                self.fail(format!(
-                    "no v2 key from the peer within {waited:.1} s ({} bytes received)",
-                    got.len()
-                ));
+                self.fail(Failure::NoV2Key {
+                    waited_secs: waited,
+                    received: got.len(),
+                });
                 return Err(V2Start::Failed);
             };
             let read = self
@@ -222,7 +229,7 @@ impl Session<'_, '_> {
                 }
                 Err(e) if is_closed(&e) => 0,
                 Err(e) => {
-                    self.fail(format!("connection to {}: {e}", self.remote));
+                    self.connection_error(&e);
                     return Err(V2Start::Failed);
                 }
             };
@@ -237,10 +244,9 @@ impl Session<'_, '_> {
                         "it closed the connection right after our key, without a byte".into(),
                     ));
                 }
-                self.fail(format!(
-                    "the peer closed the connection inside its v2 key ({} of 64 bytes)",
-                    got.len()
-                ));
+                self.fail(Failure::ClosedInV2Key {
+                    received: got.len(),
+                });
                 return Err(V2Start::Failed);
             }
             let ts = Timestamp::now();
@@ -282,7 +288,10 @@ impl Session<'_, '_> {
             .open(path)
             .and_then(|mut f| io::Write::write_all(&mut f, entry.to_line().as_bytes()));
         if let Err(e) = written {
-            self.fail(format!("writing the key log {}: {e}", path.display()));
+            self.fail(Failure::KeyLog {
+                path: path.clone(),
+                error: e.to_string(),
+            });
             return Err(());
         }
         Ok(())
@@ -291,7 +300,7 @@ impl Session<'_, '_> {
 
 /// A fresh secret key and its ElligatorSwift encoding (with fresh
 /// auxiliary randomness, so the encoding is uniform).
-fn new_key() -> Result<(SecretKey, [u8; ELLSWIFT_KEY_LEN]), String> {
+fn new_key() -> Result<(SecretKey, [u8; ELLSWIFT_KEY_LEN]), Failure> {
     for _ in 0..KEY_ATTEMPTS {
         let mut seed = [0u8; 32];
         let mut aux = [0u8; 32];
@@ -307,7 +316,9 @@ fn new_key() -> Result<(SecretKey, [u8; ELLSWIFT_KEY_LEN]), String> {
             ));
         }
     }
-    Err("no valid secret key drawn from the system's randomness".into())
+    Err(Failure::Randomness {
+        reason: "no valid secret key drawn from the system's randomness".into(),
+    })
 }
 
 impl Session<'_, '_> {
@@ -324,16 +335,19 @@ impl Session<'_, '_> {
         let stream = match super::connect(&[self.remote], self.deadline) {
             Ok(s) => s,
             Err(e) => {
-                self.fail(format!(
-                    "the peer refused v2 ({reason}), and reconnecting with v1 failed: {e}"
-                ));
+                self.fail(Failure::V1RetryFailed {
+                    reason,
+                    error: e.to_string(),
+                });
                 return None;
             }
         };
         let (local, remote) = match (stream.local_addr(), stream.peer_addr()) {
             (Ok(l), Ok(r)) => (l, r),
             (Err(e), _) | (_, Err(e)) => {
-                self.fail(format!("connection lost: {e}"));
+                self.fail(Failure::ConnectionLost {
+                    error: e.to_string(),
+                });
                 return None;
             }
         };

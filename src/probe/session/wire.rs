@@ -74,15 +74,11 @@ impl Receiver {
         }
     }
 
-    /// End of stream: a partial message is reported by `finish` (v1) or
-    /// by the next events (v2).
-    pub(super) fn finish(&mut self) -> Option<FramingFinding> {
+    /// End of stream: a partial message is reported by the next events.
+    pub(super) fn finish(&mut self) {
         match self {
             Receiver::V1(d) => d.finish(),
-            Receiver::V2 { decoder, .. } => {
-                decoder.finish();
-                None
-            }
+            Receiver::V2 { decoder, .. } => decoder.finish(),
         }
     }
 

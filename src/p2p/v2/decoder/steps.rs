@@ -177,7 +177,7 @@ impl PacketDecoder {
                 contents,
             });
         }
-        let bytes = self.buf.get(contents.clone()).unwrap_or(&[]);
+        let bytes = super::held(&self.buf, contents.clone());
         Step::Ready(match split_contents(bytes) {
             Ok((command, message_type, payload)) => {
                 let payload_start = contents.end.saturating_sub(payload.len());

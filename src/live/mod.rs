@@ -1,0 +1,414 @@
+//! The live session: capture threads (one per interface) feed batches of
+//! packets to one analyzer; `-w` writes them as they pass; a probe may run
+//! alongside (the capture shows its packets and decrypts its own v2
+//! session); the session ends on the stop flag (Ctrl-C), `--duration`, a
+//! short grace after the probe, `--count`, or a closed output pipe.
+//!
+//! The command line opens a [`LiveSession`], says what it listens on,
+//! [`LiveSession::run`]s it with a sink, and prints the [`LiveOutcome`].
+
+mod keylog_follow;
+mod probe_alongside;
+
+pub use keylog_follow::Follower;
+
+use crate::analyzer::{Analyzer, AnalyzerConfig, Progress};
+use crate::capture::live::{self, Batch, Channels, DropCounters, LiveEvent, LiveOptions};
+use crate::capture::{LinkType, PcapWriter, Timestamp};
+use crate::output::stats::CaptureCounters;
+use crate::output::{Event, Sink};
+use crate::probe::{ProbeConfig, ProbeOutcome};
+use anyhow::{Context, bail};
+use probe_alongside::{ProbeAlongside, ProbeKeys};
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How often the session wakes to check the stop flag and `--duration`.
+const TICK: Duration = Duration::from_millis(100);
+/// How far behind the wall clock an idle tick moves capture time (below a
+/// second): packets are delivered in immediate mode, within milliseconds.
+const CLOCK_MARGIN_NANOS: u32 = 250_000_000;
+/// How long the capture goes on after the probe ends, to see the close.
+const PROBE_GRACE: Duration = Duration::from_secs(1);
+
+/// Everything a live session needs, resolved from the command line.
+#[derive(Debug)]
+pub struct LiveConfig {
+    pub capture: LiveOptions,
+    /// `-w`: also write the captured packets to this pcap file.
+    pub write: Option<PathBuf>,
+    /// `--duration`: stop after this long.
+    pub duration: Option<Duration>,
+    pub analyzer: AnalyzerConfig,
+    /// `--keylog`: followed as it grows.
+    pub keylog: Option<PathBuf>,
+    /// `--probe`: run this probe alongside, once the capture is open.
+    pub probe: Option<ProbeConfig>,
+    /// `--stats`: end with the statistics record.
+    pub stats: bool,
+}
+
+/// What the session has to say on stderr besides its output.
+#[derive(Debug, Clone, Copy)]
+pub enum Notice<'a> {
+    /// A warning about the input (e.g. a link type that cannot be parsed).
+    Warning(&'a str),
+    /// libpcap dropped packets (also a note in the output).
+    Dropped(&'a str),
+}
+
+/// How a session ended.
+#[derive(Debug)]
+pub struct LiveOutcome {
+    /// The output pipe closed (`| head`): the session stopped quietly.
+    pub output_closed: bool,
+    /// Capture threads that ended on an error, with the error.
+    pub capture_errors: Vec<String>,
+    /// The probe's result, when one ran alongside.
+    pub probe: Option<ProbeOutcome>,
+}
+
+impl LiveOutcome {
+    /// The exit code (README, "Exit codes"): a closed output is a quiet
+    /// success; the probe's code wins over the capture's.
+    pub fn exit_code(&self) -> u8 {
+        use crate::exit_code::{ERROR, OK};
+        if self.output_closed {
+            return OK;
+        }
+        match self.probe.as_ref().map(ProbeOutcome::exit_code) {
+            Some(code) if code != OK => code,
+            _ if self.capture_errors.is_empty() => OK,
+            _ => ERROR,
+        }
+    }
+}
+
+/// Opened interfaces (and `-w` file), ready to run.
+pub struct LiveSession {
+    config: LiveConfig,
+    captures: Vec<live::OpenCapture>,
+    writer: Option<PcapWriter>,
+}
+
+impl LiveSession {
+    /// Opens every interface and the `-w` file; nothing runs yet.
+    pub fn open(config: LiveConfig) -> anyhow::Result<LiveSession> {
+        let captures = live::open(&config.capture)?;
+        let writer = match &config.write {
+            Some(path) => {
+                let link = captures.first().map_or(1, |c| c.link_type);
+                if captures.iter().any(|c| c.link_type != link) {
+                    bail!(
+                        "-w needs one link type, and these interfaces differ: capture on 'any' instead"
+                    );
+                }
+                let snaplen = u32::try_from(config.capture.snaplen).unwrap_or(65535);
+                // The error says which file and why, once.
+                let w = PcapWriter::create(path, LinkType(link), snaplen)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                Some(w)
+            }
+            None => None,
+        };
+        Ok(LiveSession {
+            config,
+            captures,
+            writer,
+        })
+    }
+
+    /// The opened interfaces (name, link type, activation warning).
+    pub fn captures(&self) -> &[live::OpenCapture] {
+        &self.captures
+    }
+
+    /// Captures until `stop` is set (or another end, see the module docs),
+    /// showing events on `sink` (flushed per batch when `interactive`),
+    /// then ends every flow and shows the probe's result and the
+    /// statistics. An `Err` is an output or `-w` error.
+    pub fn run(
+        self,
+        sink: &mut dyn Sink,
+        interactive: bool,
+        stop: &Arc<AtomicBool>,
+        notice: &mut dyn FnMut(Notice<'_>),
+    ) -> anyhow::Result<LiveOutcome> {
+        let LiveSession {
+            config,
+            captures,
+            writer,
+        } = self;
+        let interface_names: Vec<String> = captures.iter().map(|c| c.interface.clone()).collect();
+        let (channels, threads) = live::spawn(captures, stop);
+        // The capture is open: the probe's packets will all be seen.
+        let probe = config.probe.map(ProbeAlongside::start);
+        let mut analyzer_config = config.analyzer;
+        // Keys may be logged while their session runs: hold its bytes.
+        analyzer_config.v2.wait_for_keys = true;
+        let mut analyzer = Analyzer::new(analyzer_config, sink);
+        let mut keylog = config.keylog.as_deref().map(|path| {
+            analyzer.set_keylog(crate::p2p::v2::KeyLog::new());
+            Follower::new(path)
+        });
+        // The probe's own v2 session: its key comes over a channel.
+        if keylog.is_none() && probe.as_ref().is_some_and(ProbeAlongside::may_speak_v2) {
+            analyzer.set_keylog(crate::p2p::v2::KeyLog::new());
+        }
+        if let Some(follower) = keylog.as_mut() {
+            analyzer.append_keylog(&follower.poll_now());
+        }
+        let mut state = Running {
+            analyzer,
+            writer,
+            keylog,
+            probe_keys: probe.as_ref().map(|p| &p.keys),
+            stop,
+            interactive,
+            output_closed: false,
+            counters: CaptureCounters::default(),
+            capture_errors: Vec::new(),
+        };
+        let deadline = config.duration.map(|d| Instant::now() + d);
+        let mut probe_done_at: Option<Instant> = None;
+        let mut ended = 0;
+        while ended < threads.len() {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            if probe_done_at.is_none() && probe.as_ref().is_some_and(ProbeAlongside::is_finished) {
+                probe_done_at = Some(Instant::now());
+            }
+            if deadline.is_none() && probe_done_at.is_some_and(|t| t.elapsed() >= PROBE_GRACE) {
+                stop.store(true, Ordering::Relaxed);
+            }
+            match channels.batches.recv_timeout(TICK) {
+                Ok(LiveEvent::Ended {
+                    error, counters, ..
+                }) => {
+                    ended += 1;
+                    state.thread_ended(error, counters);
+                }
+                Ok(event) => state.event(event, &channels, &interface_names, notice)?,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => state.idle_tick()?,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        for t in threads {
+            let _ = t.join();
+        }
+        if !state.wind_down()? {
+            return Ok(LiveOutcome {
+                output_closed: true,
+                capture_errors: state.capture_errors,
+                probe: None,
+            });
+        }
+        let Running {
+            analyzer,
+            capture_errors,
+            ..
+        } = state;
+        let outcome = probe.and_then(ProbeAlongside::join);
+        let finished = analyzer.finish().and_then(|stats| {
+            if let Some(outcome) = &outcome {
+                let ts = Timestamp::now();
+                for line in outcome.result_texts() {
+                    sink.event(&Event::Note {
+                        ts,
+                        source: "probe",
+                        text: &line,
+                    })?;
+                }
+            }
+            if config.stats {
+                sink.event(&Event::Stats(&stats))?;
+            }
+            sink.flush()
+        });
+        let output_closed = match finished {
+            Ok(()) => false,
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => true,
+            Err(e) => return Err(e).context("writing output"),
+        };
+        Ok(LiveOutcome {
+            output_closed,
+            capture_errors,
+            probe: outcome,
+        })
+    }
+}
+
+/// The session's state while packets flow.
+struct Running<'s, 'p> {
+    analyzer: Analyzer<'s>,
+    writer: Option<PcapWriter>,
+    keylog: Option<Follower>,
+    probe_keys: Option<&'p ProbeKeys>,
+    stop: &'p Arc<AtomicBool>,
+    interactive: bool,
+    output_closed: bool,
+    counters: CaptureCounters,
+    capture_errors: Vec<String>,
+}
+
+impl Running<'_, '_> {
+    /// An output error: a closed pipe stops the session quietly, anything
+    /// else ends it.
+    fn output(&mut self, result: io::Result<()>) -> anyhow::Result<()> {
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.output_closed = true;
+                self.stop.store(true, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => Err(e).context("writing output"),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// No packet for a tick: the clock moves capture time on, so a hole
+    /// times out (README, "Gaps and time") on a quiet link too. Behind the
+    /// clock by a margin: a packet the kernel stamped just now may still be
+    /// on its way to us.
+    fn idle_tick(&mut self) -> anyhow::Result<()> {
+        if self.output_closed {
+            return Ok(());
+        }
+        let now = Timestamp::now();
+        let behind = Timestamp::new(
+            now.secs.saturating_sub(1),
+            now.nanos.saturating_add(1_000_000_000 - CLOCK_MARGIN_NANOS),
+        );
+        let interactive = self.interactive;
+        let advanced = self.analyzer.advance(behind).and_then(|()| {
+            if interactive {
+                self.analyzer.flush_output()
+            } else {
+                Ok(())
+            }
+        });
+        self.output(advanced)
+    }
+
+    fn event(
+        &mut self,
+        event: LiveEvent,
+        channels: &Channels,
+        interface_names: &[String],
+        notice: &mut dyn FnMut(Notice<'_>),
+    ) -> anyhow::Result<()> {
+        match event {
+            LiveEvent::Batch(batch) => {
+                if self.stop.load(Ordering::Relaxed) && self.output_closed {
+                    channels.recycle(batch);
+                    return Ok(());
+                }
+                let fed = self.feed_batch(&batch);
+                channels.recycle(batch);
+                for w in self.analyzer.take_warnings() {
+                    notice(Notice::Warning(&w));
+                }
+                if fed? == Progress::Done {
+                    self.stop.store(true, Ordering::Relaxed);
+                }
+                if self.interactive {
+                    let flushed = self.analyzer.flush_output();
+                    self.output(flushed)?;
+                }
+            }
+            LiveEvent::Dropped {
+                interface,
+                at,
+                counters,
+                previous,
+            } => {
+                let name = interface_names.get(interface).map_or("?", String::as_str);
+                let text = drop_notice(name, counters, previous);
+                notice(Notice::Dropped(&text));
+                let noted = self.analyzer.note(at, "capture", &text);
+                self.output(noted)?;
+            }
+            LiveEvent::Ended {
+                error, counters, ..
+            } => self.thread_ended(error, counters),
+        }
+        Ok(())
+    }
+
+    fn thread_ended(&mut self, error: Option<String>, end: Option<DropCounters>) {
+        if let Some(s) = end {
+            self.counters.received += s.received;
+            self.counters.dropped += s.dropped;
+            self.counters.if_dropped += s.if_dropped;
+        }
+        if let Some(e) = error {
+            self.capture_errors.push(e);
+        }
+    }
+
+    /// The packets of one batch through `-w` and the analyzer. A closed
+    /// output pipe is `Done` (the session stops quietly).
+    fn feed_batch(&mut self, batch: &Batch) -> anyhow::Result<Progress> {
+        for packet in batch.packets() {
+            probe_alongside::take_keys(self.probe_keys, &mut self.analyzer);
+            if let Some(w) = self.writer.as_mut() {
+                w.write_packet(packet.ts, packet.data, packet.orig_len)
+                    .context("writing the -w file")?;
+            }
+            if let Some(follower) = self.keylog.as_mut() {
+                // While sessions wait for their key, before every packet
+                // (the one that ends a session must not be handled before
+                // its key); else every 100 ms at most.
+                let appended = if self.analyzer.keys_awaited() {
+                    follower.poll_now()
+                } else {
+                    follower.poll()
+                };
+                if !appended.is_empty() {
+                    self.analyzer.append_keylog(&appended);
+                }
+            }
+            match self.analyzer.packet(&packet) {
+                Ok(Progress::Continue) => {}
+                Ok(Progress::Done) => return Ok(Progress::Done),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(Progress::Done),
+                Err(e) => return Err(e).context("writing output"),
+            }
+        }
+        Ok(Progress::Continue)
+    }
+
+    /// After the capture threads ended: flushes `-w`, then (unless the
+    /// output closed: `false`) gives sessions waiting for their key a last
+    /// look at the key log and hands over libpcap's counters.
+    fn wind_down(&mut self) -> anyhow::Result<bool> {
+        if let Some(w) = self.writer.as_mut() {
+            w.flush().context("writing the -w file")?;
+        }
+        if self.output_closed {
+            return Ok(false);
+        }
+        if let Some(follower) = self.keylog.as_mut() {
+            self.analyzer.append_keylog(&follower.poll_now());
+        }
+        probe_alongside::take_keys(self.probe_keys, &mut self.analyzer);
+        self.analyzer.stats_mut().capture = Some(self.counters);
+        Ok(true)
+    }
+}
+
+/// One line saying libpcap dropped packets, with the counts.
+fn drop_notice(interface: &str, now: DropCounters, previous: DropCounters) -> String {
+    let new_drops = now.dropped.saturating_sub(previous.dropped);
+    let new_if_drops = now.if_dropped.saturating_sub(previous.if_dropped);
+    format!(
+        "capture on {interface} dropped {new_drops} packets (kernel buffer full) and the \
+         interface {new_if_drops} since the last report; totals: received {}, dropped {}, \
+         interface dropped {} (raise -B, or narrow the filter)",
+        now.received, now.dropped, now.if_dropped
+    )
+}
