@@ -36,9 +36,16 @@ fn run(args: &[&str]) -> Output {
         .args(["--threads", "4"])
         .output()
         .expect("run btcsniff");
-    assert!(one.stdout == four.stdout, "{args:?}: --threads 4 writes other bytes than --threads 1");
+    assert!(
+        one.stdout == four.stdout,
+        "{args:?}: --threads 4 writes other bytes than --threads 1"
+    );
     assert_eq!(one.stderr, four.stderr, "{args:?}: stderr with --threads 4");
-    assert_eq!(one.status.code(), four.status.code(), "{args:?}: exit code with --threads 4");
+    assert_eq!(
+        one.status.code(),
+        four.status.code(),
+        "{args:?}: exit code with --threads 4"
+    );
     one
 }
 

@@ -53,7 +53,10 @@ impl Run {
 fn read(file: &Path, args: &[&str]) -> Run {
     let one = read_with(file, args, "1");
     let four = read_with(file, args, "4");
-    assert!(one.lines == four.lines, "--threads 4 writes other lines than --threads 1");
+    assert!(
+        one.lines == four.lines,
+        "--threads 4 writes other lines than --threads 1"
+    );
     assert_eq!(one.code, four.code, "exit code with --threads 4");
     assert_eq!(one.stderr, four.stderr, "stderr with --threads 4");
     if four.rss_kb > one.rss_kb { four } else { one }
@@ -79,7 +82,10 @@ fn read_with(file: &Path, args: &[&str], threads: &str) -> Run {
         .last()
         .and_then(|l| l.trim().parse().ok())
         .unwrap_or_else(|| panic!("no RSS in {rss:?}"));
-    eprintln!("{} --threads {threads}: peak RSS {rss_kb} KiB", file.display());
+    eprintln!(
+        "{} --threads {threads}: peak RSS {rss_kb} KiB",
+        file.display()
+    );
     let lines = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))

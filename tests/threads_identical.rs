@@ -71,7 +71,11 @@ fn v1_stream(rng: &mut Rng) -> Vec<u8> {
                 frame(REGTEST, "inv", &p)
             }
             2 => frame(REGTEST, "tx", &noise(rng.below(3000) as usize, rng.next())),
-            3 => frame(REGTEST, &format!("cmd{}", rng.below(6)), &noise(20, rng.next())),
+            3 => frame(
+                REGTEST,
+                &format!("cmd{}", rng.below(6)),
+                &noise(20, rng.next()),
+            ),
             _ => frame(REGTEST, "sendheaders", &[]),
         };
         if rng.chance(10) {
@@ -95,12 +99,18 @@ fn flow(rng: &mut Rng, i: u64, keylog: &mut String) -> Flow {
     let client: SocketAddr = format!("10.0.{}.{}:{}", i / 200, i % 200 + 1, 40000 + rng.below(3))
         .parse()
         .unwrap();
-    let server: SocketAddr = format!("10.9.0.{}:18444", 1 + rng.below(3)).parse().unwrap();
+    let server: SocketAddr = format!("10.9.0.{}:18444", 1 + rng.below(3))
+        .parse()
+        .unwrap();
     let (c2s, s2c) = if rng.chance(25) {
         let mut s = V2Session::new(v2session::REGTEST, rng.next(), b"gc", b"", &[], &[]);
         s.send(Side::Initiator, "ping", &rng.next().to_le_bytes());
         s.send(Side::Responder, "pong", &rng.next().to_le_bytes());
-        s.send(Side::Initiator, "tx", &noise(rng.below(500) as usize, rng.next()));
+        s.send(
+            Side::Initiator,
+            "tx",
+            &noise(rng.below(500) as usize, rng.next()),
+        );
         if rng.chance(70) {
             keylog.push_str(&s.keylog_line());
         }
@@ -211,10 +221,27 @@ fn capture(seed: u64, flows: u64, path: &Path, keylog_path: &Path) {
         if !started[f] {
             started[f] = true;
             if fl.syn {
-                let syn = Flags { syn: true, ack: false, fin: false, rst: false };
-                let synack = Flags { syn: true, ack: true, fin: false, rst: false };
+                let syn = Flags {
+                    syn: true,
+                    ack: false,
+                    fin: false,
+                    rst: false,
+                };
+                let synack = Flags {
+                    syn: true,
+                    ack: true,
+                    fin: false,
+                    rst: false,
+                };
                 pcap.record(&segment(fl.client, fl.server, fl.client_isn, 0, syn, &[]));
-                pcap.record(&segment(fl.server, fl.client, fl.server_isn, fl.client_isn.wrapping_add(1), synack, &[]));
+                pcap.record(&segment(
+                    fl.server,
+                    fl.client,
+                    fl.server_isn,
+                    fl.client_isn.wrapping_add(1),
+                    synack,
+                    &[],
+                ));
             }
             continue;
         }
@@ -222,13 +249,35 @@ fn capture(seed: u64, flows: u64, path: &Path, keylog_path: &Path) {
         next[f] += 1;
         let base = |isn: u32| isn.wrapping_add(u32::from(fl.syn));
         let (src, dst, seq, ack) = if s.from_client {
-            (fl.client, fl.server, base(fl.client_isn), base(fl.server_isn))
+            (
+                fl.client,
+                fl.server,
+                base(fl.client_isn),
+                base(fl.server_isn),
+            )
         } else {
-            (fl.server, fl.client, base(fl.server_isn), base(fl.client_isn))
+            (
+                fl.server,
+                fl.client,
+                base(fl.server_isn),
+                base(fl.client_isn),
+            )
         };
-        let flags = Flags { syn: false, ack: true, fin: s.fin, rst: s.rst };
+        let flags = Flags {
+            syn: false,
+            ack: true,
+            fin: s.fin,
+            rst: s.rst,
+        };
         let acked = rng.below(2000) as u32;
-        pcap.record(&segment(src, dst, seq.wrapping_add(s.offset), ack.wrapping_add(acked), flags, &s.bytes));
+        pcap.record(&segment(
+            src,
+            dst,
+            seq.wrapping_add(s.offset),
+            ack.wrapping_add(acked),
+            flags,
+            &s.bytes,
+        ));
     }
     pcap.write(path);
     std::fs::write(keylog_path, keylog).unwrap();
@@ -250,12 +299,22 @@ fn check(seed: u64, flows: u64, max_flows: Option<u64>, json: bool) {
     let path = dir.join("random.pcap");
     let keylog = dir.join("keys.log");
     capture(seed, flows, &path, &keylog);
-    let mut args: Vec<String> = ["--stats", "--idle-timeout", "5", "--gap-timeout", "1.5", "--keylog"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut args: Vec<String> = [
+        "--stats",
+        "--idle-timeout",
+        "5",
+        "--gap-timeout",
+        "1.5",
+        "--keylog",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     args.push(keylog.display().to_string());
-    args.extend(["--format".to_string(), if json { "json" } else { "text" }.to_string()]);
+    args.extend([
+        "--format".to_string(),
+        if json { "json" } else { "text" }.to_string(),
+    ]);
     if let Some(m) = max_flows {
         args.extend(["--max-flows".to_string(), m.to_string()]);
     }
@@ -267,7 +326,11 @@ fn check(seed: u64, flows: u64, max_flows: Option<u64>, json: bool) {
         assert!(
             many.0 == one.0,
             "--threads {threads} differs from --threads 1 (seed {seed}, {flows} flows, {args:?}) at byte {}",
-            one.0.iter().zip(&many.0).take_while(|(a, b)| a == b).count()
+            one.0
+                .iter()
+                .zip(&many.0)
+                .take_while(|(a, b)| a == b)
+                .count()
         );
         assert_eq!(many.1, one.1, "stderr with --threads {threads}");
         assert_eq!(many.2, one.2, "exit code with --threads {threads}");

@@ -5,10 +5,10 @@
 //! each operation went to) lets the merge put the workers' output back in
 //! the order of the calls, which is the single-threaded order.
 
+use super::affinity::Affinity;
 use super::{Batch, Counts, Ident, Op, OpKind, Round};
 use crate::capture::Timestamp;
 use crate::flow::{EndReason, FlowHandler, FlowInfo, StreamEvent};
-use super::affinity::Affinity;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 /// A round is sent when its data reaches this many bytes...
@@ -88,7 +88,12 @@ impl Front {
             self.route.clear();
             return;
         }
-        for ((batch, tx), spare) in self.batches.iter_mut().zip(&self.to_workers).zip(&self.spare) {
+        for ((batch, tx), spare) in self
+            .batches
+            .iter_mut()
+            .zip(&self.to_workers)
+            .zip(&self.spare)
+        {
             if batch.ops.is_empty() {
                 continue;
             }

@@ -33,8 +33,8 @@ pub use tally::CommandTally;
 use super::{AnalyzerConfig, Progress};
 use crate::capture::{Packet, Timestamp};
 use crate::flow::{Direction, EndReason, FlowInfo, FlowTable};
-use crate::output::{Sink, Stats};
 use crate::output::stats::FlowStats;
+use crate::output::{Sink, Stats};
 use crate::p2p::v2::KeyLog;
 use front::{Front, Route};
 use std::cell::RefCell;
@@ -115,7 +115,6 @@ impl Counts {
             bytes: [info.to_server.payload_bytes, info.to_client.payload_bytes],
         }
     }
-
 }
 
 /// What a worker keeps of a flow's [`FlowInfo`]: what does not change.
@@ -346,7 +345,10 @@ impl ParallelAnalyzer {
     /// Ends the workers (their channels close) and waits for the merge.
     fn join(&mut self) -> io::Result<merge::Merged> {
         // Dropping the senders ends the workers' and the merge's loops.
-        let front = std::mem::replace(&mut self.front, Front::new(Vec::new(), Vec::new(), sync_channel(0).0));
+        let front = std::mem::replace(
+            &mut self.front,
+            Front::new(Vec::new(), Vec::new(), sync_channel(0).0),
+        );
         drop(front);
         for w in self.workers.drain(..) {
             let _ = w.join();

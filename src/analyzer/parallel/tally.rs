@@ -73,7 +73,10 @@ pub fn list_in_order(stats: &mut Stats, counts: impl IntoIterator<Item = Command
         } else {
             OTHER_COMMANDS.to_string()
         };
-        let entry = stats.by_command.entry(key).or_insert(CommandStats::default());
+        let entry = stats
+            .by_command
+            .entry(key)
+            .or_insert(CommandStats::default());
         entry.count += c.count;
         entry.bytes += c.bytes;
     }

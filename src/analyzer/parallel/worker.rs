@@ -113,7 +113,11 @@ pub fn run(
         let output = RoundOutput {
             bytes: buf.swap(links.spare_bytes.try_recv().unwrap_or_default()),
             ends,
-            commands: handler.tally.as_mut().map(CommandTally::take).unwrap_or_default(),
+            commands: handler
+                .tally
+                .as_mut()
+                .map(CommandTally::take)
+                .unwrap_or_default(),
             flows: flow_ends
                 .into_iter()
                 .zip(std::mem::take(&mut handler.stats.flows))
@@ -126,5 +130,9 @@ pub fn run(
             return;
         }
     }
-    let _ = links.output.send(WorkerOutput::Done(Box::new(std::mem::take(&mut handler.stats))));
+    let _ = links
+        .output
+        .send(WorkerOutput::Done(Box::new(std::mem::take(
+            &mut handler.stats,
+        ))));
 }
