@@ -117,7 +117,7 @@ pub fn run(
 fn write_all_vectored(out: &mut dyn Write, mut slices: &mut [IoSlice<'_>]) -> io::Result<()> {
     while !slices.is_empty() {
         let end = slices.len().min(1024);
-        let n = match out.write_vectored(&mut slices[..end]) {
+        let n = match out.write_vectored(&slices[..end]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -10,7 +10,7 @@
 //! single-threaded analyzer would have.
 
 use crate::output::Stats;
-use crate::output::stats::{CommandStats, MAX_LISTED_COMMANDS, OTHER_COMMANDS};
+use crate::output::stats::{MAX_LISTED_COMMANDS, OTHER_COMMANDS};
 use std::collections::HashMap;
 
 /// One command name's count in a round.
@@ -73,10 +73,7 @@ pub fn list_in_order(stats: &mut Stats, counts: impl IntoIterator<Item = Command
         } else {
             OTHER_COMMANDS.to_string()
         };
-        let entry = stats
-            .by_command
-            .entry(key)
-            .or_insert(CommandStats::default());
+        let entry = stats.by_command.entry(key).or_default();
         entry.count += c.count;
         entry.bytes += c.bytes;
     }
