@@ -8,7 +8,10 @@ mod flow_state;
 pub mod framed;
 mod message_stage;
 pub mod parallel;
+mod pipeline;
 pub mod v2;
+
+pub use pipeline::Pipeline;
 
 use crate::capture::{Packet, Timestamp};
 use crate::flow::{FlowLimits, FlowTable};

@@ -188,6 +188,10 @@ pub struct LiveArgs {
     /// Stop after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<f64>,
+    /// Analyse flows on this many worker threads (default: the available
+    /// cores; 1: one thread); `--stats` shows each worker's share.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub probe: LiveProbeArgs,
     #[command(flatten)]

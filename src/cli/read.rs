@@ -3,8 +3,7 @@
 use super::args::ReadArgs;
 use super::progress::{self, CountingRead, ReadProgress};
 use crate::analyzer::parallel::{ParallelAnalyzer, SinkFactory};
-use crate::analyzer::{Analyzer, Progress};
-use crate::capture::Packet;
+use crate::analyzer::{Analyzer, Pipeline, Progress};
 use crate::capture::file::STDIN_NAME;
 use crate::capture::filter::PacketFilter;
 use crate::capture::{CaptureError, CaptureErrorKind, FileReader};
@@ -108,14 +107,23 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
 /// flows, by the same analyzer), and text laid out for a terminal or timed
 /// relative to other lines (`--time-format relative|delta`).
 fn worker_threads(args: &ReadArgs, core_inputs: bool) -> usize {
-    let asked = match args.threads {
+    worker_threads_for(args.threads, &args.output, core_inputs)
+}
+
+/// [`worker_threads`] from `--threads` and the output flags (`live` too).
+pub(super) fn worker_threads_for(
+    threads: Option<u16>,
+    output: &super::args::OutputArgs,
+    core_inputs: bool,
+) -> usize {
+    let asked = match threads {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, usize::from),
     };
-    let look = args.output.look.look();
-    let text_across_lines = args.output.format == Format::Text
+    let look = output.look.look();
+    let text_across_lines = output.format == Format::Text
         && (look.terminal || matches!(look.time, TimeFormat::Relative | TimeFormat::Delta));
-    if args.output.count.is_some() || core_inputs || text_across_lines {
+    if output.count.is_some() || core_inputs || text_across_lines {
         1
     } else {
         asked
@@ -143,47 +151,17 @@ fn read_parallel(
     let mut analyzer = ParallelAnalyzer::new(config, threads, keylog, make_sink, out)
         .context("starting the worker threads")?;
     input.read_captures(capture_files, &mut analyzer)?;
-    let finished = analyzer.finish().context("writing output")?;
+    // The workers' share of the work is not shown: the output is that of
+    // one thread.
+    let (stats, _load) = Pipeline::finish(analyzer).context("writing output")?;
     if args.output.stats {
         let stdout = std::io::stdout().lock();
         let mut sink = args.output.sink(stdout, false);
-        sink.event(&Event::Stats(&finished.stats))
+        sink.event(&Event::Stats(&stats))
             .context("writing output")?;
         sink.flush().context("writing output")?;
     }
-    Ok(finished.stats)
-}
-
-/// What the reading loop feeds: the analyzer, single-threaded or parallel.
-trait Packets {
-    fn packet(&mut self, packet: &Packet<'_>) -> std::io::Result<Progress>;
-    fn take_warnings(&mut self) -> Vec<String>;
-    /// Messages so far (progress display).
-    fn messages(&mut self) -> u64;
-}
-
-impl Packets for Analyzer<'_> {
-    fn packet(&mut self, packet: &Packet<'_>) -> std::io::Result<Progress> {
-        Analyzer::packet(self, packet)
-    }
-    fn take_warnings(&mut self) -> Vec<String> {
-        Analyzer::take_warnings(self)
-    }
-    fn messages(&mut self) -> u64 {
-        self.stats_mut().messages
-    }
-}
-
-impl Packets for ParallelAnalyzer {
-    fn packet(&mut self, packet: &Packet<'_>) -> std::io::Result<Progress> {
-        ParallelAnalyzer::packet(self, packet)
-    }
-    fn take_warnings(&mut self) -> Vec<String> {
-        ParallelAnalyzer::take_warnings(self)
-    }
-    fn messages(&mut self) -> u64 {
-        ParallelAnalyzer::messages(self)
-    }
+    Ok(stats)
 }
 
 /// The packet captures' reading: progress, errors of the inputs, Ctrl-C.
@@ -200,7 +178,7 @@ impl Input<'_> {
     fn read_captures(
         &mut self,
         capture_files: &[PathBuf],
-        analyzer: &mut impl Packets,
+        analyzer: &mut impl Pipeline,
     ) -> anyhow::Result<bool> {
         let mut warn = |w: String| eprintln!("btcsniff: warning: {w}");
         let mut done = false;

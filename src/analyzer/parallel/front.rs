@@ -12,7 +12,7 @@ use crate::flow::{EndReason, FlowHandler, FlowInfo, StreamEvent};
 use std::sync::mpsc::{Receiver, SyncSender};
 
 /// A round is sent when its data reaches this many bytes...
-const ROUND_BYTES: usize = 512 * 1024;
+const ROUND_BYTES: usize = 256 * 1024;
 /// ...or this many operations (well below the summary's flow list cap, so
 /// that a worker's flow records of one round are never cut).
 const ROUND_OPS: usize = 1024;
@@ -66,6 +66,10 @@ impl Front {
     }
 
     fn push(&mut self, route: Route, info: &FlowInfo, kind: OpKind) {
+        self.push_op(route, Counts::of(info), kind);
+    }
+
+    fn push_op(&mut self, route: Route, counts: Counts, kind: OpKind) {
         let w = usize::from(route.worker);
         let Some(batch) = self.batches.get_mut(w) else {
             return;
@@ -73,12 +77,35 @@ impl Front {
         batch.ops.push(Op {
             slot: route.slot,
             now: self.now,
-            counts: Counts::of(info),
+            counts,
             kind,
         });
         self.route.push(route.worker);
         if self.round_bytes >= ROUND_BYTES || self.route.len() >= ROUND_OPS {
             self.send_round();
+        }
+    }
+
+    /// A note from the source: written by the first worker, in order.
+    pub fn note(&mut self, ts: Timestamp, source: &'static str, text: &str) {
+        let route = Route { worker: 0, slot: 0 };
+        let kind = OpKind::Note {
+            ts,
+            source,
+            text: text.into(),
+        };
+        self.push_op(route, Counts::default(), kind);
+    }
+
+    /// Key-log bytes for every worker, in order with the flows' events.
+    pub fn keylog(&mut self, bytes: &[u8]) {
+        let bytes: std::sync::Arc<[u8]> = bytes.into();
+        for w in 0..self.to_workers.len() {
+            let route = Route {
+                worker: w as u16,
+                slot: 0,
+            };
+            self.push_op(route, Counts::default(), OpKind::KeyLog(bytes.clone()));
         }
     }
 

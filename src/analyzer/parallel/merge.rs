@@ -18,8 +18,8 @@ pub struct Merged {
     /// The workers' statistics, added up, with the command list and the
     /// flow list in the global order.
     pub stats: Stats,
-    /// Per worker: operations handled (its share of the load).
-    pub ops: Vec<u64>,
+    /// Each worker's share of the work.
+    pub load: Vec<super::WorkerLoad>,
 }
 
 pub fn run(
@@ -31,7 +31,12 @@ pub fn run(
 ) -> io::Result<Merged> {
     let n = workers.len();
     let mut stats = Stats::default();
-    let mut ops = vec![0u64; n];
+    let mut load: Vec<super::WorkerLoad> = (0..n)
+        .map(|worker| super::WorkerLoad {
+            worker,
+            ..Default::default()
+        })
+        .collect();
     let gone = || io::Error::other("a worker of the parallel pipeline stopped");
     for round in rounds {
         let mut outputs: Vec<Option<RoundOutput>> = (0..n).map(|_| None).collect();
@@ -78,7 +83,10 @@ pub fn run(
         let mut flows: Vec<(u32, FlowStats)> = Vec::new();
         for (w, o) in outputs.into_iter().enumerate() {
             let Some(o) = o else { continue };
-            ops[w] += o.ends.len() as u64;
+            if let Some(l) = load.get_mut(w) {
+                l.events += o.ends.len() as u64;
+                l.messages += o.commands.iter().map(|c| c.count).sum::<u64>();
+            }
             if o.bytes.capacity() <= super::KEEP_AT_MOST
                 && let Some(back) = spare_bytes.get(w)
             {
@@ -104,13 +112,16 @@ pub fn run(
         }
     }
     out.flush()?;
-    for rx in &workers {
+    for (rx, l) in workers.iter().zip(&mut load) {
         match rx.recv() {
-            Ok(WorkerOutput::Done(worker)) => add(&mut stats, *worker),
+            Ok(WorkerOutput::Done(worker, flows)) => {
+                add(&mut stats, *worker);
+                l.flows = flows;
+            }
             _ => return Err(gone()),
         }
     }
-    Ok(Merged { stats, ops })
+    Ok(Merged { stats, load })
 }
 
 /// Writes every slice (a `writev` per up to 1024 of them on a file).
@@ -155,11 +166,12 @@ fn add(total: &mut Stats, worker: Stats) {
         peers,
         peers_not_listed,
         capture,
+        workers,
     } = worker;
     // Kept by the front (packets) or by the merge (lists); a worker has
     // no peers of Core's message capture and no live counters.
     debug_assert!(by_command.is_empty() && flows.is_empty() && peers.is_empty());
-    debug_assert!(capture.is_none() && peers_not_listed == 0);
+    debug_assert!(capture.is_none() && peers_not_listed == 0 && workers.is_empty());
     total.packets += packets;
     total.packets_skipped += packets_skipped;
     total.packets_cut_by_snaplen += packets_cut_by_snaplen;

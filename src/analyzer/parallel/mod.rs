@@ -20,7 +20,7 @@
 //! Memory: the table's caps are the same (one table); each flow's
 //! analyzer state lives in exactly one worker, so the total is bounded as
 //! with one thread. Rounds in flight are bounded (a few per worker, each
-//! at most ~512 KiB of stream data and 1024 operations).
+//! at most ~256 KiB of stream data and 1024 operations).
 
 mod affinity;
 mod front;
@@ -33,7 +33,8 @@ pub use tally::CommandTally;
 use super::{AnalyzerConfig, Progress};
 use crate::capture::{Packet, Timestamp};
 use crate::flow::{Direction, EndReason, FlowInfo, FlowTable};
-use crate::output::stats::FlowStats;
+pub use crate::output::stats::WorkerLoad;
+use crate::output::stats::{CaptureCounters, FlowStats};
 use crate::output::{Sink, Stats};
 use crate::p2p::v2::KeyLog;
 use front::{Front, Route};
@@ -42,7 +43,7 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
@@ -177,6 +178,14 @@ enum OpKind {
         bytes: u64,
     },
     End(EndReason),
+    /// A note from the source (live capture's drop notices).
+    Note {
+        ts: Timestamp,
+        source: &'static str,
+        text: Box<str>,
+    },
+    /// Bytes a growing key log appended (to every worker).
+    KeyLog(Arc<[u8]>),
 }
 
 /// A worker's operations of one round.
@@ -199,13 +208,15 @@ impl Batch {
     }
 }
 
-/// Buffers larger than this are not reused (one huge round must not keep
-/// its memory).
-const KEEP_AT_MOST: usize = 8 << 20;
+/// Buffers larger than this are not reused (one huge round, e.g. a block
+/// written whole with -v, must not keep its memory).
+const KEEP_AT_MOST: usize = 1 << 20;
 
 /// A worker's channels: its rounds in, its output out, and the buffers
 /// going back to be reused (batches to the front, output to the worker).
 struct WorkerLinks {
+    /// Set after each round: whether this worker's v2 flows wait for keys.
+    keys_awaited: Arc<AtomicBool>,
     batches: Receiver<Batch>,
     output: SyncSender<WorkerOutput>,
     spare_batches: Sender<Batch>,
@@ -229,8 +240,9 @@ struct RoundOutput {
 
 enum WorkerOutput {
     Round(RoundOutput),
-    /// The input ended: the worker's statistics.
-    Done(Box<Stats>),
+    /// The input ended: the worker's statistics and how many flows it
+    /// analysed.
+    Done(Box<Stats>, u64),
 }
 
 /// The analyzer over `threads` workers; used as [`super::Analyzer`] is.
@@ -244,12 +256,7 @@ pub struct ParallelAnalyzer {
     merge: Option<JoinHandle<io::Result<merge::Merged>>>,
     /// Messages counted by the merge so far (progress display).
     messages: Arc<AtomicU64>,
-}
-
-/// The summary and each worker's share of the operations.
-pub struct Finished {
-    pub stats: Stats,
-    pub worker_ops: Vec<u64>,
+    keys_awaited: Vec<Arc<AtomicBool>>,
 }
 
 impl ParallelAnalyzer {
@@ -262,18 +269,22 @@ impl ParallelAnalyzer {
         mut out: Box<dyn Write + Send>,
     ) -> io::Result<ParallelAnalyzer> {
         let threads = threads.clamp(1, MAX_THREADS);
-        let (route_tx, route_rx) = sync_channel::<Round>(ROUNDS_IN_FLIGHT + threads);
+        let (route_tx, route_rx) = sync_channel::<Round>(ROUNDS_IN_FLIGHT);
         let mut to_workers = Vec::new();
         let mut from_workers: Vec<Receiver<WorkerOutput>> = Vec::new();
         let mut spare_batches = Vec::new();
         let mut spare_bytes = Vec::new();
+        let mut keys_awaited = Vec::new();
         let mut workers = Vec::new();
         for i in 0..threads {
             let (batch_tx, batches) = sync_channel::<Batch>(ROUNDS_IN_FLIGHT);
             let (output, out_rx) = sync_channel::<WorkerOutput>(ROUNDS_IN_FLIGHT);
             let (spare_batch_tx, spare_batch_rx) = channel::<Batch>();
             let (spare_bytes_tx, spare_bytes_rx) = channel::<Vec<u8>>();
+            let awaited = Arc::new(AtomicBool::new(false));
+            keys_awaited.push(Arc::clone(&awaited));
             let links = WorkerLinks {
+                keys_awaited: awaited,
                 batches,
                 output,
                 spare_batches: spare_batch_tx,
@@ -304,6 +315,7 @@ impl ParallelAnalyzer {
             workers,
             merge: Some(merge),
             messages,
+            keys_awaited,
         })
     }
 
@@ -360,9 +372,61 @@ impl ParallelAnalyzer {
         }
     }
 
+    /// An error if the merge stopped (the output failed).
+    fn check(&mut self) -> io::Result<()> {
+        if self.front.stopped {
+            return Err(self.stop());
+        }
+        Ok(())
+    }
+}
+
+impl super::Pipeline for ParallelAnalyzer {
+    fn packet(&mut self, packet: &Packet<'_>) -> io::Result<Progress> {
+        ParallelAnalyzer::packet(self, packet)
+    }
+
+    fn take_warnings(&mut self) -> Vec<String> {
+        ParallelAnalyzer::take_warnings(self)
+    }
+
+    fn messages(&mut self) -> u64 {
+        ParallelAnalyzer::messages(self)
+    }
+
+    fn advance(&mut self, now: Timestamp) -> io::Result<()> {
+        self.front.now = self.front.now.max(now);
+        self.table.advance(now, &mut self.front);
+        self.check()
+    }
+
+    /// Sends the round being built: the merge writes it when the workers
+    /// are done with it.
+    fn flush_output(&mut self) -> io::Result<()> {
+        self.front.send_round();
+        self.check()
+    }
+
+    fn note(&mut self, ts: Timestamp, source: &'static str, text: &str) -> io::Result<()> {
+        self.front.note(ts, source, text);
+        self.check()
+    }
+
+    fn keys_awaited(&self) -> bool {
+        self.keys_awaited.iter().any(|k| k.load(Ordering::Relaxed))
+    }
+
+    fn append_keylog(&mut self, bytes: &[u8]) {
+        self.front.keylog(bytes);
+    }
+
+    fn set_capture_counters(&mut self, counters: CaptureCounters) {
+        self.stats.capture = Some(counters);
+    }
+
     /// Ends every flow (end of input), waits for the output to be written
     /// and returns the statistics.
-    pub fn finish(mut self) -> io::Result<Finished> {
+    fn finish(mut self) -> io::Result<(Stats, Vec<WorkerLoad>)> {
         self.table.finish(&mut self.front);
         self.front.send_round();
         let merged = self.join()?;
@@ -371,10 +435,8 @@ impl ParallelAnalyzer {
         stats.packets_skipped = self.stats.packets_skipped;
         stats.packets_cut_by_snaplen = self.stats.packets_cut_by_snaplen;
         stats.unsupported_link_types = std::mem::take(&mut self.stats.unsupported_link_types);
-        Ok(Finished {
-            stats,
-            worker_ops: merged.ops,
-        })
+        stats.capture = self.stats.capture;
+        Ok((stats, merged.load))
     }
 }
 

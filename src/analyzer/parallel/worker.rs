@@ -38,6 +38,7 @@ pub fn run(
     }
     handler.tally = Some(CommandTally::default());
     let mut flows: Vec<Option<Flow>> = Vec::new();
+    let mut flows_started = 0u64;
     for Batch { mut ops, data } in links.batches {
         let mut ends = Vec::with_capacity(ops.len());
         let mut flow_ends = Vec::new();
@@ -50,6 +51,7 @@ pub fn run(
             let slot = op.slot as usize;
             match op.kind {
                 OpKind::New(ident) => {
+                    flows_started += 1;
                     if flows.len() <= slot {
                         flows.resize_with(slot + 1, || None);
                     }
@@ -105,6 +107,23 @@ pub fn run(
                         }
                     }
                 }
+                OpKind::Note { ts, source, text } => {
+                    let note = crate::output::Event::Note {
+                        ts,
+                        source,
+                        text: &text,
+                    };
+                    let _ = handler.sink.event(&note);
+                }
+                OpKind::KeyLog(bytes) => {
+                    if let Some(log) = handler.v2.keylog_mut() {
+                        let before = log.entries;
+                        log.push(&bytes);
+                        if log.entries != before {
+                            handler.v2.keylog_grew();
+                        }
+                    }
+                }
             }
             // Into `buf`: writing to memory does not fail.
             let _ = handler.sink.flush();
@@ -123,6 +142,10 @@ pub fn run(
                 .zip(std::mem::take(&mut handler.stats.flows))
                 .collect(),
         };
+        links.keys_awaited.store(
+            handler.v2.keys_awaited(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         if let Some(spare) = (Batch { ops, data }).recycled() {
             let _ = links.spare_batches.send(spare);
         }
@@ -130,9 +153,6 @@ pub fn run(
             return;
         }
     }
-    let _ = links
-        .output
-        .send(WorkerOutput::Done(Box::new(std::mem::take(
-            &mut handler.stats,
-        ))));
+    let stats = Box::new(std::mem::take(&mut handler.stats));
+    let _ = links.output.send(WorkerOutput::Done(stats, flows_started));
 }
