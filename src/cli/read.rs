@@ -104,17 +104,27 @@ pub fn run(args: ReadArgs) -> anyhow::Result<u8> {
 /// cores. One (the single-threaded analyzer) where the output depends on
 /// more than one flow's events in ways the workers cannot share:
 /// `--count` (the stop is global), Core's message capture (read after the
-/// flows, by the same analyzer), and text laid out for a terminal or timed
-/// relative to other lines (`--time-format relative|delta`).
+/// flows, by the same analyzer), standard input or a pipe shown as it
+/// arrives, and text laid out for a terminal or timed relative to other
+/// lines (`--time-format relative|delta`).
 fn worker_threads(args: &ReadArgs, core_inputs: bool) -> usize {
-    worker_threads_for(args.threads, &args.output, core_inputs)
+    // Standard input or a pipe, shown as it arrives (output to a pipe or a
+    // terminal): each event is written at once, which rounds of work
+    // would hold back while the input waits.
+    let streamed = args.inputs().any(|p| !is_regular_file(p)) && super::stdout_is_interactive();
+    worker_threads_for(args.threads, &args.output, core_inputs || streamed)
 }
 
-/// [`worker_threads`] from `--threads` and the output flags (`live` too).
+fn is_regular_file(path: &Path) -> bool {
+    path.as_os_str() != STDIN_NAME && std::fs::metadata(path).is_ok_and(|m| m.is_file())
+}
+
+/// [`worker_threads`] from `--threads` and the output flags (`live` too);
+/// one thread when `single` says so.
 pub(super) fn worker_threads_for(
     threads: Option<u16>,
     output: &super::args::OutputArgs,
-    core_inputs: bool,
+    single: bool,
 ) -> usize {
     let asked = match threads {
         Some(n) => usize::from(n),
@@ -123,7 +133,7 @@ pub(super) fn worker_threads_for(
     let look = output.look.look();
     let text_across_lines = output.format == Format::Text
         && (look.terminal || matches!(look.time, TimeFormat::Relative | TimeFormat::Delta));
-    if output.count.is_some() || core_inputs || text_across_lines {
+    if output.count.is_some() || single || text_across_lines {
         1
     } else {
         asked
