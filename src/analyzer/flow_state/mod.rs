@@ -64,6 +64,9 @@ pub struct Handler<'s> {
     error: Option<io::Error>,
     /// Messages shown (for `--count`).
     pub(super) shown: u64,
+    /// In a worker of the parallel pipeline: messages per command counted
+    /// here instead of in `stats.by_command` (see parallel/tally.rs).
+    pub(super) tally: Option<crate::analyzer::parallel::CommandTally>,
 }
 
 fn dir_index(dir: Direction) -> usize {
@@ -96,6 +99,7 @@ impl<'s> Handler<'s> {
             config,
             error: None,
             shown: 0,
+            tally: None,
         }
     }
 
