@@ -14,9 +14,10 @@ use bitcoin::{
     Amount, Block, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Txid,
     Witness, block,
 };
+use btcsniff::analyzer::{Event, Meta};
 use btcsniff::flow::{Chunk, Reassembler, ReassemblyLimits};
 use btcsniff::output::json::JsonSink;
-use btcsniff::output::{Event, Meta, Sink, SinkOptions};
+use btcsniff::output::{Sink, SinkOptions};
 use btcsniff::p2p::encode::frame;
 use btcsniff::p2p::frame::{Command, FrameDecoder, FrameEvent};
 use btcsniff::p2p::message::{self, DecodeContext};

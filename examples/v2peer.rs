@@ -265,7 +265,11 @@ fn client(addr: &str, keylog: &str) -> Result<()> {
     let v = version_payload(local, remote, "/v2peer-client:1.0/");
     send(&mut peer, &mut cipher, "version", &v)?;
     std::thread::sleep(Duration::from_millis(400));
-    let line = format!("BIP324 {} {}\n", hex::encode(ours), hex::encode(secret));
+    let line = format!(
+        "BIP324 {} {}\n",
+        btcsniff::p2p::hash::to_hex(ours),
+        btcsniff::p2p::hash::to_hex(secret)
+    );
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)

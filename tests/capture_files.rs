@@ -2,7 +2,9 @@
 //! byte by byte (nanosecond magic, big-endian), pcapng with two interfaces
 //! of different link types and resolutions, and broken files.
 
-mod common;
+mod support;
+
+use support::packets;
 
 use btcsniff::capture::{CaptureErrorKind, FileReader, LinkType, PcapWriter, Timestamp};
 use btcsniff::net::parse_tcp;
@@ -286,19 +288,19 @@ impl Ng {
 
 #[test]
 fn pcapng_two_interfaces_two_link_types_and_sections() {
-    let eth = common::ethernet(
+    let eth = packets::ethernet(
         &[],
         0x0800,
-        &common::ipv4(
+        &packets::ipv4(
             [10, 0, 0, 1].into(),
             [10, 0, 0, 2].into(),
-            &common::tcp(40000, 8333, 1, 0, common::SYN, b""),
+            &packets::tcp(40000, 8333, 1, 0, packets::SYN, b""),
         ),
     );
-    let raw = common::ipv4(
+    let raw = packets::ipv4(
         [10, 0, 0, 2].into(),
         [10, 0, 0, 1].into(),
-        &common::tcp(8333, 40000, 9, 2, common::SYN | common::ACK, b""),
+        &packets::tcp(8333, 40000, 9, 2, packets::SYN | packets::ACK, b""),
     );
     let mut ng = Ng {
         be: false,

@@ -1,8 +1,6 @@
 //! The flow table end to end: real capture -> parse_tcp -> FlowTable, and
 //! synthetic connections for directions, endings, expiry and eviction.
 
-mod common;
-
 use btcsniff::capture::{FileReader, Timestamp};
 use btcsniff::flow::{
     Direction, EndReason, FlowHandler, FlowInfo, FlowLimits, FlowTable, StreamEvent,

@@ -1,11 +1,13 @@
 //! parse_tcp over every supported link type, IPv4 and IPv6, and the reasons
 //! it gives for packets it skips.
 
-mod common;
+mod support;
+
+use support::packets;
 
 use btcsniff::capture::LinkType;
 use btcsniff::net::{Layer, Skip, TcpFlags, parse_tcp};
-use common::*;
+use packets::*;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 const PAYLOAD: &[u8] = b"\xf9\xbe\xb4\xd9version\0\0\0\0\0";

@@ -5,64 +5,48 @@
 //! review the diff.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_btcsniff"))
-}
+mod support;
 
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
+use std::process::Output;
+use support::run::{bin, data, golden, json_lines};
+use support::scratch_dir;
 
+/// Runs btcsniff; a `read` is run with `--threads 1` (the single-threaded
+/// analyzer) and with `--threads 4`, which must give the same bytes, the
+/// same messages on stderr and the same exit code.
 fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("run btcsniff")
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
-        .collect()
+    let reads = args.first().is_some_and(|a| *a == "read" || *a == "-r");
+    if !reads || args.contains(&"--threads") {
+        return bin().args(args).output().expect("run btcsniff");
+    }
+    let one = bin()
+        .args(args)
+        .args(["--threads", "1"])
+        .output()
+        .expect("run btcsniff");
+    let four = bin()
+        .args(args)
+        .args(["--threads", "4"])
+        .output()
+        .expect("run btcsniff");
+    assert!(
+        one.stdout == four.stdout,
+        "{args:?}: --threads 4 writes other bytes than --threads 1"
+    );
+    assert_eq!(one.stderr, four.stderr, "{args:?}: stderr with --threads 4");
+    assert_eq!(
+        one.status.code(),
+        four.status.code(),
+        "{args:?}: exit code with --threads 4"
+    );
+    one
 }
 
 fn messages(lines: &[Value]) -> Vec<&Value> {
     lines.iter().filter(|v| v["type"] == "message").collect()
-}
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("btcsniff-test-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
-/// Compares with a golden file, or writes it under BTCSNIFF_BLESS=1.
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("BTCSNIFF_BLESS").is_some() {
-        std::fs::write(&path, actual).expect("write golden");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (BTCSNIFF_BLESS=1 creates it)", path.display()));
-    if expected != actual {
-        let first = expected
-            .lines()
-            .zip(actual.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(expected.lines().count().min(actual.lines().count()));
-        panic!(
-            "{name} differs from the golden file at line {}:\n  expected: {}\n  actual:   {}",
-            first + 1,
-            expected.lines().nth(first).unwrap_or("<end>"),
-            actual.lines().nth(first).unwrap_or("<end>")
-        );
-    }
 }
 
 #[test]

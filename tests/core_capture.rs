@@ -6,21 +6,23 @@
 //! Golden files: tests/golden/core-capture.{txt,jsonl}; regenerate with
 //! `BTCSNIFF_BLESS=1 cargo test --test core_capture` and review the diff.
 
-mod corecap_support;
+mod support;
 
-use corecap_support::*;
 use std::fs;
 use std::process::Output;
+use support::core_capture::*;
+use support::run::{data, golden, json_lines, of_type, read};
+use support::scratch_dir as scratch;
 
 #[test]
 fn a_regtest_datadir_matches_the_goldens() {
     let root = scratch("golden");
     build_tree(&root);
-    let text = run(&[&root, &"--stats"]);
+    let text = read(&[&root, &"--stats"]);
     assert!(text.status.success(), "{text:?}");
     assert!(text.stderr.is_empty(), "{text:?}");
     golden("core-capture.txt", &String::from_utf8_lossy(&text.stdout));
-    let json = run(&[&root, &"--format", &"json", &"--stats"]);
+    let json = read(&[&root, &"--format", &"json", &"--stats"]);
     assert!(json.status.success(), "{json:?}");
     golden("core-capture.jsonl", &String::from_utf8_lossy(&json.stdout));
 
@@ -121,16 +123,20 @@ fn payloads_decode_exactly_as_from_the_wire() {
         );
         for verbose in [false, true] {
             let v: &[&dyn AsRef<std::ffi::OsStr>] = if verbose { &[&"-v"] } else { &[] };
-            let wire = json_lines(&run(&[
-                &[&pcap as &dyn AsRef<std::ffi::OsStr>, &"--format", &"json"][..],
-                v,
-            ]
-            .concat()));
-            let core = json_lines(&run(&[
-                &[&folder as &dyn AsRef<std::ffi::OsStr>, &"--format", &"json"][..],
-                v,
-            ]
-            .concat()));
+            let wire = json_lines(&read(
+                &[
+                    &[&pcap as &dyn AsRef<std::ffi::OsStr>, &"--format", &"json"][..],
+                    v,
+                ]
+                .concat(),
+            ));
+            let core = json_lines(&read(
+                &[
+                    &[&folder as &dyn AsRef<std::ffi::OsStr>, &"--format", &"json"][..],
+                    v,
+                ]
+                .concat(),
+            ));
             let (wire, core) = (of_type(&wire, "message"), of_type(&core, "message"));
             assert_eq!((wire.len(), core.len()), (1, 1), "{file}");
             for key in ["command", "length", "payload"] {
@@ -152,7 +158,7 @@ fn payloads_decode_exactly_as_from_the_wire() {
                 .map(|(_, rest)| rest.to_string())
                 .unwrap_or_default()
         };
-        assert_eq!(tail(run(&[&pcap])), tail(run(&[&folder])), "{file} text");
+        assert_eq!(tail(read(&[&pcap])), tail(read(&[&folder])), "{file} text");
     }
     fs::remove_dir_all(&root).unwrap();
 }
@@ -166,7 +172,7 @@ fn stats_count_and_command_filter_work_on_core_captures() {
         for e in extra {
             args.push(e);
         }
-        let out = run(&args);
+        let out = read(&args);
         assert!(out.status.success(), "{out:?}");
         json_lines(&out)
     };
@@ -193,15 +199,15 @@ fn networks_from_the_flag_or_unknown() {
     let root = scratch("networks");
     let peer = root.join("somewhere/10.0.0.1_40000");
     append(&peer, "", "msgs_recv.dat", &[record(T0, "verack", &[])]);
-    let lines = json_lines(&run(&[&peer, &"--format", &"json"]));
+    let lines = json_lines(&read(&[&peer, &"--format", &"json"]));
     assert_eq!(lines[0]["network"], "unknown");
     assert!(lines[0].get("magic").is_none());
-    let text = String::from_utf8_lossy(&run(&[&peer]).stdout).into_owned();
+    let text = String::from_utf8_lossy(&read(&[&peer]).stdout).into_owned();
     assert!(
         text.contains("10.0.0.1:40000 -> local unknown verack 0B no-checksum"),
         "{text}"
     );
-    let lines = json_lines(&run(&[
+    let lines = json_lines(&read(&[
         &peer,
         &"--format",
         &"json",
@@ -235,7 +241,7 @@ fn renamed_files_and_packet_captures_in_one_run() {
         &[record(T0 + 1, "pong", &5u64.to_le_bytes())],
     );
     let pcap = data("jnewbery-regtest/ping.pcap");
-    let out = run(&[
+    let out = read(&[
         &folder.join("peer-a.recv.bin"),
         &pcap,
         &folder.join("peer-b.bin"),
@@ -265,7 +271,7 @@ fn renamed_files_and_packet_captures_in_one_run() {
         [1, 2, 2],
         "one peer folder, numbered after the pcap's flow"
     );
-    let text = String::from_utf8_lossy(&run(&[&folder.join("peer-b.bin")]).stdout).into_owned();
+    let text = String::from_utf8_lossy(&read(&[&folder.join("peer-b.bin")]).stdout).into_owned();
     assert!(text.contains(" copies <-> local unknown pong"), "{text}");
     fs::remove_dir_all(&root).unwrap();
 }

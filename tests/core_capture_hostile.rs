@@ -1,12 +1,14 @@
 //! `btcsniff read` of damaged Bitcoin Core message-capture files: cut
 //! files, bad commands, lying lengths (with peak RSS), empty folders.
 
-mod corecap_support;
+mod support;
 
-use corecap_support::*;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
+use support::core_capture::*;
+use support::run::{json_lines, of_type, read};
+use support::scratch_dir as scratch;
 
 #[test]
 fn a_truncated_file_prints_what_precedes_the_cut_then_fails() {
@@ -32,7 +34,7 @@ fn a_truncated_file_prints_what_precedes_the_cut_then_fails() {
         &[record(T0 + 20, "pong", &7u64.to_le_bytes())],
     );
 
-    let out = run(&[&root.join("message_capture"), &"--format", &"json"]);
+    let out = read(&[&root.join("message_capture"), &"--format", &"json"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let lines = json_lines(&out);
     let kinds: Vec<String> = lines
@@ -72,7 +74,7 @@ fn a_truncated_file_prints_what_precedes_the_cut_then_fails() {
     let mut bytes = fs::read(&file).unwrap();
     bytes.truncate(32 + 5);
     fs::write(&file, bytes).unwrap();
-    let out = run(&[&file, &"--format", &"json"]);
+    let out = read(&[&file, &"--format", &"json"]);
     assert_eq!(out.status.code(), Some(1));
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 2);
@@ -98,7 +100,7 @@ fn bad_commands_are_findings_and_reading_goes_on() {
             record(T0 + 3, "ping", &9u64.to_le_bytes()),
         ],
     );
-    let out = run(&[&peer, &"--format", &"json"]);
+    let out = read(&[&peer, &"--format", &"json"]);
     assert!(out.status.success(), "{out:?}");
     let lines = json_lines(&out);
     let findings = of_type(&lines, "finding");
@@ -135,7 +137,7 @@ fn bad_commands_are_findings_and_reading_goes_on() {
     assert_eq!(lines[0]["type"], "finding");
     assert_eq!(lines[1]["command"], "getpkgtxns");
     // Text escapes the unprintable command.
-    let text = String::from_utf8_lossy(&run(&[&peer]).stdout).into_owned();
+    let text = String::from_utf8_lossy(&read(&[&peer]).stdout).into_owned();
     assert!(text.contains("p\\x01ng"), "{text}");
     fs::remove_dir_all(&root).unwrap();
 }
@@ -243,7 +245,7 @@ fn a_lying_length_stops_its_file_without_allocating() {
 fn a_directory_without_captures_is_an_error() {
     let root = scratch("empty");
     fs::create_dir_all(root.join("a/b")).unwrap();
-    let out = run(&[&root]);
+    let out = read(&[&root]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -254,7 +256,7 @@ fn a_directory_without_captures_is_an_error() {
     );
     // An empty capture file is no error: no records.
     append(&root.join("1.2.3.4_8333"), "", "msgs_recv.dat", &[]);
-    let out = run(&[&root]);
+    let out = read(&[&root]);
     assert!(out.status.success(), "{out:?}");
     assert!(out.stdout.is_empty());
     fs::remove_dir_all(&root).unwrap();

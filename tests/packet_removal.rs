@@ -20,9 +20,10 @@
 //! --nocapture`); README "Gaps and time" quotes them.
 
 use btcsniff::analyzer::{Analyzer, AnalyzerConfig};
+use btcsniff::analyzer::{Event, Finding};
 use btcsniff::capture::{FileReader, LinkType, Packet, Timestamp};
 use btcsniff::net::parse_tcp;
-use btcsniff::output::{Event, Finding, Sink};
+use btcsniff::output::Sink;
 use btcsniff::p2p::frame::Checksum;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -4,7 +4,7 @@
 //! the gap timeout or beyond the byte budget; every byte keeps the time of
 //! the packet it came in.
 //!
-//! The property test extends the naive model of tests/reassembly.rs with a
+//! The property test extends the naive model of tests/reassembly_model.rs with a
 //! receiver: segments lost by the *sensor* reach the receiver (which ACKs
 //! them, so the hole is a gap at once), segments lost on the *network*
 //! reach nobody and are retransmitted (the receiver's ACKs stay below them,

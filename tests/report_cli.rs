@@ -1,16 +1,14 @@
 //! `btcsniff report` takes what `read` takes: Core's message capture,
 //! standard input, compressed captures; `-o -` writes the page to stdout.
 
-mod corecap_support;
+mod support;
 
-use corecap_support::*;
 use serde_json::Value;
 use std::io::Write;
-use std::process::{Command, Stdio};
-
-fn btcsniff() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_btcsniff"))
-}
+use std::process::Stdio;
+use support::core_capture::{append, record};
+use support::run::bin as btcsniff;
+use support::scratch_dir as scratch;
 
 /// The report's data, read back from the page.
 fn data_of(page: &str) -> Value {

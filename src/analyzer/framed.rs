@@ -11,12 +11,12 @@
 
 use super::message_stage::{Origin, Session};
 use super::{Analyzer, Progress};
+use crate::analyzer::event::PeerMeta;
+use crate::analyzer::stats::{PeerCounts, PeerStats};
+use crate::analyzer::{Finding, Stats};
 use crate::capture::Timestamp;
 use crate::capture::core_capture::MessageDirection;
 use crate::capture::core_capture::record::command_well_formed;
-use crate::output::event::PeerMeta;
-use crate::output::stats::{PeerCounts, PeerStats};
-use crate::output::{Finding, Stats};
 use crate::p2p::Network;
 use crate::p2p::frame::{Checksum, Command, Frame};
 use crate::p2p::message::KNOWN_COMMANDS;
@@ -109,7 +109,7 @@ fn command_finding(command: &Command, offset: u64) -> Option<Finding> {
     (!known).then(|| Finding::UnknownCommand {
         offset,
         command: String::from_utf8_lossy(command.as_bytes()).into_owned(),
-        command_hex: hex::encode(command.0),
+        command_hex: crate::p2p::hash::to_hex(command.0),
         printable,
     })
 }

@@ -16,7 +16,7 @@
 //!   (`if_tsoffset`). dumpcap writes one IDB per captured interface.
 
 use super::blocks::{Format, Outcome, Step, classify, internal, open_error, step_for_error};
-use super::input::{TapRead, read_full};
+use super::input::{ErrorTap, read_full};
 use super::{CaptureError, CaptureErrorKind, LinkType, Packet, Timestamp};
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, PcapNGReader};
@@ -134,10 +134,8 @@ impl FileReader {
             return FileReader::from_stream(name, decoded, false);
         }
         let io_error = Arc::new(Mutex::new(None));
-        let tap = TapRead {
-            magic,
-            magic_used: 0,
-            inner: input,
+        let tap = ErrorTap {
+            inner: io::Cursor::new(magic).chain(input),
             error: Arc::clone(&io_error),
         };
         let (inner, format): (Box<dyn PcapReaderIterator + Send>, Format) = match magic {

@@ -16,13 +16,12 @@ pub(super) fn read_full(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usi
     Ok(got)
 }
 
-/// The input after its magic was peeked: hands the magic out again, keeps
-/// the `io::Error` that pcap-parser reduces to `ReadError`, and returns at
-/// least [`MIN_READ`] bytes per call unless the input ends (pcap-parser
-/// parses the file header after a single read).
-pub(super) struct TapRead<R> {
-    pub(super) magic: [u8; 4],
-    pub(super) magic_used: usize,
+/// The input (its peeked magic chained back in front: `Read::chain`) as
+/// pcap-parser reads it: keeps the `io::Error` that pcap-parser reduces to
+/// `ReadError`, and returns at least [`MIN_READ`] bytes per call unless
+/// the input ends (pcap-parser parses the file header after a single
+/// read).
+pub(super) struct ErrorTap<R> {
     pub(super) inner: R,
     pub(super) error: Arc<Mutex<Option<io::Error>>>,
 }
@@ -31,17 +30,9 @@ pub(super) struct TapRead<R> {
 /// enough not to delay packets from a pipe.
 const MIN_READ: usize = 32;
 
-impl<R: Read> Read for TapRead<R> {
+impl<R: Read> Read for ErrorTap<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut got = 0;
-        if let Some(rest) = self.magic.get(self.magic_used..) {
-            let n = rest.len().min(buf.len());
-            if let (Some(dst), Some(src)) = (buf.get_mut(..n), rest.get(..n)) {
-                dst.copy_from_slice(src);
-            }
-            self.magic_used = self.magic_used.saturating_add(n);
-            got = n;
-        }
         while got < buf.len().min(MIN_READ) || got == 0 && !buf.is_empty() {
             match self.inner.read(buf.get_mut(got..).unwrap_or_default()) {
                 Ok(0) => break,

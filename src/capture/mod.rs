@@ -203,7 +203,7 @@ impl fmt::Display for CaptureErrorKind {
             NotACapture { magic, .. } => write!(
                 f,
                 "not a capture file: magic {} is neither pcap (a1b2c3d4, a1b23c4d, either byte order) nor pcapng (0a0d0d0a)",
-                hex::encode(magic)
+                crate::p2p::hash::to_hex(magic)
             ),
             Truncated { offset, packet } => write!(
                 f,

@@ -200,6 +200,10 @@ pub struct LiveArgs {
     /// Stop after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<f64>,
+    /// Analyse flows on this many worker threads (default: the available
+    /// cores; 1: one thread); `--stats` shows each worker's share.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub probe: LiveProbeArgs,
     #[command(flatten)]
@@ -243,6 +247,12 @@ impl InputArgs {
 pub struct ReadArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    /// Analyse flows on this many worker threads (default: the available
+    /// cores); the output is the same as with 1, which reads in a single
+    /// thread. One reading thread parses packets and reassembles streams;
+    /// flows are shared among the workers by client address and server.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]

@@ -1,28 +1,27 @@
 //! JSON Lines: one object per line. The envelope is a contract (README,
 //! "JSON output"): `type` is message, finding, flow, note or stats.
 //!
-//! The envelope is written directly (no intermediate tree); payloads are
-//! serialized by serde straight into the output buffer.
+//! The envelope is written directly (no intermediate tree); payloads and
+//! records are written by their field walks ([`fields`]) through the one
+//! line writer ([`line::JsonLine`]) straight into the output buffer.
 
-use super::event::{Event, Finding, Meta};
 use super::{Sink, SinkOptions};
+use crate::analyzer::{Event, Finding, Meta};
 use crate::capture::Timestamp;
 use crate::p2p::Network;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::hash::write_hex;
 use crate::p2p::v2::MessageType;
+use fields::Fields as _;
 use std::io::{self, Write};
-use std::net::SocketAddr;
 
 mod envelope;
-mod fast;
+pub mod fields;
+mod flows;
+pub mod line;
+pub mod payload;
 mod peer;
-mod ser;
-
-/// `ip:port`, IPv6 as `[addr]:port` (SocketAddr's own Display).
-pub fn endpoint(addr: SocketAddr) -> String {
-    addr.to_string()
-}
+pub mod records;
 
 /// A command as a JSON string's contents: as is when nothing needs
 /// escaping (every real command), escaped like any peer-sent text if not.
@@ -33,14 +32,14 @@ fn write_command(out: &mut Vec<u8>, command: &[u8]) {
     {
         out.extend_from_slice(command);
     } else {
-        ser::write_escaped(out, &String::from_utf8_lossy(command));
+        line::write_escaped(out, &String::from_utf8_lossy(command));
     }
 }
 
 /// Unix seconds with microsecond precision, as
 /// [`super::time::format_unix`] writes them.
 fn write_unix_time(out: &mut Vec<u8>, ts: Timestamp) {
-    ser::write_i64(out, ts.secs);
+    line::write_i64(out, ts.secs);
     match super::time::micros_digits(ts) {
         Some(digits) => out.extend_from_slice(&digits),
         None => {
@@ -49,14 +48,10 @@ fn write_unix_time(out: &mut Vec<u8>, ts: Timestamp) {
     }
 }
 
-/// A decoded payload as the sink writes it: hand-written for the common
-/// messages, serde for the rest (public for the differential tests).
-pub fn write_payload(line: &mut Vec<u8>, message: &crate::p2p::message::Message<'_>) {
-    let start = line.len();
-    if !fast::write_payload(line, message) && ser::to_vec(line, message).is_err() {
-        line.truncate(start);
-        line.extend_from_slice(b"null");
-    }
+/// A decoded payload as the sink writes it (public for the differential
+/// tests).
+pub fn write_payload(out: &mut Vec<u8>, message: &crate::p2p::message::Message<'_>) {
+    payload::payload(message, &mut line::JsonLine::new(out));
 }
 
 pub struct JsonSink<W: Write> {
@@ -66,8 +61,6 @@ pub struct JsonSink<W: Write> {
     /// holds [`WRITE_AT`] bytes (or after each line with `flush_each`): the
     /// buffer of a `BufWriter` without copying every line into it.
     line: Vec<u8>,
-    /// Reused for objects whose fields are spliced into the envelope.
-    body: Vec<u8>,
     envelopes: envelope::EnvelopeCache,
     peer_envelopes: peer::PeerEnvelopes,
 }
@@ -86,7 +79,6 @@ impl<W: Write> JsonSink<W> {
             out,
             options,
             line: Vec::with_capacity(LINE_CAPACITY),
-            body: Vec::new(),
             envelopes: envelope::EnvelopeCache::default(),
             peer_envelopes: peer::PeerEnvelopes::default(),
         }
@@ -122,7 +114,7 @@ impl<W: Write> JsonSink<W> {
             line.extend_from_slice(b",\"known\":false");
         }
         line.extend_from_slice(b",\"length\":");
-        ser::write_u64(line, u64::from(frame.length));
+        line::write_u64(line, u64::from(frame.length));
         line.extend_from_slice(b",\"checksum\":\"");
         line.extend_from_slice(frame.checksum.name().as_bytes());
         line.push(b'"');
@@ -139,7 +131,7 @@ impl<W: Write> JsonSink<W> {
             line.push(b'"');
             if let MessageType::ShortId(id) = message_type {
                 line.extend_from_slice(b",\"v2_short_id\":");
-                ser::write_u64(line, u64::from(id));
+                line::write_u64(line, u64::from(id));
             }
         }
         match message {
@@ -157,7 +149,7 @@ impl<W: Write> JsonSink<W> {
             }
             Err(e) => {
                 line.extend_from_slice(b",\"payload\":null,\"decode_error\":\"");
-                ser::write_escaped(line, &e.to_string());
+                line::write_escaped(line, &e.to_string());
                 line.extend_from_slice(b"\",\"raw\":\"");
                 write_hex(line, frame.payload);
                 line.push(b'"');
@@ -180,10 +172,25 @@ impl<W: Write> JsonSink<W> {
 
     fn finding(&mut self, meta: &Meta, finding: &Finding) {
         self.meta("finding", meta, None);
-        self.splice_fields(finding);
+        self.finding_fields(finding);
     }
 
-    fn object<T: serde::Serialize>(&mut self, kind: &str, ts: Option<Timestamp>, value: &T) {
+    /// A finding's `kind` and values, closing the line's object.
+    fn finding_fields(&mut self, finding: &Finding) {
+        let mut f = line::JsonLine::continuing(&mut self.line);
+        f.field_name(fields::key!("kind"), finding.kind());
+        records::finding_values(finding, &mut f);
+        self.line.push(b'}');
+    }
+
+    /// A record: `{"type":KIND`, its `ts` when it has one, the fields
+    /// `walk` writes, and the closing brace.
+    fn record(
+        &mut self,
+        kind: &str,
+        ts: Option<Timestamp>,
+        walk: impl FnOnce(&mut line::JsonLine<'_>),
+    ) {
         self.line.extend_from_slice(b"{\"type\":\"");
         self.line.extend_from_slice(kind.as_bytes());
         self.line.push(b'"');
@@ -191,21 +198,8 @@ impl<W: Write> JsonSink<W> {
             self.line.extend_from_slice(b",\"ts\":");
             write_unix_time(&mut self.line, ts);
         }
-        self.splice_fields(value);
-    }
-
-    /// Serializes `value` (an object) and splices its fields into the
-    /// envelope being built, closing it.
-    fn splice_fields<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
-        self.body.clear();
-        match ser::to_vec(&mut self.body, value) {
-            Ok(()) if self.body.len() > 2 => {
-                self.line.push(b',');
-                self.line
-                    .extend_from_slice(self.body.get(1..).unwrap_or(&[]));
-            }
-            _ => self.line.push(b'}'),
-        }
+        walk(&mut line::JsonLine::continuing(&mut self.line));
+        self.line.push(b'}');
     }
 }
 
@@ -238,16 +232,13 @@ impl<W: Write> Sink for JsonSink<W> {
                 message,
             } => self.peer_message(meta, frame, message),
             Event::PeerFinding { meta, finding } => self.peer_finding(meta, finding),
-            Event::Flow(record) => self.object("flow", record.ts, *record),
-            Event::Note { ts, source, text } => {
-                #[derive(serde::Serialize)]
-                struct Note<'a> {
-                    source: &'a str,
-                    text: &'a str,
-                }
-                self.object("note", Some(*ts), &Note { source, text })
+            Event::Flow(record) => {
+                self.record("flow", record.ts, |f| flows::flow_record(record, f))
             }
-            Event::Stats(stats) => self.object("stats", None, *stats),
+            Event::Note { ts, source, text } => {
+                self.record("note", Some(*ts), |f| flows::note(source, text, f))
+            }
+            Event::Stats(stats) => self.record("stats", None, |f| flows::stats(stats, f)),
         }
         self.line.push(b'\n');
         if self.options.flush_each || self.line.len() >= WRITE_AT {

@@ -3,17 +3,14 @@
 
 pub mod direction_cache;
 pub mod escape;
-pub mod event;
 pub mod filter;
 pub mod json;
 pub mod report;
-pub mod stats;
 pub mod summary;
 pub mod text;
 pub mod time;
 
-pub use event::{Event, Finding, FlowRecord, Meta, PeerMeta};
-pub use stats::Stats;
+use crate::analyzer::Event;
 
 use std::io;
 

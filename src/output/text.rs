@@ -16,9 +16,10 @@ mod tree;
 
 use super::direction_cache::{DirectionCache, DirectionKey};
 use super::escape::{escape_str, push_escaped};
-use super::event::{Event, Finding, FlowRecord, Meta};
-use super::stats::Stats;
+use super::json::{payload, records};
 use super::{Sink, SinkOptions, summary};
+use crate::analyzer::Stats;
+use crate::analyzer::event::{Event, Finding, FlowEvent, FlowRecord, Meta, Transport, V2Summary};
 use crate::capture::Timestamp;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::message::Message;
@@ -28,7 +29,7 @@ use clock::Clock;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use style::Painter;
-use tree::{scalar, write_tree};
+use tree::{Pairs, Tree};
 
 mod peer;
 
@@ -159,8 +160,8 @@ impl<W: Write> TextSink<W> {
                 let _ = write!(
                     self.line,
                     "BAD-CHECKSUM(header {} computed {})",
-                    hex::encode(expected),
-                    hex::encode(actual)
+                    crate::p2p::hash::to_hex(expected),
+                    crate::p2p::hash::to_hex(actual)
                 );
                 self.paint.end(&mut self.line, style::BAD);
             }
@@ -175,16 +176,16 @@ impl<W: Write> TextSink<W> {
                 }
                 if self.options.verbose {
                     self.line.push('\n');
-                    match serde_json::to_value(m) {
-                        Ok(tree) => write_tree(&tree, 1, &mut self.line),
-                        Err(e) => {
-                            let _ = write!(self.line, "    (cannot render: {e})");
-                        }
-                    }
+                    // The same walk as the JSON payload.
+                    payload::payload(m, &mut Tree::new(&mut self.line, 1));
                     trim_newline(&mut self.line);
                 }
                 if self.options.raw {
-                    let _ = write!(self.line, "\n    raw {}", hex::encode(frame.payload));
+                    let _ = write!(
+                        self.line,
+                        "\n    raw {}",
+                        crate::p2p::hash::to_hex(frame.payload)
+                    );
                 }
             }
             Err(e) => {
@@ -192,7 +193,11 @@ impl<W: Write> TextSink<W> {
                 let error = format!("DECODE-ERROR {}", escape_str(&e.to_string()));
                 self.paint.paint(&mut self.line, style::BAD, error);
                 if self.options.verbose || self.options.raw {
-                    let _ = write!(self.line, "\n    raw {}", hex::encode(frame.payload));
+                    let _ = write!(
+                        self.line,
+                        "\n    raw {}",
+                        crate::p2p::hash::to_hex(frame.payload)
+                    );
                 }
             }
         }
@@ -206,13 +211,15 @@ impl<W: Write> TextSink<W> {
     /// `! KIND key=value…`
     fn finding_fields(&mut self, finding: &Finding) {
         self.paint.start(&mut self.line, style::FINDING);
-        let _ = write!(self.line, "! {}", finding.kind());
-        // Values as `key=value`, from the same serialization as JSON.
-        if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(finding) {
-            for (k, v) in map.iter().filter(|(k, _)| k.as_str() != "kind") {
-                let _ = write!(self.line, " {k}={}", scalar(v));
-            }
-        }
+        self.line.push_str("! ");
+        self.line.push_str(finding.kind());
+        // Values as `key=value`, from the same walk as JSON.
+        records::finding_values(
+            finding,
+            &mut Pairs {
+                out: &mut self.line,
+            },
+        );
         self.paint.end(&mut self.line, style::FINDING);
     }
 
@@ -223,14 +230,18 @@ impl<W: Write> TextSink<W> {
         }
         self.paint.start(&mut self.line, style::QUIET);
         let transport = match record.transport {
-            super::event::Transport::V1 => "v1",
-            super::event::Transport::V2 => "v2 (BIP324 encrypted)",
-            super::event::Transport::Unknown => "unknown (too few bytes to tell v1 from v2)",
+            Transport::V1 => "v1",
+            Transport::V2 => "v2 (BIP324 encrypted)",
+            Transport::Unknown => "unknown (too few bytes to tell v1 from v2)",
         };
         let _ = write!(
             self.line,
             "flow {} {} {} <-> {} {}",
-            record.flow, record.event, record.client, record.server, transport
+            record.flow,
+            record.event.name(),
+            record.client,
+            record.server,
+            transport
         );
         if let Some(n) = record.network {
             let _ = write!(self.line, " {n}");
@@ -239,12 +250,12 @@ impl<W: Write> TextSink<W> {
             self.line.push_str(" (joined mid-stream)");
         }
         if let Some(reason) = record.reason {
-            let _ = write!(self.line, " reason={reason}");
+            let _ = write!(self.line, " reason={}", reason.name());
         }
         if let Some(v2) = &record.v2 {
             write_v2_summary(v2, &mut self.line);
         }
-        if record.event == "end" || record.transport != super::event::Transport::V1 {
+        if record.event == FlowEvent::End || record.transport != Transport::V1 {
             let _ = write!(
                 self.line,
                 " packets {}/{} bytes {}/{} messages {}/{} (client/server)",
@@ -300,6 +311,13 @@ impl<W: Write> TextSink<W> {
                 self.line,
                 "   capture: {} received, {} dropped by kernel, {} dropped by interface",
                 c.received, c.dropped, c.if_dropped
+            );
+        }
+        for w in &s.workers {
+            let _ = writeln!(
+                self.line,
+                "   worker {}: {} flows, {} events, {} messages",
+                w.worker, w.flows, w.events, w.messages
             );
         }
         let _ = writeln!(
@@ -432,7 +450,7 @@ fn trim_newline(s: &mut String) {
 
 /// ` handshake captured decryption decrypted session_id … garbage 12/0
 /// decoys 0/1`: a v2 flow's facts (client/server order).
-fn write_v2_summary(v2: &super::event::V2Summary, line: &mut String) {
+fn write_v2_summary(v2: &V2Summary, line: &mut String) {
     let _ = write!(
         line,
         " handshake {} decryption {}",

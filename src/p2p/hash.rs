@@ -1,110 +1,21 @@
 //! sha256d and 32-byte hashes shown in display order.
 
-use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
 use std::fmt;
 
 /// sha256(sha256(data)), the hash behind checksums, txids and block hashes.
 pub fn sha256d(data: &[u8]) -> [u8; 32] {
-    sha256_of_hash(&sha256(data))
-}
-
-/// SHA-256's initial state (FIPS 180-4, 5.3.3).
-const SHA256_IV: [u32; 8] = [
-    0x6a09_e667,
-    0xbb67_ae85,
-    0x3c6e_f372,
-    0xa54f_f53a,
-    0x510e_527f,
-    0x9b05_688c,
-    0x1f83_d9ab,
-    0x5be0_cd19,
-];
-
-/// SHA-256 of `parts` as if concatenated, through the `sha2` crate's
-/// compression function: whole blocks straight from each part, the bytes
-/// between parts through a one-block carry, then the padded tail. Most
-/// messages are a few blocks long, where the streaming API's buffering
-/// costs as much as the compression itself.
-fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
-    let mut state = SHA256_IV;
-    let mut carry = [0u8; 64];
-    let mut carried = 0usize;
-    let mut total = 0u64;
-    for part in parts {
-        total = total.wrapping_add(part.len() as u64);
-        let mut rest = *part;
-        if carried > 0 {
-            let take = (64usize.saturating_sub(carried)).min(rest.len());
-            let (head, tail) = rest.split_at(take);
-            if let Some(dst) = carry.get_mut(carried..carried.saturating_add(take)) {
-                dst.copy_from_slice(head);
-            }
-            carried = carried.saturating_add(take);
-            rest = tail;
-            if carried < 64 {
-                continue;
-            }
-            // The carry is full: compress it; the part's tail refills it.
-            sha2::block_api::compress256(&mut state, &[carry]);
-        }
-        let (blocks, tail) = rest.as_chunks::<64>();
-        sha2::block_api::compress256(&mut state, blocks);
-        if let Some(dst) = carry.get_mut(..tail.len()) {
-            dst.copy_from_slice(tail);
-        }
-        carried = tail.len();
-    }
-    // Padding: 0x80, zeros, then the length in bits as a big-endian u64,
-    // in one block if the tail leaves room for 9 bytes, else in two.
-    let mut last = [0u8; 128];
-    if let (Some(dst), Some(src)) = (last.get_mut(..carried), carry.get(..carried)) {
-        dst.copy_from_slice(src);
-    }
-    if let Some(marker) = last.get_mut(carried) {
-        *marker = 0x80;
-    }
-    let padded_len: usize = if carried < 56 { 64 } else { 128 };
-    let bits = total.wrapping_mul(8);
-    if let Some(len_field) = last.get_mut(padded_len.saturating_sub(8)..padded_len) {
-        len_field.copy_from_slice(&bits.to_be_bytes());
-    }
-    let (padded, _) = last.split_at(padded_len.min(128));
-    sha2::block_api::compress256(&mut state, padded.as_chunks::<64>().0);
-    state_bytes(&state)
-}
-
-fn sha256(data: &[u8]) -> [u8; 32] {
-    sha256_parts(&[data])
-}
-
-/// The second SHA-256 of sha256d hashes exactly 32 bytes: one block whose
-/// padding is known in advance.
-fn sha256_of_hash(hash: &[u8; 32]) -> [u8; 32] {
-    let mut block = [0u8; 64];
-    let (head, pad) = block.split_at_mut(32);
-    head.copy_from_slice(hash);
-    // 0x80, zeros, and 256 bits as a big-endian u64 in the last 8 bytes.
-    pad.copy_from_slice(&[
-        0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, //
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0,
-    ]);
-    let mut state = SHA256_IV;
-    sha2::block_api::compress256(&mut state, &[block]);
-    state_bytes(&state)
-}
-
-fn state_bytes(state: &[u32; 8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    for (dst, word) in out.chunks_exact_mut(4).zip(state) {
-        dst.copy_from_slice(&word.to_be_bytes());
-    }
-    out
+    Sha256::digest(Sha256::digest(data)).into()
 }
 
 /// sha256d over several slices, as if concatenated (txid of a segwit tx
 /// skips the marker, flag and witnesses without copying the rest).
 pub fn sha256d_parts(parts: &[&[u8]]) -> [u8; 32] {
-    sha256_of_hash(&sha256_parts(parts))
+    let mut first = Sha256::new();
+    for part in parts {
+        first.update(part);
+    }
+    Sha256::digest(first.finalize()).into()
 }
 
 /// The first four bytes of sha256d(payload): the v1 header checksum.
@@ -152,14 +63,6 @@ impl fmt::Display for Hash256 {
 impl fmt::Debug for Hash256 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Hash256({self})")
-    }
-}
-
-impl Serialize for Hash256 {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut display_order = self.0;
-        display_order.reverse();
-        Hex(&display_order).serialize(s)
     }
 }
 
@@ -222,7 +125,7 @@ fn hex_of_four(word: u32) -> u64 {
 
 /// A hash's 64 hex digits in display order (its bytes reversed).
 #[inline]
-fn display_hex(wire: &[u8; 32]) -> [u8; 64] {
+pub fn display_hex(wire: &[u8; 32]) -> [u8; 64] {
     let mut display_order = *wire;
     display_order.reverse();
     let mut digits = [0u8; 64];
@@ -276,8 +179,14 @@ pub fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
-/// Bytes shown as lowercase hex (`Display`, and a JSON string with serde),
-/// written in chunks from a stack buffer: no allocation however long.
+/// `bytes` as a lowercase hex string (the crate's one hex encoder; the
+/// `hex` crate only decodes).
+pub fn to_hex(bytes: impl AsRef<[u8]>) -> String {
+    Hex(bytes.as_ref()).to_string()
+}
+
+/// Bytes shown as lowercase hex (`Display`), written in chunks from a
+/// stack buffer: no allocation however long.
 #[derive(Clone, Copy)]
 pub struct Hex<'a>(pub &'a [u8]);
 
@@ -295,72 +204,37 @@ impl fmt::Display for Hex<'_> {
     }
 }
 
-/// The newtype name hex strings are wrapped in when serialized. The JSON
-/// sink (output/json/ser.rs) recognises it and writes the digits straight
-/// into its buffer (no escaping scan, no copy); to any other serializer it
-/// is a transparent newtype around the hex string.
-pub const HEX_NEWTYPE: &str = "$btcsniff::hex";
-
-impl Serialize for Hex<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_newtype_struct(HEX_NEWTYPE, &HexText(self.0))
-    }
-}
-
-/// The inside of [`HEX_NEWTYPE`]: the hex string for a human-readable
-/// serializer, the raw bytes otherwise (the JSON sink asks for them that
-/// way, to write the digits itself).
-struct HexText<'a>(&'a [u8]);
-
-impl Serialize for HexText<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if !s.is_human_readable() {
-            return s.serialize_bytes(self.0);
-        }
-        // Short strings (hashes, most scripts) as a plain str from the
-        // stack, longer ones through Display in chunks.
-        const SHORT: usize = 128;
-        if self.0.len() > SHORT {
-            return s.collect_str(&Hex(self.0));
-        }
-        let mut out = [0u8; 2 * SHORT];
-        hex_into(&mut out, self.0);
-        let text = out.get(..self.0.len().saturating_mul(2)).unwrap_or(&[]);
-        s.serialize_str(std::str::from_utf8(text).map_err(serde::ser::Error::custom)?)
-    }
-}
-
-/// serde helper: byte slices as lowercase hex strings
-/// (`#[serde(serialize_with = "crate::p2p::hash::as_hex")]`).
-pub fn as_hex<S: Serializer, T: AsRef<[u8]>>(bytes: &T, s: S) -> Result<S::Ok, S::Error> {
-    Hex(bytes.as_ref()).serialize(s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sha2::{Digest, Sha256};
 
     #[test]
-    fn sha256_matches_the_streaming_api_at_every_padding_boundary() {
-        let data: Vec<u8> = (0..1000u32).map(|i| (i * 31 + i / 7) as u8).collect();
-        for len in (0..=200).chain([255, 256, 511, 512, 513, 1000]) {
-            let expected: [u8; 32] = Sha256::digest(&data[..len]).into();
-            assert_eq!(sha256(&data[..len]), expected, "length {len}");
-            let twice: [u8; 32] = Sha256::digest(expected).into();
-            assert_eq!(sha256d(&data[..len]), twice, "length {len}");
+    fn the_encoder_agrees_with_the_hex_crate() {
+        let data: Vec<u8> = (0..=255u8).chain(0..=255u8).collect();
+        for len in (0..40).chain([255, 256, 257, 511, 512]) {
+            let expected = hex::encode(&data[..len]);
+            assert_eq!(to_hex(&data[..len]), expected, "length {len}");
+            let mut out = Vec::new();
+            write_hex(&mut out, &data[..len]);
+            assert_eq!(out, expected.as_bytes(), "length {len}");
         }
     }
 
     #[test]
-    fn sha256_parts_matches_the_streaming_api_for_every_split() {
+    fn sha256d_of_nothing() {
+        let expected = "5df6e0e2761359d30a8275058e299fcc0381534545f55cf43e41983f5d4c9456";
+        assert_eq!(crate::p2p::hash::to_hex(sha256d(&[])), expected);
+    }
+
+    #[test]
+    fn sha256d_parts_is_sha256d_of_the_concatenation() {
         let data: Vec<u8> = (0..300u32).map(|i| (i * 13 + 7) as u8).collect();
         for len in [0, 3, 55, 56, 63, 64, 65, 119, 120, 128, 200, 300] {
-            let expected: [u8; 32] = Sha256::digest(&data[..len]).into();
+            let expected = sha256d(&data[..len]);
             for a in 0..=len.min(70) {
                 for b in [a, (a + 1).min(len), (a + 64).min(len), len] {
                     let parts = [&data[..a], &data[a..b], &data[b..len]];
-                    assert_eq!(sha256_parts(&parts), expected, "{len} split at {a}, {b}");
+                    assert_eq!(sha256d_parts(&parts), expected, "{len} split at {a}, {b}");
                 }
             }
         }
@@ -387,11 +261,14 @@ mod tests {
         let every: Vec<u8> = (0..=255u8).collect();
         let mut out = Vec::new();
         write_hex(&mut out, &every);
-        assert_eq!(out, hex::encode(&every).into_bytes());
+        assert_eq!(out, crate::p2p::hash::to_hex(&every).into_bytes());
         for len in 0..40 {
             let mut out = b"x".to_vec();
             write_hex(&mut out, &every[200..200 + len]);
-            assert_eq!(&out[1..], hex::encode(&every[200..200 + len]).as_bytes());
+            assert_eq!(
+                &out[1..],
+                crate::p2p::hash::to_hex(&every[200..200 + len]).as_bytes()
+            );
         }
     }
 
@@ -407,7 +284,10 @@ mod tests {
     fn hex_matches_the_hex_crate_across_chunks() {
         let bytes: Vec<u8> = (0..1500u32).map(|i| (i * 7 + i / 256) as u8).collect();
         for len in [0, 1, 511, 512, 513, 1024, 1500] {
-            assert_eq!(Hex(&bytes[..len]).to_string(), hex::encode(&bytes[..len]));
+            assert_eq!(
+                Hex(&bytes[..len]).to_string(),
+                crate::p2p::hash::to_hex(&bytes[..len])
+            );
         }
     }
 }

@@ -48,8 +48,7 @@ impl fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {}
 
 /// An anomaly noticed while decoding a payload that did not stop decoding.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Anomaly {
     /// A CompactSize not in its shortest form (Core rejects these).
     NonCanonicalCompactSize { offset: usize, value: u64 },

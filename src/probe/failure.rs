@@ -142,7 +142,7 @@ pub enum Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let magic = |network: &Network| hex::encode(network.magic());
+        let magic = |network: &Network| crate::p2p::hash::to_hex(network.magic());
         match self {
             Failure::NothingToAsk => write!(f, "nothing to ask for"),
             Failure::CannotRecord { error } => write!(f, "cannot record the session: {error}"),
@@ -222,7 +222,7 @@ impl fmt::Display for Failure {
             Failure::WrongMagic { theirs, ours } => write!(
                 f,
                 "wrong network: the peer uses magic {}, {ours} is {}",
-                hex::encode(theirs),
+                crate::p2p::hash::to_hex(theirs),
                 magic(ours)
             ),
             Failure::WrongNetwork { theirs, ours } => write!(

@@ -2,8 +2,9 @@
 //! error kept (output stops, the probe goes on), and the conversions from
 //! codec types to output events.
 
+use crate::analyzer::Event;
 use crate::capture::Timestamp;
-use crate::output::{Event, Sink};
+use crate::output::Sink;
 use std::io;
 
 /// The sink, if any, and the first error writing to it (after which

@@ -1,11 +1,26 @@
-//! Builds small pcap files for tests: TCP connections over Ethernet with
-//! IPv4 or IPv6, segmented like a real stack, and v1 message framing.
+//! What the tests share. Here: small pcap files, TCP connections over
+//! Ethernet with IPv4 or IPv6, segmented like a real stack, and v1 message
+//! framing. In the modules: raw packet layers from the RFC layouts
+//! (`packets`), Core message-capture files (`core_capture`), running the
+//! binary on test data (`run`), live-capture preconditions (`live`).
 #![allow(dead_code)]
+
+// `run` needs the binary under test (tests only; examples/v2bench.rs
+// shares this module too).
+#[cfg(test)]
+pub mod core_capture;
+pub mod packets;
+#[cfg(test)]
+pub mod run;
+
+#[cfg(test)]
+#[allow(unused_imports)] // Not every test uses it.
+pub use run::scratch_dir;
 
 use etherparse::PacketBuilder;
 use sha2::{Digest, Sha256};
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const MAINNET: [u8; 4] = [0xf9, 0xbe, 0xb4, 0xd9];
 pub const REGTEST: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
@@ -303,12 +318,6 @@ impl Conn {
         ));
         self.server_seq += 1;
     }
-}
-
-pub fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("btcsniff-test-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
 }
 
 /// Deterministic pseudo-random bytes (xorshift), e.g. for v2 ciphertext.

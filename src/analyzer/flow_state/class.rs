@@ -3,9 +3,9 @@
 
 use super::{FlowMeta, FlowState, Handler, dir_index};
 use crate::analyzer::classify::{self, Class, FirstBytes, V1_PREFIX_LEN};
+use crate::analyzer::event::{FlowEvent, Transport};
+use crate::analyzer::{Event, Finding};
 use crate::flow::{Direction, FlowInfo};
-use crate::output::event::Transport;
-use crate::output::{Event, Finding};
 
 impl Handler<'_> {
     /// Fixes the flow's class and announces it, stamped with the flow's
@@ -25,7 +25,7 @@ impl Handler<'_> {
             Class::Undecided => return,
         };
         self.stats.count_flow_start(transport);
-        let record = self.record(info, meta, None, "start", info.first_ts);
+        let record = self.record(info, meta, None, FlowEvent::Start, info.first_ts);
         self.emit(Event::Flow(&record));
         for (dir, ts, finding) in std::mem::take(&mut meta.pending) {
             if class == Class::V1 || matches!(finding, Finding::Gap { .. }) {

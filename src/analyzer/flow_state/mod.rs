@@ -8,10 +8,11 @@ use super::chunk_times::ChunkTimes;
 use super::classify::{Class, FirstBytes, V1_PREFIX_LEN};
 use super::message_stage::{Origin, Session};
 use super::v2::{V2Context, V2Flow};
+use crate::analyzer::event::{FlowEvent, PerDirection, Transport};
+use crate::analyzer::{Event, Finding, FlowRecord, Meta, Stats};
 use crate::capture::Timestamp;
 use crate::flow::{Direction, EndReason, FlowHandler, FlowInfo, StreamEvent};
-use crate::output::event::{PerDirection, Transport};
-use crate::output::{Event, Finding, FlowRecord, Meta, Sink, Stats};
+use crate::output::Sink;
 use crate::p2p::frame::{Checksum, Frame, FrameDecoder, FrameEvent, HEADER_LEN, LEGACY_HEADER_LEN};
 use crate::p2p::network::BITCOIN_PORTS;
 use std::io;
@@ -63,6 +64,9 @@ pub struct Handler<'s> {
     error: Option<io::Error>,
     /// Messages shown (for `--count`).
     pub(super) shown: u64,
+    /// In a worker of the parallel pipeline: messages per command counted
+    /// here instead of in `stats.by_command` (see parallel/tally.rs).
+    pub(super) tally: Option<crate::analyzer::parallel::CommandTally>,
 }
 
 fn dir_index(dir: Direction) -> usize {
@@ -95,6 +99,7 @@ impl<'s> Handler<'s> {
             config,
             error: None,
             shown: 0,
+            tally: None,
         }
     }
 
@@ -137,7 +142,7 @@ impl<'s> Handler<'s> {
             // covers what was read up to the last message shown).
             return;
         }
-        if let Finding::Gap { bytes, .. } | Finding::V2Gap { bytes, .. } = finding {
+        if let Some(bytes) = finding.gap_bytes() {
             self.stats.gaps += 1;
             self.stats.gap_bytes += bytes;
         }
@@ -150,7 +155,7 @@ impl<'s> Handler<'s> {
         info: &FlowInfo,
         meta: &FlowMeta,
         v2: Option<&V2Flow>,
-        event: &'static str,
+        event: FlowEvent,
         ts: Timestamp,
     ) -> FlowRecord {
         let transport = match meta.class {
@@ -376,8 +381,14 @@ impl FlowHandler<FlowState> for Handler<'_> {
                 }
             }
         }
-        let mut record = self.record(info, &state.meta, state.v2.as_deref(), "end", self.now);
-        record.reason = Some(reason.name());
+        let mut record = self.record(
+            info,
+            &state.meta,
+            state.v2.as_deref(),
+            FlowEvent::End,
+            self.now,
+        );
+        record.reason = Some(reason);
         self.stats.record_flow_end(&record);
         self.emit(Event::Flow(&record));
     }

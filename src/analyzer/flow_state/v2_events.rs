@@ -3,10 +3,11 @@
 //! records as v1 (with the v2 message type, no checksum) and findings.
 
 use super::{FlowMeta, FlowState, Handler, dir_index};
+use crate::analyzer::event::FlowEvent;
 use crate::analyzer::v2::V2Flow;
 use crate::analyzer::v2::fallback::Attempt;
+use crate::analyzer::{Event, Finding};
 use crate::flow::{Direction, EndReason, FlowInfo};
-use crate::output::{Event, Finding};
 use crate::p2p::Network;
 use crate::p2p::frame::{Checksum, Frame};
 
@@ -108,7 +109,7 @@ impl Handler<'_> {
     ) {
         meta.network = Some(network.name());
         self.stats.flows_v2_decrypted += 1;
-        let record = self.record(info, meta, Some(flow), "decrypting", self.now);
+        let record = self.record(info, meta, Some(flow), FlowEvent::Decrypting, self.now);
         self.emit(Event::Flow(&record));
     }
 

@@ -17,8 +17,8 @@ pub mod fallback;
 
 pub use fallback::{FALLBACK_WINDOW_MS, FallbackTracker};
 
-use crate::output::Finding;
-use crate::output::event::{PerDirection, PerDirectionOpt, V2Summary};
+use crate::analyzer::Finding;
+use crate::analyzer::event::{PerDirection, PerDirectionOpt, V2Summary};
 use crate::p2p::Network;
 use crate::p2p::v2::keys::SECRET_LEN;
 use crate::p2p::v2::{
@@ -279,7 +279,7 @@ impl V2Flow {
             .map(|d| d.key.as_slice())
             .unwrap_or(&[]);
         Finding::V2NoKey {
-            initiator_key: hex::encode(key),
+            initiator_key: crate::p2p::hash::to_hex(key),
         }
     }
 
@@ -371,7 +371,7 @@ impl V2Flow {
         V2Summary {
             handshake,
             decryption,
-            session_id: self.session.map(|(_, id)| hex::encode(id)),
+            session_id: self.session.map(|(_, id)| crate::p2p::hash::to_hex(id)),
             garbage: PerDirectionOpt {
                 c2s: decoders[0].and_then(|d| d.garbage_len()).map(|n| n as u64),
                 s2c: decoders[1].and_then(|d| d.garbage_len()).map(|n| n as u64),

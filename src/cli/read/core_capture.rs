@@ -1,13 +1,14 @@
 //! `read` of Bitcoin Core's message capture: the merged records into the
 //! analyzer's framed-message entry.
 
+use crate::analyzer::Finding;
 use crate::analyzer::framed::{FramedMessage, PeerId, PeerInfo};
 use crate::analyzer::{Analyzer, Progress};
 use crate::capture::core_capture::merge::MAX_OPEN_FILES;
 use crate::capture::core_capture::record::micros_to_timestamp;
 use crate::capture::core_capture::{Item, Merge, RecordError, SOURCE_NAME, discover};
-use crate::output::Finding;
 use crate::p2p::Network;
+use crate::p2p::frame::FramingFinding;
 use anyhow::Context;
 use std::path::PathBuf;
 
@@ -103,17 +104,19 @@ fn finding_for(error: &RecordError) -> Option<Finding> {
             have,
             needed,
             ..
-        } => Some(Finding::Truncated {
+        } => Some(Finding::Framing(FramingFinding::Truncated {
             offset: *offset,
             have: *have,
             needed: *needed,
-        }),
-        RecordError::Oversize { record, limit } => Some(Finding::OversizeLength {
-            offset: record.offset,
-            command: String::from_utf8_lossy(record.header.command.as_bytes()).into_owned(),
-            length: record.header.length,
-            limit: *limit,
-        }),
+        })),
+        RecordError::Oversize { record, limit } => {
+            Some(Finding::Framing(FramingFinding::OversizeLength {
+                offset: record.offset,
+                command: record.header.command,
+                length: record.header.length,
+                limit: *limit,
+            }))
+        }
     }
 }
 

@@ -59,7 +59,7 @@ pub use pending::SEGMENT_OVERHEAD;
 
 use crate::capture::Timestamp;
 use pending::Pending;
-use start::{HeldSegment, StartHold};
+use start::StartHold;
 
 /// Consecutive far-ahead segments after which the stream jumps forward.
 pub const FAR_RESYNC_STRIKES: u32 = 3;
@@ -271,56 +271,6 @@ impl Reassembler {
         if end > self.next_off {
             self.gap(ts, end.saturating_sub(self.next_off), emit);
         }
-    }
-
-    /// Holds a data segment of a mid-stream start; anchors once the hold
-    /// exceeds its byte allowance.
-    fn hold(
-        &mut self,
-        ts: Timestamp,
-        seq: u32,
-        fin: bool,
-        payload: &[u8],
-        emit: &mut impl FnMut(Chunk<'_>),
-    ) {
-        let seg = HeldSegment {
-            ts,
-            seq,
-            fin,
-            bytes: payload.to_vec(),
-        };
-        let cost = match &mut self.start {
-            Some(h) => {
-                h.push(seg);
-                h.cost
-            }
-            None => self.start.insert(StartHold::new(seg)).cost,
-        };
-        if cost > self.limits.start_hold_bytes.min(self.limits.max_buffered) {
-            self.release_start(emit);
-        }
-    }
-
-    /// Ends a start hold: anchors at its lowest segment and places the
-    /// held segments in arrival order, each with its own time.
-    fn release_start(&mut self, emit: &mut impl FnMut(Chunk<'_>)) {
-        let Some(hold) = self.start.take() else {
-            return;
-        };
-        if self.next_seq.is_none()
-            && let Some(anchor) = hold.anchor(self.limits.max_buffered)
-        {
-            self.next_seq = Some(anchor);
-        }
-        for s in hold.segments {
-            self.place(s.ts, s.seq, s.fin, &s.bytes, emit);
-        }
-    }
-
-    /// Anchors at `seq` (a SYN), placing any segments held before it.
-    fn anchor(&mut self, seq: u32, emit: &mut impl FnMut(Chunk<'_>)) {
-        self.next_seq = Some(seq);
-        self.release_start(emit);
     }
 
     /// Places data starting at `seq` (the stream is anchored).

@@ -7,6 +7,7 @@
 //! the held segments keeps it.
 
 use super::pending::SEGMENT_OVERHEAD;
+use super::{Chunk, Reassembler};
 use crate::capture::Timestamp;
 
 /// One held segment (data, or a bare FIN), as it arrived.
@@ -61,5 +62,57 @@ impl StartHold {
             .unwrap_or(0);
         // Truncation to u32 is the point: sequence space is mod 2^32.
         Some(base.wrapping_add(lowest as u32))
+    }
+}
+
+impl Reassembler {
+    /// Holds a data segment of a mid-stream start; anchors once the hold
+    /// exceeds its byte allowance.
+    pub(super) fn hold(
+        &mut self,
+        ts: Timestamp,
+        seq: u32,
+        fin: bool,
+        payload: &[u8],
+        emit: &mut impl FnMut(Chunk<'_>),
+    ) {
+        let seg = HeldSegment {
+            ts,
+            seq,
+            fin,
+            bytes: payload.to_vec(),
+        };
+        let cost = match &mut self.start {
+            Some(h) => {
+                h.push(seg);
+                h.cost
+            }
+            None => self.start.insert(StartHold::new(seg)).cost,
+        };
+        if cost > self.limits.start_hold_bytes.min(self.limits.max_buffered) {
+            self.release_start(emit);
+        }
+    }
+
+    /// Ends a start hold: anchors at its lowest segment and places the
+    /// held segments in arrival order, each with its own time.
+    pub(super) fn release_start(&mut self, emit: &mut impl FnMut(Chunk<'_>)) {
+        let Some(hold) = self.start.take() else {
+            return;
+        };
+        if self.next_seq.is_none()
+            && let Some(anchor) = hold.anchor(self.limits.max_buffered)
+        {
+            self.next_seq = Some(anchor);
+        }
+        for s in hold.segments {
+            self.place(s.ts, s.seq, s.fin, &s.bytes, emit);
+        }
+    }
+
+    /// Anchors at `seq` (a SYN), placing any segments held before it.
+    pub(super) fn anchor(&mut self, seq: u32, emit: &mut impl FnMut(Chunk<'_>)) {
+        self.next_seq = Some(seq);
+        self.release_start(emit);
     }
 }

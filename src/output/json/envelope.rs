@@ -3,7 +3,7 @@
 //! and `"magic"`, formatted once per direction (see
 //! [`DirectionCache`](crate::output::direction_cache)).
 
-use super::ser::write_u64;
+use super::line::write_u64;
 use crate::output::direction_cache::{DirectionCache, DirectionKey};
 use crate::p2p::Network;
 use crate::p2p::hash::write_hex;

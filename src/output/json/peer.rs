@@ -9,9 +9,10 @@
 //! `network` is `"unknown"` (and `magic` absent) when the network is not
 //! known: the records carry no magic.
 
-use super::{JsonSink, MessageResult, ser, write_unix_time};
+use super::line::{write_escaped, write_u64};
+use super::{JsonSink, MessageResult, write_unix_time};
+use crate::analyzer::event::{Finding, PeerMeta};
 use crate::capture::core_capture::MessageDirection;
-use crate::output::event::{Finding, PeerMeta};
 use crate::p2p::Network;
 use crate::p2p::frame::Frame;
 use crate::p2p::hash::write_hex;
@@ -30,7 +31,7 @@ impl<W: Write> JsonSink<W> {
 
     pub(super) fn peer_finding(&mut self, meta: &PeerMeta<'_>, finding: &Finding) {
         self.peer_envelope("finding", meta, false);
-        self.splice_fields(finding);
+        self.finding_fields(finding);
     }
 
     /// Everything from `"flow"` to `"direction"`, built once per peer,
@@ -56,11 +57,11 @@ impl<W: Write> JsonSink<W> {
 
 fn build(out: &mut Vec<u8>, meta: &PeerMeta<'_>, with_network: bool) {
     out.extend_from_slice(b",\"flow\":");
-    ser::write_u64(out, meta.flow);
+    write_u64(out, meta.flow);
     let (src, dst) = meta.endpoints();
     for (key, value) in [(&b",\"src\":\""[..], src), (b"\",\"dst\":\"", dst)] {
         out.extend_from_slice(key);
-        ser::write_escaped(out, value);
+        write_escaped(out, value);
     }
     out.push(b'"');
     if with_network {
@@ -76,9 +77,9 @@ fn build(out: &mut Vec<u8>, meta: &PeerMeta<'_>, with_network: bool) {
         out.push(b'"');
     }
     out.extend_from_slice(b",\"source\":\"");
-    ser::write_escaped(out, meta.source);
+    write_escaped(out, meta.source);
     out.extend_from_slice(b"\",\"peer\":\"");
-    ser::write_escaped(out, meta.peer);
+    write_escaped(out, meta.peer);
     out.extend_from_slice(b"\",\"direction\":\"");
     out.extend_from_slice(meta.direction.name().as_bytes());
     out.push(b'"');
@@ -129,13 +130,13 @@ impl PeerEnvelopes {
 
 #[cfg(test)]
 mod tests {
+    use crate::analyzer::event::{Event, Finding, PeerMeta};
     use crate::capture::Timestamp;
     use crate::capture::core_capture::MessageDirection;
-    use crate::output::event::{Event, Finding, PeerMeta};
     use crate::output::json::JsonSink;
     use crate::output::{Sink, SinkOptions};
     use crate::p2p::Network;
-    use crate::p2p::frame::{Checksum, Command, Frame};
+    use crate::p2p::frame::{Checksum, Command, Frame, FramingFinding};
     use crate::p2p::message::{self, DecodeContext};
 
     fn line(event: &Event<'_, '_>) -> serde_json::Value {
@@ -203,11 +204,11 @@ mod tests {
         assert!(v.get("magic").is_none());
 
         meta.direction = MessageDirection::Unknown;
-        let finding = Finding::Truncated {
+        let finding = Finding::Framing(FramingFinding::Truncated {
             offset: 24,
             have: 30,
             needed: 61,
-        };
+        });
         let v = line(&Event::PeerFinding {
             meta: &meta,
             finding: &finding,

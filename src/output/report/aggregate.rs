@@ -6,11 +6,11 @@ use super::buckets::{MAX_BUCKETS, Merge, TimeBuckets};
 use super::family::{Family, is_block_transfer};
 use super::lanes::{FindingMark, Lane, MAX_FINDING_MARKS_PER_LANE, MAX_MARKS_PER_LANE, Mark};
 use super::model::{CommandRow, FindingRow, LaneOut, Limits, Overview, Rate, Report};
+use crate::analyzer::event::{Event, Finding, FlowRecord, LOCAL_ENDPOINT};
+use crate::analyzer::stats::{MAX_LISTED_COMMANDS, OTHER_COMMANDS, Stats};
 use crate::capture::Timestamp;
 use crate::capture::core_capture::MessageDirection;
 use crate::output::escape::escape_bytes;
-use crate::output::event::{Event, Finding, FlowRecord, LOCAL_ENDPOINT};
-use crate::output::stats::{MAX_LISTED_COMMANDS, OTHER_COMMANDS, Stats};
 use crate::p2p::DecodeError;
 use crate::p2p::frame::Frame;
 use crate::p2p::message::Message;
@@ -296,7 +296,7 @@ impl Aggregator {
                 t_us,
                 flow,
                 kind: finding.kind(),
-                values: serde_json::to_value(finding).unwrap_or_default(),
+                finding: finding.clone(),
             });
             Some(self.findings.len() - 1)
         } else {

@@ -3,10 +3,7 @@
 //! text output's colouring in one place (inventory apart from
 //! transactions), coarser in another (keep-alive and legacy are "other").
 
-use serde::Serialize;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Family {
     /// version, verack and the feature negotiation around them.
     Handshake,

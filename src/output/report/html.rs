@@ -22,7 +22,10 @@ const UPLOT_LICENSE: &str = include_str!("assets/uPlot.LICENSE");
 /// JSON that cannot end or open an HTML element: `<`, `>` and `&` as
 /// `\u` escapes (the same string to `JSON.parse`).
 pub fn json_for_script(report: &Report) -> String {
-    let json = serde_json::to_string(report).unwrap_or_else(|_| "{}".to_string());
+    let mut bytes = Vec::new();
+    super::data::write(report, &mut bytes);
+    // The writer writes UTF-8 (peer text is decoded lossily before).
+    let json = String::from_utf8_lossy(&bytes);
     let mut out = String::with_capacity(json.len() + json.len() / 16);
     for c in json.chars() {
         match c {

@@ -1,13 +1,13 @@
-//! The report's model: what the page is drawn from, serialized as the
-//! JSON inside it (html.rs). Built by aggregate.rs.
+//! The report's model: what the page is drawn from, written as the
+//! JSON inside it (data.rs). Built by aggregate.rs.
 
 use super::lanes::Lane;
-use serde::Serialize;
+use crate::analyzer::Finding;
 
 /// Everything the page shows. Times are microseconds: absolute (since the
 /// Unix epoch) where named `_us` at the top, relative to `t0_us` inside
 /// lanes.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Report {
     pub version: &'static str,
     pub command: String,
@@ -25,7 +25,7 @@ pub struct Report {
     pub limits: Limits,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Overview {
     pub first_us: Option<i64>,
     pub last_us: Option<i64>,
@@ -46,7 +46,7 @@ pub struct Overview {
 }
 
 /// The message-rate chart: per family, messages per bucket.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Rate {
     pub start_us: i64,
     pub width_us: i64,
@@ -54,22 +54,23 @@ pub struct Rate {
     pub bytes: Vec<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct CommandRow {
     pub command: String,
     pub count: u64,
     pub bytes: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct FindingRow {
     pub t_us: i64,
     pub flow: u64,
     pub kind: &'static str,
-    pub values: serde_json::Value,
+    /// Its values are written as the JSON lines write them (data.rs).
+    pub finding: Finding,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct Limits {
     pub max_buckets: usize,
     pub max_lanes: usize,
@@ -78,7 +79,7 @@ pub struct Limits {
     pub max_findings_listed: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct SideOut {
     pub address: String,
     pub user_agent: Option<String>,
@@ -107,7 +108,7 @@ pub type MarkOut = (
     Option<Box<str>>,
 );
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct LaneOut {
     pub flow: u64,
     pub transport: &'static str,

@@ -9,9 +9,9 @@
 //! A file whose name gives no direction shows `PEER <-> local`.
 
 use super::TextSink;
+use crate::analyzer::event::{Finding, LOCAL_ENDPOINT, PeerMeta};
 use crate::capture::core_capture::MessageDirection;
 use crate::output::escape::push_escaped;
-use crate::output::event::{Finding, LOCAL_ENDPOINT, PeerMeta};
 use crate::p2p::DecodeError;
 use crate::p2p::frame::Frame;
 use crate::p2p::message::Message;

@@ -86,20 +86,20 @@ fn ping_matches_the_regtest_capture() {
     assert_eq!(frame(Network::Regtest, "ping", &ping(nonce)), real);
     // verack.pcap and sendheaders.pcap: empty payloads.
     assert_eq!(
-        hex::encode(frame(Network::Regtest, "verack", &verack())),
+        crate::p2p::hash::to_hex(frame(Network::Regtest, "verack", &verack())),
         "fabfb5da76657261636b000000000000000000005df6e0e2"
     );
     assert_eq!(
-        hex::encode(frame(Network::Regtest, "sendheaders", &sendheaders())),
+        crate::p2p::hash::to_hex(frame(Network::Regtest, "sendheaders", &sendheaders())),
         "fabfb5da73656e646865616465727300000000005df6e0e2"
     );
     // sendcmpct.pcap: announce=false, version 2; feefilter.pcap: 15000.
     assert_eq!(
-        hex::encode(frame(Network::Regtest, "sendcmpct", &sendcmpct(false, 2))),
+        crate::p2p::hash::to_hex(frame(Network::Regtest, "sendcmpct", &sendcmpct(false, 2))),
         "fabfb5da73656e64636d70637400000009000000e92f5ef8000200000000000000"
     );
     assert_eq!(
-        hex::encode(frame(Network::Regtest, "feefilter", &feefilter(15_000))),
+        crate::p2p::hash::to_hex(frame(Network::Regtest, "feefilter", &feefilter(15_000))),
         "fabfb5da66656566696c746572000000080000003190f875983a000000000000"
     );
 }

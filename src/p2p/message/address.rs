@@ -1,12 +1,8 @@
 //! Address gossip: addr (with or without timestamps) and addrv2 (BIP155).
 
 use super::DecodeContext;
-use super::network::{Services, ip_text};
-use super::text;
+use super::network::Services;
 use crate::p2p::reader::{DecodeError, Reader};
-use serde::Serialize;
-use serde::Serializer;
-use sha3::{Digest, Sha3_256};
 use std::net::Ipv6Addr;
 
 /// Core's MAX_ADDR_TO_SEND (net_processing.cpp): more addresses in one
@@ -20,18 +16,16 @@ pub const CADDR_TIME_VERSION: i32 = 31_402;
 /// BIP155's MAX_ADDRV2_SIZE: longer addresses make Core reject the message.
 pub const MAX_ADDRV2_SIZE: u64 = 512;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AddrEntry {
     /// Absent when the sender's protocol predates CADDR_TIME_VERSION.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<u32>,
     pub services: Services,
-    #[serde(serialize_with = "ip_text")]
     pub ip: Ipv6Addr,
     pub port: u16,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Addresses {
     pub addresses: Vec<AddrEntry>,
 }
@@ -70,8 +64,8 @@ fn network_of(id: u8) -> Option<(&'static str, usize)> {
     })
 }
 
-/// An addrv2 address: network id and the bytes as sent. Serialises as its
-/// usual text form (unknown networks: hex).
+/// An addrv2 address: network id and the bytes as sent (the output shows
+/// each network's usual text form).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NetworkAddress<'a> {
     pub network_id: u8,
@@ -82,47 +76,9 @@ impl NetworkAddress<'_> {
     pub fn network_name(&self) -> &'static str {
         network_of(self.network_id).map_or("unknown", |(name, _)| name)
     }
-
-    /// The usual text form: dotted IPv4, IPv6, .onion, .b32.i2p; hex for
-    /// unknown networks.
-    pub fn to_text(&self) -> String {
-        match (self.network_id, self.bytes) {
-            (1, &[a, b, c, d]) => std::net::Ipv4Addr::new(a, b, c, d).to_string(),
-            (2 | 6, b) => match <[u8; 16]>::try_from(b) {
-                Ok(a) => Ipv6Addr::from(a).to_string(),
-                Err(_) => hex::encode(b),
-            },
-            (3, b) => format!("{}.onion", text::base32(b)),
-            (4, b) => format!("{}.onion", tor_v3_text(b)),
-            (5, b) => format!("{}.b32.i2p", text::base32(b)),
-            (_, b) => hex::encode(b),
-        }
-    }
 }
 
-/// rend-spec-v3: onion address = base32(pubkey || checksum || version)
-/// with checksum = sha3_256(".onion checksum" || pubkey || version)[..2].
-fn tor_v3_text(pubkey: &[u8]) -> String {
-    const VERSION: u8 = 3;
-    let digest = Sha3_256::new()
-        .chain_update(b".onion checksum")
-        .chain_update(pubkey)
-        .chain_update([VERSION])
-        .finalize();
-    let mut full = Vec::with_capacity(pubkey.len().saturating_add(3));
-    full.extend_from_slice(pubkey);
-    full.extend(digest.iter().take(2));
-    full.push(VERSION);
-    text::base32(&full)
-}
-
-impl Serialize for NetworkAddress<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_text())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AddrV2Entry<'a> {
     pub time: u32,
     /// A CompactSize in addrv2 (a u64 in addr).
@@ -133,7 +89,7 @@ pub struct AddrV2Entry<'a> {
     pub port: u16,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddressesV2<'a> {
     pub addresses: Vec<AddrV2Entry<'a>>,
 }
@@ -186,44 +142,8 @@ mod tests {
     use crate::p2p::frame::Command;
     use crate::p2p::message::{DecodeContext, Message, decode};
 
-    fn base32_decode(s: &str) -> Vec<u8> {
-        let (mut acc, mut bits, mut out) = (0u32, 0u32, Vec::new());
-        for c in s.bytes() {
-            let v = b"abcdefghijklmnopqrstuvwxyz234567"
-                .iter()
-                .position(|&a| a == c)
-                .unwrap();
-            acc = (acc << 5) | v as u32;
-            bits += 5;
-            if bits >= 8 {
-                bits -= 8;
-                out.push((acc >> bits) as u8);
-                acc &= (1 << bits) - 1;
-            }
-        }
-        out
-    }
-
     #[test]
-    fn tor_v3_text_has_the_right_checksum() {
-        // Real v3 onions (torproject.org's, and the one in Core's
-        // net tests): re-encoding the 32-byte key must reproduce the
-        // checksum and version bytes.
-        for onion in [
-            "2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid",
-            "pg6mmjiyjmcrsslvykfwnntlaru7p5svn6y2ymmju6nubxndf4pscryd",
-        ] {
-            let key = base32_decode(onion);
-            let addr = NetworkAddress {
-                network_id: 4,
-                bytes: &key[..32],
-            };
-            assert_eq!(addr.to_text(), format!("{onion}.onion"));
-        }
-    }
-
-    #[test]
-    fn addrv2_entries_and_text_forms() {
+    fn addrv2_entries() {
         // time 1, services 0x0409 (compact), IPv4 1.2.3.4:8333; I2P 32 x 0;
         // unknown network 9 with 2 bytes.
         let mut p = hex::decode("03").unwrap();
@@ -237,17 +157,14 @@ mod tests {
             panic!("{d:?}")
         };
         assert!(d.anomalies.is_empty(), "{:?}", d.anomalies);
-        let json = serde_json::to_value(a).unwrap();
-        assert_eq!(json["addresses"][0]["addr"], "1.2.3.4");
-        assert_eq!(json["addresses"][0]["port"], 8340);
-        assert_eq!(json["addresses"][0]["services"]["names"][0], "NODE_NETWORK");
-        assert_eq!(json["addresses"][1]["network"], "I2P");
-        assert_eq!(
-            json["addresses"][1]["addr"],
-            format!("{}.b32.i2p", "a".repeat(52))
-        );
-        assert_eq!(json["addresses"][2]["network"], "unknown");
-        assert_eq!(json["addresses"][2]["addr"], "abcd");
+        let [ipv4, i2p, unknown] = &a.addresses[..] else {
+            panic!("{a:?}")
+        };
+        assert_eq!((ipv4.addr.bytes, ipv4.port), (&[1, 2, 3, 4][..], 8340));
+        assert_eq!((ipv4.services.0, ipv4.network), (0x0409, "IPV4"));
+        assert_eq!((i2p.network, i2p.addr.bytes), ("I2P", &[0u8; 32][..]));
+        assert_eq!((unknown.network_id, unknown.network), (9, "unknown"));
+        assert_eq!(unknown.addr.bytes, [0xab, 0xcd]);
     }
 
     #[test]

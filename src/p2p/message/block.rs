@@ -4,9 +4,8 @@
 use super::MAX_SIZE;
 use super::transaction::{Transaction, read_transaction};
 use crate::p2p::Hash256;
-use crate::p2p::hash::{as_hex, sha256d};
+use crate::p2p::hash::sha256d;
 use crate::p2p::reader::{Anomaly, DecodeError, Reader};
-use serde::Serialize;
 
 /// Core's MAX_HEADERS_RESULTS (net_processing.cpp): a headers message with
 /// more entries makes Core treat the peer as misbehaving.
@@ -15,7 +14,7 @@ pub const MAX_HEADERS_RESULTS: u64 = 2_000;
 /// Size of a serialised block header.
 pub const HEADER_SIZE: usize = 80;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlockHeader {
     /// sha256d of the 80 header bytes, display order.
     pub hash: Hash256,
@@ -43,7 +42,7 @@ pub fn read_header(r: &mut Reader<'_>) -> Result<BlockHeader, DecodeError> {
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Block<'a> {
     pub header: BlockHeader,
     pub transactions: Vec<Transaction<'a>>,
@@ -74,15 +73,14 @@ pub(super) fn read_block<'a>(
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeaderEntry {
-    #[serde(flatten)]
     pub header: BlockHeader,
     /// Always 0 in a headers message (Core ignores the value).
     pub tx_count: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Headers {
     pub headers: Vec<HeaderEntry>,
 }
@@ -108,13 +106,12 @@ pub(super) fn read_headers(r: &mut Reader<'_>) -> Result<Headers, DecodeError> {
 }
 
 /// BIP37 filtered block: header plus a partial merkle tree.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerkleBlock<'a> {
     pub header: BlockHeader,
     pub total_transactions: u32,
     pub hashes: Vec<Hash256>,
     /// Bit flags of the partial merkle tree, as sent.
-    #[serde(serialize_with = "as_hex")]
     pub flags: &'a [u8],
 }
 

@@ -1,8 +1,6 @@
 //! BIP37 bloom filters: filterload, filteradd (filterclear is empty).
 
-use crate::p2p::hash::as_hex;
 use crate::p2p::reader::{Anomaly, DecodeError, Reader};
-use serde::Serialize;
 
 /// Core's MAX_BLOOM_FILTER_SIZE (common/bloom.h), in bytes: a larger
 /// filterload makes Core treat the peer as misbehaving.
@@ -15,9 +13,8 @@ pub const MAX_HASH_FUNCS: u64 = 50;
 /// filteradd data Core accepts.
 pub const MAX_SCRIPT_ELEMENT_SIZE: u64 = 520;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FilterLoad<'a> {
-    #[serde(serialize_with = "as_hex")]
     pub filter: &'a [u8],
     pub n_hash_funcs: u32,
     pub n_tweak: u32,
@@ -53,9 +50,8 @@ pub(super) fn read_filter_load<'a>(r: &mut Reader<'a>) -> Result<FilterLoad<'a>,
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FilterAdd<'a> {
-    #[serde(serialize_with = "as_hex")]
     pub data: &'a [u8],
 }
 

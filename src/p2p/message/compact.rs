@@ -5,7 +5,6 @@ use super::block::{BlockHeader, read_header, read_transactions};
 use super::transaction::{Transaction, read_transaction};
 use crate::p2p::Hash256;
 use crate::p2p::reader::{DecodeError, Reader};
-use serde::Serialize;
 
 /// Short transaction ids are 6 bytes (BIP152).
 pub const SHORT_ID_SIZE: usize = 6;
@@ -15,7 +14,7 @@ pub const SHORT_ID_SIZE: usize = 6;
 /// fit ("differential value overflow").
 pub const MAX_COMPACT_INDEX: u64 = u16::MAX as u64;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendCmpct {
     /// true: announce new blocks with cmpctblock (high bandwidth mode).
     pub announce: bool,
@@ -29,21 +28,19 @@ pub(super) fn read_send_cmpct(r: &mut Reader<'_>) -> Result<SendCmpct, DecodeErr
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrefilledTransaction<'a> {
     /// Absolute index in the block (decoded from the differential form).
     pub index: u32,
     pub tx: Transaction<'a>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CmpctBlock<'a> {
     pub header: BlockHeader,
     /// With the header, the key of the short ids' SipHash (BIP152).
-    #[serde(serialize_with = "super::text::id64")]
     pub nonce: u64,
     /// Each short id as its 6 wire bytes, hex.
-    #[serde(serialize_with = "super::text::hex_list")]
     pub short_ids: Vec<[u8; SHORT_ID_SIZE]>,
     pub prefilled_txs: Vec<PrefilledTransaction<'a>>,
 }
@@ -109,7 +106,7 @@ pub(super) fn read_cmpct_block<'a>(
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetBlockTxn {
     pub block_hash: Hash256,
     /// Absolute indexes (decoded from the differential form).
@@ -130,7 +127,7 @@ pub(super) fn read_get_block_txn(r: &mut Reader<'_>) -> Result<GetBlockTxn, Deco
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockTxn<'a> {
     pub block_hash: Hash256,
     pub transactions: Vec<Transaction<'a>>,

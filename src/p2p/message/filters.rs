@@ -3,9 +3,7 @@
 
 use super::MAX_SIZE;
 use crate::p2p::Hash256;
-use crate::p2p::hash::as_hex;
 use crate::p2p::reader::{DecodeError, Reader};
-use serde::Serialize;
 
 /// BIP157 / Core's MAX_GETCFILTERS_SIZE (net_processing.cpp): most blocks
 /// one getcfilters may span. Checking it needs the chain (stop_hash's
@@ -16,7 +14,7 @@ pub const MAX_GETCFILTERS_SIZE: u64 = 1_000;
 /// headers one getcfheaders may ask for, hence most hashes in cfheaders.
 pub const MAX_GETCFHEADERS_SIZE: u64 = 2_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GetCFilters {
     /// 0: basic (BIP158).
     pub filter_type: u8,
@@ -32,11 +30,10 @@ pub(super) fn read_get_cfilters(r: &mut Reader<'_>) -> Result<GetCFilters, Decod
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CFilter<'a> {
     pub filter_type: u8,
     pub block_hash: Hash256,
-    #[serde(serialize_with = "as_hex")]
     pub filter: &'a [u8],
 }
 
@@ -48,7 +45,7 @@ pub(super) fn read_cfilter<'a>(r: &mut Reader<'a>) -> Result<CFilter<'a>, Decode
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GetCFHeaders {
     pub filter_type: u8,
     pub start_height: u32,
@@ -63,7 +60,7 @@ pub(super) fn read_get_cfheaders(r: &mut Reader<'_>) -> Result<GetCFHeaders, Dec
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CFHeaders {
     pub filter_type: u8,
     pub stop_hash: Hash256,
@@ -93,7 +90,7 @@ pub(super) fn read_cfheaders(r: &mut Reader<'_>) -> Result<CFHeaders, DecodeErro
     })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GetCFCheckpt {
     pub filter_type: u8,
     pub stop_hash: Hash256,
@@ -106,7 +103,7 @@ pub(super) fn read_get_cfcheckpt(r: &mut Reader<'_>) -> Result<GetCFCheckpt, Dec
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CFCheckpt {
     pub filter_type: u8,
     pub stop_hash: Hash256,

@@ -3,7 +3,6 @@
 
 use crate::p2p::Hash256;
 use crate::p2p::reader::{DecodeError, Reader};
-use serde::Serialize;
 
 /// Core's MAX_INV_SZ (net_processing.cpp): inv/getdata/notfound with more
 /// entries make Core treat the peer as misbehaving.
@@ -29,9 +28,8 @@ pub fn inv_type_name(type_id: u32) -> &'static str {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvItem {
-    #[serde(rename = "type")]
     pub type_name: &'static str,
     pub type_id: u32,
     pub hash: Hash256,
@@ -40,7 +38,7 @@ pub struct InvItem {
 /// An inventory vector (inv, getdata, notfound): its items as sent, 36
 /// bytes each, borrowed from the payload (no allocation per message:
 /// these are the most frequent messages).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Inventory<'a> {
     pub inventory: InvItems<'a>,
 }
@@ -80,12 +78,6 @@ impl<'a> InvItems<'a> {
     }
 }
 
-impl Serialize for InvItems<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter())
-    }
-}
-
 pub(super) fn read_inventory<'a>(r: &mut Reader<'a>) -> Result<Inventory<'a>, DecodeError> {
     let count = r.count("inv.count", MAX_INV_SZ)?;
     // Whole items only: a short last item is an error at its own offset,
@@ -103,7 +95,7 @@ pub(super) fn read_inventory<'a>(r: &mut Reader<'a>) -> Result<Inventory<'a>, De
 }
 
 /// getblocks / getheaders payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockLocator {
     /// The sender's protocol version (Core ignores it).
     pub version: u32,

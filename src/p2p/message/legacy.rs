@@ -1,11 +1,8 @@
 //! Messages Core no longer speaks but old captures hold: reject (BIP61,
 //! removed in 0.20) and alert (removed at protocol 70013).
 
-use super::text;
 use crate::p2p::Hash256;
-use crate::p2p::hash::as_hex;
 use crate::p2p::reader::{DecodeError, Reader};
-use serde::Serialize;
 
 /// BIP61 reject codes.
 pub fn reject_code_name(code: u8) -> &'static str {
@@ -22,17 +19,14 @@ pub fn reject_code_name(code: u8) -> &'static str {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reject<'a> {
     /// The command being rejected.
-    #[serde(serialize_with = "text::lossy")]
     pub message: &'a [u8],
     pub ccode: u8,
     pub ccode_name: &'static str,
-    #[serde(serialize_with = "text::lossy")]
     pub reason: &'a [u8],
     /// The rejected tx or block hash, when the 32 bytes are present.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Hash256>,
 }
 
@@ -58,18 +52,15 @@ pub(super) fn read_reject<'a>(r: &mut Reader<'a>) -> Result<Reject<'a>, DecodeEr
 
 /// An alert: the signed payload and its signature, as sent, plus the
 /// payload's fields when it parses as Core's CUnsignedAlert.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert<'a> {
-    #[serde(serialize_with = "as_hex")]
     pub payload: &'a [u8],
-    #[serde(serialize_with = "as_hex")]
     pub signature: &'a [u8],
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<AlertFields<'a>>,
 }
 
 /// CUnsignedAlert (Core's alert.h before 0.13), field names snake_cased.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertFields<'a> {
     pub version: i32,
     pub relay_until: i64,
@@ -79,14 +70,10 @@ pub struct AlertFields<'a> {
     pub set_cancel: Vec<i32>,
     pub min_ver: i32,
     pub max_ver: i32,
-    #[serde(serialize_with = "text::lossy_list")]
     pub set_sub_ver: Vec<&'a [u8]>,
     pub priority: i32,
-    #[serde(serialize_with = "text::lossy")]
     pub comment: &'a [u8],
-    #[serde(serialize_with = "text::lossy")]
     pub status_bar: &'a [u8],
-    #[serde(serialize_with = "text::lossy")]
     pub reserved: &'a [u8],
 }
 

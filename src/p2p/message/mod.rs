@@ -6,8 +6,8 @@
 //! while going on. A payload that cannot be decoded at all yields a
 //! [`DecodeError`] with its offset; the caller keeps the raw bytes.
 //!
-//! JSON: a [`Message`] serialises as its payload object alone (the command
-//! is carried by the envelope); `Unknown` as `{"raw": hex}`.
+//! Types here are plain data: how they are shown is up to
+//! [`crate::output`].
 
 pub mod address;
 pub mod block;
@@ -17,15 +17,12 @@ pub mod filters;
 pub mod inventory;
 pub mod legacy;
 pub mod network;
-mod text;
 pub mod transaction;
 pub mod tx_parts;
 
 use super::Hash256;
 use super::frame::Command;
 use super::reader::{Anomaly, DecodeError, Reader};
-use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
 
 pub use address::{AddrEntry, AddrV2Entry, Addresses, AddressesV2};
 pub use block::{Block, BlockHeader, Headers, MerkleBlock};
@@ -271,52 +268,6 @@ fn decode_payload<'a>(
             payload: r.bytes(r.remaining(), "payload")?,
         },
     })
-}
-
-impl Serialize for Message<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Message::Version(m) => m.serialize(s),
-            Message::Addr(m) => m.serialize(s),
-            Message::AddrV2(m) => m.serialize(s),
-            Message::Inv(m) | Message::GetData(m) | Message::NotFound(m) => m.serialize(s),
-            Message::GetBlocks(m) | Message::GetHeaders(m) => m.serialize(s),
-            Message::Tx(m) => m.serialize(s),
-            Message::Block(m) => m.serialize(s),
-            Message::Headers(m) => m.serialize(s),
-            Message::Ping(m) => m.serialize(s),
-            Message::Pong(m) => m.serialize(s),
-            Message::MerkleBlock(m) => m.serialize(s),
-            Message::FilterLoad(m) => m.serialize(s),
-            Message::FilterAdd(m) => m.serialize(s),
-            Message::FeeFilter(m) => m.serialize(s),
-            Message::SendCmpct(m) => m.serialize(s),
-            Message::CmpctBlock(m) => m.serialize(s),
-            Message::GetBlockTxn(m) => m.serialize(s),
-            Message::BlockTxn(m) => m.serialize(s),
-            Message::GetCFilters(m) => m.serialize(s),
-            Message::CFilter(m) => m.serialize(s),
-            Message::GetCFHeaders(m) => m.serialize(s),
-            Message::CFHeaders(m) => m.serialize(s),
-            Message::GetCFCheckpt(m) => m.serialize(s),
-            Message::CFCheckpt(m) => m.serialize(s),
-            Message::SendTxRcncl(m) => m.serialize(s),
-            Message::Reject(m) => m.serialize(s),
-            Message::Alert(m) => m.serialize(s),
-            Message::Unknown { payload, .. } => {
-                let mut map = s.serialize_map(Some(1))?;
-                map.serialize_entry("raw", &hex::encode(payload))?;
-                map.end()
-            }
-            Message::Verack
-            | Message::SendAddrV2
-            | Message::GetAddr
-            | Message::MemPool
-            | Message::FilterClear
-            | Message::SendHeaders
-            | Message::WtxidRelay => s.serialize_map(Some(0))?.end(),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,7 @@
 //! Connection-level messages: version, ping/pong, feefilter (BIP133),
 //! sendtxrcncl (BIP330), and the pieces they share (services, net_addr).
 
-use super::text;
 use crate::p2p::reader::{DecodeError, Reader};
-use serde::Serialize;
-use serde::ser::{SerializeStruct, Serializer};
 use std::net::Ipv6Addr;
 
 /// Service bits with their names (names computed when serialised).
@@ -56,39 +53,10 @@ impl Services {
     }
 }
 
-impl Serialize for Services {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Services", 2)?;
-        // A bit field of 64 bits: a decimal string (text::id64).
-        st.serialize_field("bits", &Id64(self.0))?;
-        st.serialize_field("names", &self.names())?;
-        st.end()
-    }
-}
-
-/// Serializes as [`text::id64`] does, where a field attribute cannot be
-/// used.
-struct Id64(u64);
-
-impl Serialize for Id64 {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        text::id64(&self.0, s)
-    }
-}
-
-/// An IPv6 (or IPv4-mapped) address, shown as IPv4 when mapped.
-pub fn ip_text<S: Serializer>(ip: &Ipv6Addr, s: S) -> Result<S::Ok, S::Error> {
-    match ip.to_ipv4_mapped() {
-        Some(v4) => s.collect_str(&v4),
-        None => s.collect_str(ip),
-    }
-}
-
 /// A net_addr without its time field (as in `version`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NetAddr {
     pub services: Services,
-    #[serde(serialize_with = "ip_text")]
     pub ip: Ipv6Addr,
     /// Network byte order on the wire.
     pub port: u16,
@@ -102,7 +70,7 @@ pub(super) fn read_net_addr(r: &mut Reader<'_>) -> Result<NetAddr, DecodeError> 
     })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version<'a> {
     pub version: i32,
     pub services: Services,
@@ -110,27 +78,10 @@ pub struct Version<'a> {
     pub addr_recv: NetAddr,
     pub addr_from: NetAddr,
     // Core reads each of the following only if bytes remain.
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "text::id64_opt"
-    )]
     pub nonce: Option<u64>,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "user_agent_text"
-    )]
     pub user_agent: Option<&'a [u8]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub start_height: Option<i32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub relay: Option<bool>,
-}
-
-fn user_agent_text<S: Serializer>(ua: &Option<&[u8]>, s: S) -> Result<S::Ok, S::Error> {
-    match ua {
-        Some(bytes) => text::lossy(bytes, s),
-        None => s.serialize_none(),
-    }
 }
 
 /// Core's MAX_SUBVERSION_LENGTH (net_processing.cpp): a longer user agent
@@ -183,15 +134,13 @@ pub(super) fn read_version<'a>(r: &mut Reader<'a>) -> Result<Version<'a>, Decode
 }
 
 /// Before BIP31 (protocol 60000) a ping had no nonce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ping {
-    #[serde(serialize_with = "text::id64_opt")]
     pub nonce: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pong {
-    #[serde(serialize_with = "text::id64")]
     pub nonce: u64,
 }
 
@@ -211,7 +160,7 @@ pub(super) fn read_pong(r: &mut Reader<'_>) -> Result<Pong, DecodeError> {
 }
 
 /// BIP133: the minimum fee rate (sat per 1000 virtual bytes) for tx relay.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FeeFilter {
     pub fee_rate_sat_per_kvb: i64,
     pub fee_rate_sat_per_vb: f64,
@@ -226,10 +175,9 @@ pub(super) fn read_fee_filter(r: &mut Reader<'_>) -> Result<FeeFilter, DecodeErr
 }
 
 /// BIP330: offer of transaction reconciliation (Erlay).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SendTxRcncl {
     pub version: u32,
-    #[serde(serialize_with = "text::id64")]
     pub salt: u64,
 }
 

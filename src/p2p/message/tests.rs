@@ -21,6 +21,14 @@ use crate::p2p::Hash256;
 // tests/data/jnewbery-regtest/version1.pcap
 const VERSION1: &str = "7f1101000500000000000000134c59580000000000000000000000000000000000000000000000000000000000000500000000000000000000000000000000000000000000000000cb26f42f485334e1112f5361746f7368693a302e31332e39392f0000000001";
 
+/// The payload as the JSON sink writes it (these tests also pin the
+/// output contract of the decoded values).
+pub(super) fn to_json(m: &Message<'_>) -> serde_json::Value {
+    let mut line = Vec::new();
+    crate::output::json::write_payload(&mut line, m);
+    serde_json::from_slice(&line).expect("the JSON sink writes JSON")
+}
+
 #[test]
 fn version1_fields() {
     let (m, anomalies) = dec("version", VERSION1);
@@ -36,7 +44,7 @@ fn version1_fields() {
     assert_eq!(v.user_agent, Some(&b"/Satoshi:0.13.99/"[..]));
     assert_eq!(v.start_height, Some(0));
     assert_eq!(v.relay, Some(true));
-    let json = serde_json::to_value(Message::Version(v)).unwrap();
+    let json = to_json(&Message::Version(v));
     assert_eq!(json["user_agent"], "/Satoshi:0.13.99/");
     assert_eq!(json["services"]["bits"], "5");
     assert_eq!(json["addr_recv"]["ip"], "::");
@@ -50,7 +58,7 @@ fn version2_without_relay_byte() {
     let Message::Version(v) = m else { panic!() };
     assert_eq!(v.relay, None);
     assert_eq!(v.start_height, Some(0));
-    let json = serde_json::to_string(&Message::Version(v)).unwrap();
+    let json = to_json(&Message::Version(v)).to_string();
     assert!(!json.contains("relay"));
 }
 
@@ -59,7 +67,7 @@ fn empty_messages_and_trailing_bytes() {
     // verack.pcap and sendheaders.pcap: empty payloads.
     let (m, a) = dec("verack", "");
     assert_eq!((m.command(), a.len()), ("verack", 0));
-    assert_eq!(serde_json::to_string(&m).unwrap(), "{}");
+    assert_eq!(to_json(&m).to_string(), "{}");
     let (m, a) = dec("sendheaders", "00ff");
     assert_eq!(m, Message::SendHeaders);
     assert_eq!(a, vec![Anomaly::TrailingBytes { bytes: 2 }]);
@@ -86,7 +94,7 @@ fn ping_pong_feefilter_sendcmpct() {
     );
     // feefilter.pcap: 15000 sat/kvB.
     let (m, _) = dec("feefilter", "983a000000000000");
-    let json = serde_json::to_value(&m).unwrap();
+    let json = to_json(&m);
     assert_eq!(json["fee_rate_sat_per_kvb"], 15000);
     assert_eq!(json["fee_rate_sat_per_vb"], 15.0);
     // sendcmpct.pcap: low-bandwidth, version 2.
@@ -142,7 +150,7 @@ fn regtest_cmpctblock() {
         u64::from_le_bytes([0x09, 0x58, 0x7a, 0x99, 0x4a, 0xfb, 0xb3, 0x27])
     );
     // The short ids' key: a decimal string in JSON (I-JSON).
-    let json = serde_json::to_value(Message::CmpctBlock(c.clone())).unwrap();
+    let json = to_json(&Message::CmpctBlock(c.clone()));
     assert_eq!(json["nonce"], c.nonce.to_string());
     assert!(c.short_ids.is_empty());
     assert_eq!(c.prefilled_txs.len(), 1);
@@ -220,7 +228,7 @@ fn genesis_block() {
     let txid = h("4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b");
     assert_eq!(b.transactions[0].txid, txid);
     assert_eq!(b.header.merkle_root, txid);
-    let json = serde_json::to_value(Message::Block(b)).unwrap();
+    let json = to_json(&Message::Block(b));
     assert_eq!(
         json["header"]["hash"],
         "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
@@ -244,7 +252,7 @@ fn genesis_block() {
     let m = decode(&Command::new("block"), &payload, &full)
         .message
         .unwrap();
-    let json = serde_json::to_value(m).unwrap();
+    let json = to_json(&m);
     assert_eq!(
         json["transactions"][0]["outputs"][0]["value"],
         5_000_000_000u64
@@ -267,7 +275,7 @@ fn json_contract_version_and_tx() {
         "start_height": 0,
         "relay": true,
     });
-    assert_eq!(serde_json::to_value(&m).unwrap(), expected);
+    assert_eq!(to_json(&m).to_string(), expected.to_string());
     // The coinbase of block.pcap as a standalone tx.
     let (m, _) = dec("tx", &REGTEST_BLOCK[162..]);
     let txid = "e9cdb353f83497c77c1a1121bfad607e111ba2886723f4ed4e946045a051753c";
@@ -290,14 +298,14 @@ fn json_contract_version_and_tx() {
         "weight": 252,
         "vsize": 63,
     });
-    assert_eq!(serde_json::to_value(&m).unwrap(), expected);
+    assert_eq!(to_json(&m).to_string(), expected.to_string());
 }
 
 #[test]
 fn sendtxrcncl_salt_is_a_decimal_string() {
     let (m, a) = dec("sendtxrcncl", "01000000ffffffffffffffff");
     assert!(a.is_empty());
-    let json = serde_json::to_value(&m).unwrap();
+    let json = to_json(&m);
     assert_eq!(
         json,
         serde_json::json!({"version": 1, "salt": "18446744073709551615"})

@@ -2,7 +2,7 @@
 //! (streams reassembled with `tshark -z follow,tcp,raw,N`); expected
 //! txids computed independently (Python hashlib).
 
-use super::tests::{dec, h};
+use super::tests::{dec, h, to_json};
 use super::*;
 use crate::p2p::Hash256;
 use crate::p2p::hash::sha256d;
@@ -67,7 +67,7 @@ fn mainnet_2011_addr_and_inv() {
         "addr",
         "019db0904d010000000000000000000000000000000000ffff7cc530f9208d",
     );
-    let json = serde_json::to_value(&m).unwrap();
+    let json = to_json(&m);
     assert_eq!(json["addresses"][0]["ip"], "124.197.48.249");
     assert_eq!(json["addresses"][0]["port"], 8333);
     assert_eq!(json["addresses"][0]["time"], 0x4d90_b09d);

@@ -17,7 +17,6 @@ pub use super::tx_parts::{OutPoint, TxIn, TxInputs, TxOut, TxOutputs, WitnessSta
 use crate::p2p::Hash256;
 use crate::p2p::hash::{sha256d, sha256d_parts};
 use crate::p2p::reader::{DecodeError, Reader};
-use serde::Serialize;
 
 /// Weight units per non-witness byte (BIP141 WITNESS_SCALE_FACTOR).
 pub const WITNESS_SCALE_FACTOR: usize = 4;
@@ -47,30 +46,6 @@ pub struct Transaction<'a> {
     pub vsize: usize,
     /// Shown whole (inputs, outputs, witnesses), or as a summary.
     pub full_detail: bool,
-}
-
-impl Serialize for Transaction<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("Transaction", 14)?;
-        st.serialize_field("txid", &self.txid)?;
-        if let Some(wtxid) = &self.wtxid {
-            st.serialize_field("wtxid", wtxid)?;
-        }
-        st.serialize_field("version", &self.version)?;
-        st.serialize_field("segwit", &self.segwit)?;
-        st.serialize_field("input_count", &self.inputs.len())?;
-        st.serialize_field("output_count", &self.outputs.len())?;
-        if self.full_detail {
-            st.serialize_field("inputs", &self.inputs)?;
-            st.serialize_field("outputs", &self.outputs)?;
-        }
-        st.serialize_field("lock_time", &self.lock_time)?;
-        st.serialize_field("size", &self.size)?;
-        st.serialize_field("weight", &self.weight)?;
-        st.serialize_field("vsize", &self.vsize)?;
-        st.end()
-    }
 }
 
 /// Decodes one transaction at the reader's position, Core's way: an empty

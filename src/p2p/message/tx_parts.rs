@@ -5,32 +5,27 @@
 //! reads the validated bytes again, which cannot fail.
 
 use crate::p2p::Hash256;
-use crate::p2p::hash::{Hex, as_hex};
 use crate::p2p::reader::{DecodeError, Reader};
-use serde::Serialize;
-use serde::ser::{SerializeSeq, Serializer};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutPoint {
     pub txid: Hash256,
     pub vout: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TxIn<'a> {
     pub previous_output: OutPoint,
-    #[serde(serialize_with = "as_hex")]
     pub script_sig: &'a [u8],
     pub sequence: u32,
     /// The witness stack (empty for a non-segwit transaction).
     pub witness: WitnessStack<'a>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TxOut<'a> {
     /// Satoshis.
     pub value: i64,
-    #[serde(serialize_with = "as_hex")]
     pub script_pubkey: &'a [u8],
 }
 
@@ -71,12 +66,6 @@ impl<'a> WitnessStack<'a> {
             raw: r.consumed_since(start),
             count,
         })
-    }
-}
-
-impl Serialize for WitnessStack<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.iter().map(Hex))
     }
 }
 
@@ -151,16 +140,6 @@ impl<'a> TxInputs<'a> {
     }
 }
 
-impl Serialize for TxInputs<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(usize::try_from(self.count).ok())?;
-        for input in self.iter() {
-            seq.serialize_element(&input)?;
-        }
-        seq.end()
-    }
-}
-
 /// The outputs (after their count).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TxOutputs<'a> {
@@ -204,15 +183,5 @@ impl<'a> TxOutputs<'a> {
             raw: r.consumed_since(start),
             count,
         })
-    }
-}
-
-impl Serialize for TxOutputs<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(usize::try_from(self.count).ok())?;
-        for output in self.iter() {
-            seq.serialize_element(&output)?;
-        }
-        seq.end()
     }
 }

@@ -34,8 +34,8 @@ impl KeyLogEntry {
     pub fn to_line(&self) -> String {
         format!(
             "{LABEL} {} {}\n",
-            hex::encode(self.initiator_key),
-            hex::encode(self.shared_secret)
+            crate::p2p::hash::to_hex(self.initiator_key),
+            crate::p2p::hash::to_hex(self.shared_secret)
         )
     }
 }
@@ -43,7 +43,10 @@ impl KeyLogEntry {
 impl std::fmt::Debug for KeyLogEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyLogEntry")
-            .field("initiator_key", &hex::encode(self.initiator_key))
+            .field(
+                "initiator_key",
+                &crate::p2p::hash::to_hex(self.initiator_key),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -93,7 +96,7 @@ fn hex_array<const N: usize>(text: &str) -> Option<[u8; N]> {
 /// The keys read so far, and what the lines were. Fed in any chunks (a
 /// file read as it grows); a line is taken when its newline arrives, or at
 /// [`KeyLog::finish`].
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct KeyLog {
     keys: HashMap<[u8; ELLSWIFT_KEY_LEN], [u8; SECRET_LEN]>,
     /// Lines read (complete ones).

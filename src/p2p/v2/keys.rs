@@ -103,7 +103,7 @@ impl SessionKeys {
     /// The session id as Core's `getpeerinfo` shows it (`HexStr` of the
     /// bytes, not reversed like a hash).
     pub fn session_id_hex(&self) -> String {
-        hex::encode(self.session_id)
+        crate::p2p::hash::to_hex(self.session_id)
     }
 }
 
@@ -111,7 +111,7 @@ impl SessionKeys {
 impl fmt::Debug for SessionKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionKeys")
-            .field("magic", &hex::encode(self.magic))
+            .field("magic", &crate::p2p::hash::to_hex(self.magic))
             .field("session_id", &self.session_id_hex())
             .finish_non_exhaustive()
     }
@@ -120,7 +120,7 @@ impl fmt::Debug for SessionKeys {
 impl fmt::Debug for DirectionKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DirectionKeys")
-            .field("terminator", &hex::encode(self.terminator))
+            .field("terminator", &crate::p2p::hash::to_hex(self.terminator))
             .finish_non_exhaustive()
     }
 }

@@ -3,7 +3,6 @@
 //! 0 followed by the 12-byte command as in a v1 header.
 
 use crate::p2p::frame::Command;
-use serde::Serialize;
 use std::fmt;
 
 /// Bytes of a long message type after its 0 byte.
@@ -43,8 +42,7 @@ pub const SHORT_IDS: [&str; 28] = [
 ];
 
 /// How a message's type was encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MessageType {
     /// One byte, 1-28.
     ShortId(u8),

@@ -2,7 +2,7 @@
 //! findings of its stream, some of which end the session.
 
 use super::{MAX_MESSAGES, Session, WireEvent};
-use crate::output::{Event, Finding};
+use crate::analyzer::{Event, Finding};
 use crate::p2p::frame::{Checksum, Frame, FramingFinding};
 use crate::p2p::message::{self, DecodeContext, Decoded};
 use crate::p2p::v2::V2Finding;
@@ -130,8 +130,8 @@ impl Session<'_, '_> {
             self.observer.note(&format!(
                 "ignored a '{}' message with a wrong checksum (header {}, payload {})",
                 String::from_utf8_lossy(frame.command.as_bytes()).escape_default(),
-                hex::encode(expected),
-                hex::encode(actual)
+                crate::p2p::hash::to_hex(expected),
+                crate::p2p::hash::to_hex(actual)
             ));
             return;
         }

@@ -259,7 +259,7 @@ impl Session<'_, '_> {
                 // key we would accept does (Core's responder makes sure).
                 return Err(V2Start::Refused(format!(
                     "it answered with a v1 message (network magic {})",
-                    hex::encode(magic)
+                    crate::p2p::hash::to_hex(magic)
                 )));
             }
         }

@@ -1,65 +1,11 @@
-//! Shared by tests/core_capture*.rs: Bitcoin Core message-capture files
-//! written from the format (PROTOCOL.md; Core's CaptureMessageToFile) and
-//! the real binary run on them.
-#![allow(dead_code)]
+//! Bitcoin Core message-capture files written from the format
+//! (PROTOCOL.md; Core's CaptureMessageToFile), for tests/core_capture*.rs.
 
-use serde_json::Value;
+use super::run::data;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 pub const T0: u64 = 1_700_000_000_000_000;
-
-pub fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
-
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "btcsniff-test-corecap-{}-{name}",
-        std::process::id()
-    ));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("create scratch dir");
-    dir
-}
-
-pub fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_btcsniff"))
-        .arg("read")
-        .args(args.iter().map(|a| a.as_ref()))
-        .output()
-        .expect("run btcsniff")
-}
-
-pub fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))
-        .collect()
-}
-
-pub fn of_type<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
-    lines.iter().filter(|v| v["type"] == kind).collect()
-}
-
-pub fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("BTCSNIFF_BLESS").is_some() {
-        fs::write(&path, actual).expect("write golden");
-        return;
-    }
-    let expected = fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (BTCSNIFF_BLESS=1 creates it)", path.display()));
-    for (i, (e, a)) in expected.lines().zip(actual.lines()).enumerate() {
-        assert_eq!(e, a, "{name} line {}", i + 1);
-    }
-    assert_eq!(expected.lines().count(), actual.lines().count(), "{name}");
-}
 
 /// One record as Core writes it: u64 LE microseconds, the command NUL
 /// padded to 12 bytes, u32 LE payload length, the payload.

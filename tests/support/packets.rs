@@ -1,6 +1,5 @@
 //! Packet builders for tests, written from the RFC layouts (independent of
 //! etherparse, which the code under test uses).
-#![allow(dead_code)]
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 

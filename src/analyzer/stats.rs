@@ -1,7 +1,6 @@
 //! The `--stats` summary: per command, per flow, anomalies.
 
 use super::event::{FlowRecord, Transport};
-use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Most flows listed one by one in the summary; beyond that they are only
@@ -18,13 +17,13 @@ pub const MAX_LISTED_COMMANDS: usize = 256;
 /// which no framed command can.
 pub const OTHER_COMMANDS: &str = "(other commands)";
 
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct CommandStats {
     pub count: u64,
     pub bytes: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct FlowStats {
     pub flow: u64,
     pub client: String,
@@ -35,21 +34,16 @@ pub struct FlowStats {
 }
 
 /// Per direction of a peer of Core's message capture.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct PeerCounts {
     pub recv: u64,
     pub sent: u64,
     /// From files whose name gives no direction.
-    #[serde(skip_serializing_if = "is_zero")]
     pub unknown: u64,
 }
 
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
 /// A peer of an already-framed source (Core's message capture).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PeerStats {
     pub flow: u64,
     pub peer: String,
@@ -60,24 +54,35 @@ pub struct PeerStats {
 }
 
 /// libpcap's counters for a live capture.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct CaptureCounters {
     pub received: u64,
     pub dropped: u64,
     pub if_dropped: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+/// One worker's share of the work (live with `--threads` above 1).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WorkerLoad {
+    pub worker: usize,
+    /// Flows it analysed.
+    pub flows: u64,
+    /// Flow-table events it handled (stream data, gaps, flow starts and
+    /// ends).
+    pub events: u64,
+    /// Messages it decoded.
+    pub messages: u64,
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct Stats {
     pub packets: u64,
     /// Packets that were not TCP over IP (or could not be parsed as such).
     pub packets_skipped: u64,
     /// Of `packets_skipped`: packets whose headers were cut by the snap
     /// length (captured length below the length on the wire).
-    #[serde(skip_serializing_if = "is_zero")]
     pub packets_cut_by_snaplen: u64,
     /// Of `packets_skipped`: packets per link type btcsniff cannot parse.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub unsupported_link_types: BTreeMap<u32, u64>,
     pub messages: u64,
     pub message_bytes: u64,
@@ -90,10 +95,8 @@ pub struct Stats {
     pub flows_v2: u64,
     /// v2 flows whose keys were in the key log and whose network was found
     /// (written only when not 0, like `messages_v2`).
-    #[serde(skip_serializing_if = "is_zero")]
     pub flows_v2_decrypted: u64,
     /// Messages decrypted from v2 flows (counted in `messages` too).
-    #[serde(skip_serializing_if = "is_zero")]
     pub messages_v2: u64,
     pub flows_unknown: u64,
     pub by_command: BTreeMap<String, CommandStats>,
@@ -102,12 +105,12 @@ pub struct Stats {
     pub flows_not_listed: u64,
     /// Peers of Core's message capture (listed up to [`MAX_LISTED_FLOWS`]
     /// too); absent when none was read.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub peers: Vec<PeerStats>,
-    #[serde(skip_serializing_if = "is_zero")]
     pub peers_not_listed: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub capture: Option<CaptureCounters>,
+    /// Live with worker threads: each worker's share (absent otherwise;
+    /// `read` writes the summary of one thread whatever `--threads`).
+    pub workers: Vec<WorkerLoad>,
 }
 
 impl Stats {
@@ -150,8 +153,8 @@ impl Stats {
         }
         self.flows.push(FlowStats {
             flow: flow.flow,
-            client: crate::output::json::endpoint(flow.client),
-            server: crate::output::json::endpoint(flow.server),
+            client: flow.client.to_string(),
+            server: flow.server.to_string(),
             transport: flow.transport,
             messages: flow.messages.c2s + flow.messages.s2c,
             bytes: flow.bytes.c2s + flow.bytes.s2c,
