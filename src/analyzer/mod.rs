@@ -11,6 +11,7 @@ pub mod framed;
 mod message_stage;
 pub mod parallel;
 mod pipeline;
+mod sink;
 pub mod stats;
 pub mod v2;
 
@@ -18,9 +19,9 @@ pub use pipeline::Pipeline;
 
 use crate::capture::{Packet, Timestamp};
 use crate::flow::{FlowLimits, FlowTable};
-use crate::output::Sink;
 pub use event::{Event, Finding, FlowRecord, Meta, PeerMeta};
 use flow_state::{FlowState, Handler};
+pub use sink::Sink;
 pub use stats::Stats;
 use std::io;
 

@@ -31,12 +31,12 @@ mod worker;
 pub use tally::CommandTally;
 
 use super::{AnalyzerConfig, Progress};
+use crate::analyzer::Sink;
 use crate::analyzer::Stats;
 pub use crate::analyzer::stats::WorkerLoad;
 use crate::analyzer::stats::{CaptureCounters, FlowStats};
 use crate::capture::{Packet, Timestamp};
 use crate::flow::{Direction, EndReason, FlowInfo, FlowTable};
-use crate::output::Sink;
 use crate::p2p::v2::KeyLog;
 use front::{Front, Route};
 use std::cell::RefCell;
