@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Times btcsniff (and tshark when installed) on the generated captures and
-prints the table the README shows. Run through bench/run.sh."""
+"""Times btcsniff (and tshark when installed) on the generated captures, with
+--threads 1 and --threads = cores, and prints the table the README shows.
+Run through bench/run.sh."""
 import argparse, json, os, shutil, statistics, subprocess, sys, time
 
 BIN = "target/release/btcsniff"
@@ -8,6 +9,9 @@ HASHLIMIT = "target/release/examples/hashlimit"
 # tshark is ~100x slower: it runs once, on the first packets of each
 # capture, and btcsniff is timed on exactly the same slice for the ratio.
 TSHARK_SLICE_PACKETS = 50000
+# --threads 1 (the single-threaded analyzer) and every core, side by side
+# in the same run; "of limit" is against one core's hashing limit.
+THREAD_COUNTS = sorted({1, os.cpu_count() or 1})
 
 
 def timed(cmd):
@@ -33,7 +37,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     rows = []
-    for workload in ("blocks", "inv"):
+    for workload in ("blocks", "inv", "one-flow"):
         pcap = os.path.join(args.out, f"{workload}.pcap")
         side = json.load(open(pcap + ".json"))
         size_mb = os.path.getsize(pcap) / 1e6
@@ -46,32 +50,43 @@ def main():
         # transactions inside blocks (scripts and witnesses in hex) instead
         # of summaries.
         variants = [("json", []), ("text", [])]
+        if workload == "one-flow":
+            variants = [("json", [])]
         if workload == "blocks":
             variants.append(("json -v", ["-v"]))
         for label, extra in variants:
             fmt = label.split()[0]
-            secs, rss = median_run([BIN, "read", pcap, "--format", fmt] + extra, args.runs)
-            rows.append({
-                "workload": workload, "format": label,
-                "MB/s": size_mb / secs, "msgs/s": side["messages"] / secs,
-                "RSS MiB": rss / 1024, "limit MB/s": limit_mbs,
-                "of limit": (size_mb / secs) / limit_mbs, "seconds": secs,
-            })
-        if shutil.which("tshark") and shutil.which("editcap"):
+            base = None
+            for threads in THREAD_COUNTS:
+                cmd = [BIN, "read", pcap, "--format", fmt, "--threads", str(threads)] + extra
+                secs, rss = median_run(cmd, args.runs)
+                base = base or secs
+                rows.append({
+                    "workload": workload, "format": label, "threads": threads,
+                    "MB/s": size_mb / secs, "msgs/s": side["messages"] / secs,
+                    "RSS MiB": rss / 1024, "limit MB/s": limit_mbs,
+                    "of limit": (size_mb / secs) / limit_mbs,
+                    "speed-up": base / secs, "seconds": secs,
+                })
+        if shutil.which("tshark") and shutil.which("editcap") and workload != "one-flow":
             sl = os.path.join(args.out, f"{workload}-slice.pcap")
             subprocess.run(["editcap", "-r", pcap, sl, f"1-{TSHARK_SLICE_PACKETS}"], check=True)
             sl_mb = os.path.getsize(sl) / 1e6
             t_secs, _ = timed(["tshark", "-r", sl, "-d", "tcp.port==8333,bitcoin", "-T", "ek"])
-            o_secs, _ = median_run([BIN, "read", sl, "--format", "json"], args.runs)
-            os.remove(sl)
             for r in rows:
-                if r["workload"] == workload:
-                    r["tshark MB/s"] = sl_mb / t_secs
+                if r["workload"] != workload:
+                    continue
+                o_secs, _ = median_run([BIN, "read", sl, "--format", "json", "--threads", str(r["threads"])], args.runs) \
+                    if r["format"] == "json" else (None, None)
+                r["tshark MB/s"] = sl_mb / t_secs
+                if o_secs:
                     r["x tshark"] = (sl_mb / o_secs) / (sl_mb / t_secs)
+            os.remove(sl)
     load = open("/proc/loadavg").read().split()[:3]
     print(f"{args.runs} runs (median), {os.cpu_count()} CPUs, load average at the end: {' '.join(load)}")
     print()
-    cols = ["workload", "format", "MB/s", "msgs/s", "RSS MiB", "limit MB/s", "of limit", "tshark MB/s", "x tshark"]
+    cols = ["workload", "format", "threads", "MB/s", "msgs/s", "RSS MiB", "speed-up", "limit MB/s", "of limit",
+            "tshark MB/s", "x tshark"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in rows:
@@ -80,6 +95,8 @@ def main():
             v = r.get(c, "-")
             if isinstance(v, float):
                 v = f"{v:.0%}" if c == "of limit" else (f"{v:,.0f}" if v >= 100 else f"{v:.1f}")
+            if c == "speed-up" and isinstance(r.get(c), float):
+                v = f"{r[c]:.2f}x"
             cells.append(str(v))
         print("| " + " | ".join(cells) + " |")
     json.dump(rows, open(os.path.join(args.out, "results.json"), "w"), indent=1)

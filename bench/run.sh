@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Throughput benchmark: generates the `blocks` and `inv` captures, runs
-# btcsniff over them (JSON and text to /dev/null), and prints capture MB/s,
-# messages/s, peak RSS, the fraction of the hashing limit and, when tshark
-# is installed, the ratio to tshark on a slice of the same capture.
+# Throughput benchmark: generates the `blocks`, `inv` and `one-flow`
+# captures, runs btcsniff over them (JSON and text to /dev/null) with
+# --threads 1 and --threads = cores, and prints capture MB/s, messages/s,
+# peak RSS, the speed-up, the fraction of the (one-core) hashing limit and,
+# when tshark is installed, the ratio to tshark on a slice of the same
+# capture.
 #
 #   bench/run.sh                 # 1024 MB per workload, 3 runs, median
 #   BENCH_MB=256 RUNS=5 bench/run.sh
@@ -18,10 +20,16 @@ OUT=${BENCH_OUT:-bench/out}
 mkdir -p "$OUT"
 bash scripts/setup.sh
 cargo build --release --quiet --bin btcsniff --example gencap --example hashlimit
-for w in blocks inv; do
+# one-flow: the blocks workload in a single flow, which flow-sharded
+# workers cannot split (--threads = cores must not be slower there).
+for w in blocks inv one-flow; do
   if [ ! -f "$OUT/$w.pcap" ] || [ "$(cat "$OUT/$w.mb" 2>/dev/null)" != "$MB" ]; then
     echo "generating $w ($MB MB)..." >&2
-    target/release/examples/gencap --workload "$w" --megabytes "$MB" --out "$OUT/$w.pcap"
+    case $w in
+      one-flow) gen=(--workload blocks --flows 1) ;;
+      *) gen=(--workload "$w") ;;
+    esac
+    target/release/examples/gencap "${gen[@]}" --megabytes "$MB" --out "$OUT/$w.pcap" > /dev/null
     echo "$MB" > "$OUT/$w.mb"
   fi
 done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what btcsniff needs on a fresh Debian machine: libpcap's runtime
-# (loaded at run time, see src/capture/libpcap; live tests need it), and jq for the recipe tests.
+# (loaded at run time, see src/capture/libpcap; live tests need it), jq for the recipe tests,
+# and chromium for the report's browser test.
 # Idempotent; needs root only when something is missing.
 set -euo pipefail
 missing=()
@@ -10,6 +11,8 @@ command -v ip >/dev/null || missing+=(iproute2)
 [ -x /usr/bin/jq ] || missing+=(jq)
 # The live drop test replays a capture into a veth pair.
 command -v tcpreplay >/dev/null || missing+=(tcpreplay)
+# The report test opens `btcsniff report` pages in headless Chromium.
+command -v chromium >/dev/null || missing+=(chromium)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   if [ "$(id -u)" != 0 ]; then

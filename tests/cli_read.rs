@@ -10,8 +10,40 @@ use std::process::Stdio;
 
 mod support;
 
-use support::run::{bin, data, golden, json_lines, run};
+use std::process::Output;
+use support::run::{bin, data, golden, json_lines};
 use support::scratch_dir;
+
+/// Runs btcsniff; a `read` is run with `--threads 1` (the single-threaded
+/// analyzer) and with `--threads 4`, which must give the same bytes, the
+/// same messages on stderr and the same exit code.
+fn run(args: &[&str]) -> Output {
+    let reads = args.first().is_some_and(|a| *a == "read" || *a == "-r");
+    if !reads || args.contains(&"--threads") {
+        return bin().args(args).output().expect("run btcsniff");
+    }
+    let one = bin()
+        .args(args)
+        .args(["--threads", "1"])
+        .output()
+        .expect("run btcsniff");
+    let four = bin()
+        .args(args)
+        .args(["--threads", "4"])
+        .output()
+        .expect("run btcsniff");
+    assert!(
+        one.stdout == four.stdout,
+        "{args:?}: --threads 4 writes other bytes than --threads 1"
+    );
+    assert_eq!(one.stderr, four.stderr, "{args:?}: stderr with --threads 4");
+    assert_eq!(
+        one.status.code(),
+        four.status.code(),
+        "{args:?}: exit code with --threads 4"
+    );
+    one
+}
 
 fn messages(lines: &[Value]) -> Vec<&Value> {
     lines.iter().filter(|v| v["type"] == "message").collect()

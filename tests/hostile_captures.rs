@@ -47,8 +47,22 @@ impl Run {
     }
 }
 
-/// Runs `btcsniff read FILE --format json ARGS` under /usr/bin/time.
+/// Runs `btcsniff read FILE --format json ARGS` under /usr/bin/time, with
+/// one thread and with four: the same bytes, the same exit code, and the
+/// larger peak RSS of the two (the bounds hold for both).
 fn read(file: &Path, args: &[&str]) -> Run {
+    let one = read_with(file, args, "1");
+    let four = read_with(file, args, "4");
+    assert!(
+        one.lines == four.lines,
+        "--threads 4 writes other lines than --threads 1"
+    );
+    assert_eq!(one.code, four.code, "exit code with --threads 4");
+    assert_eq!(one.stderr, four.stderr, "stderr with --threads 4");
+    if four.rss_kb > one.rss_kb { four } else { one }
+}
+
+fn read_with(file: &Path, args: &[&str], threads: &str) -> Run {
     let rss_file = file.with_extension("rss");
     let out = Command::new("/usr/bin/time")
         .arg("-f")
@@ -58,7 +72,7 @@ fn read(file: &Path, args: &[&str]) -> Run {
         .arg(env!("CARGO_BIN_EXE_btcsniff"))
         .arg("read")
         .arg(file)
-        .args(["--format", "json"])
+        .args(["--format", "json", "--threads", threads])
         .args(args)
         .output()
         .expect("run btcsniff under /usr/bin/time");
@@ -68,7 +82,10 @@ fn read(file: &Path, args: &[&str]) -> Run {
         .last()
         .and_then(|l| l.trim().parse().ok())
         .unwrap_or_else(|| panic!("no RSS in {rss:?}"));
-    eprintln!("{}: peak RSS {rss_kb} KiB", file.display());
+    eprintln!(
+        "{} --threads {threads}: peak RSS {rss_kb} KiB",
+        file.display()
+    );
     let lines = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l}: {e}")))

@@ -56,6 +56,10 @@ struct Args {
     out: PathBuf,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Number of flows, instead of the workload's own (4 for blocks, 200
+    /// for inv); e.g. 1 for a capture no flow-sharded reader can split.
+    #[arg(long)]
+    flows: Option<usize>,
 }
 
 /// Distinct blocks in the pool for the `blocks` workload.
@@ -102,6 +106,7 @@ fn run(args: &Args) -> Result<serde_json::Value, String> {
         .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
     let write_err = |e: std::io::Error| format!("writing {}: {e}", args.out.display());
     let out = PcapOut::new(BufWriter::with_capacity(WRITE_BUFFER, file)).map_err(write_err)?;
+    let flow_count = args.flows.unwrap_or(flow_count).max(1);
     let budget = (args.megabytes * 1_000_000 / flow_count as u64).max(1);
     let mut flows: Vec<Flow> = (0..flow_count)
         .map(|i| Flow::new(&mut rng, i, budget))

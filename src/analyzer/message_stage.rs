@@ -94,7 +94,16 @@ impl Handler<'_> {
             *n += 1;
         }
         let command = String::from_utf8_lossy(frame.command.as_bytes());
-        self.stats.count_message(&command, u64::from(frame.length));
+        match self.tally.as_mut() {
+            // A worker of the parallel pipeline: which names are listed
+            // depends on the global order, decided by its merge.
+            Some(tally) => {
+                self.stats.messages += 1;
+                self.stats.message_bytes += u64::from(frame.length);
+                tally.count(&command, u64::from(frame.length));
+            }
+            None => self.stats.count_message(&command, u64::from(frame.length)),
+        }
         match frame.checksum {
             Checksum::Valid => {}
             Checksum::Invalid { .. } => self.stats.checksum_invalid += 1,

@@ -9,14 +9,19 @@ mod finding;
 mod flow_state;
 pub mod framed;
 mod message_stage;
+pub mod parallel;
+mod pipeline;
+mod sink;
 pub mod stats;
 pub mod v2;
 
+pub use pipeline::Pipeline;
+
 use crate::capture::{Packet, Timestamp};
 use crate::flow::{FlowLimits, FlowTable};
-use crate::output::Sink;
 pub use event::{Event, Finding, FlowRecord, Meta, PeerMeta};
 use flow_state::{FlowState, Handler};
+pub use sink::Sink;
 pub use stats::Stats;
 use std::io;
 
@@ -121,27 +126,8 @@ impl<'s> Analyzer<'s> {
         self.handler.sink.event(&Event::Note { ts, source, text })
     }
 
-    /// Counts a packet that is not TCP/IP as we can read it, and says why
-    /// once where a person must know (a link type we cannot parse).
     fn skipped(&mut self, packet: &Packet<'_>, skip: crate::net::Skip) {
-        let stats = &mut self.handler.stats;
-        stats.packets_skipped += 1;
-        match skip {
-            crate::net::Skip::UnsupportedLinkType(link) => {
-                let seen = stats.unsupported_link_types.entry(link).or_insert(0);
-                if *seen == 0 {
-                    self.warnings.push(format!(
-                        "link type {link} is not supported: its packets are skipped \
-                         (supported: Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP)"
-                    ));
-                }
-                *seen += 1;
-            }
-            crate::net::Skip::Truncated(_) if packet.data.len() < packet.orig_len as usize => {
-                stats.packets_cut_by_snaplen += 1;
-            }
-            _ => {}
-        }
+        count_skipped(&mut self.handler.stats, &mut self.warnings, packet, skip);
     }
 
     /// Warnings about the input not yet shown (one line each).
@@ -178,5 +164,32 @@ impl<'s> Analyzer<'s> {
         self.handler.take_error()?;
         self.handler.sink.flush()?;
         Ok(self.handler.stats)
+    }
+}
+
+/// Counts a packet that is not TCP/IP as we can read it, and says why
+/// once where a person must know (a link type we cannot parse).
+fn count_skipped(
+    stats: &mut Stats,
+    warnings: &mut Vec<String>,
+    packet: &Packet<'_>,
+    skip: crate::net::Skip,
+) {
+    stats.packets_skipped += 1;
+    match skip {
+        crate::net::Skip::UnsupportedLinkType(link) => {
+            let seen = stats.unsupported_link_types.entry(link).or_insert(0);
+            if *seen == 0 {
+                warnings.push(format!(
+                    "link type {link} is not supported: its packets are skipped \
+                     (supported: Ethernet, Linux cooked SLL/SLL2, BSD loopback, raw IP)"
+                ));
+            }
+            *seen += 1;
+        }
+        crate::net::Skip::Truncated(_) if packet.data.len() < packet.orig_len as usize => {
+            stats.packets_cut_by_snaplen += 1;
+        }
+        _ => {}
     }
 }

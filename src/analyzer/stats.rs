@@ -61,6 +61,19 @@ pub struct CaptureCounters {
     pub if_dropped: u64,
 }
 
+/// One worker's share of the work (live with `--threads` above 1).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WorkerLoad {
+    pub worker: usize,
+    /// Flows it analysed.
+    pub flows: u64,
+    /// Flow-table events it handled (stream data, gaps, flow starts and
+    /// ends).
+    pub events: u64,
+    /// Messages it decoded.
+    pub messages: u64,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
     pub packets: u64,
@@ -95,6 +108,9 @@ pub struct Stats {
     pub peers: Vec<PeerStats>,
     pub peers_not_listed: u64,
     pub capture: Option<CaptureCounters>,
+    /// Live with worker threads: each worker's share (absent otherwise;
+    /// `read` writes the summary of one thread whatever `--threads`).
+    pub workers: Vec<WorkerLoad>,
 }
 
 impl Stats {

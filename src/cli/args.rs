@@ -8,6 +8,9 @@ use crate::p2p::message::KNOWN_COMMANDS;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod probe;
+pub use probe::{LiveProbeArgs, ProbeArgs, ProbeRequestArgs, parse_hash};
+
 const ABOUT: &str = "See the Bitcoin P2P network: decode every message of capture files or \
 live interfaces, validate every checksum, print annotated text or JSON Lines.";
 
@@ -22,6 +25,13 @@ Examples:
   btcsniff read big.pcap.zst --format json --stats > big.jsonl   (progress on stderr)
   tcpdump -U -w - port 8333 | btcsniff read -
   btcsniff read ~/.bitcoin/regtest/message_capture --format json";
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  btcsniff report capture.pcap -o report.html
+  btcsniff report day1.pcapng day2.pcap.gz --keylog keys.log -o day.html
+  btcsniff report ~/.bitcoin/regtest/message_capture -o peers.html
+  tcpdump -U -w - port 8333 | btcsniff report - -o live.html";
 
 const LIVE_EXAMPLES: &str = "\
 Examples:
@@ -50,6 +60,11 @@ pub enum Command {
     Live(LiveArgs),
     /// List the interfaces live capture can use (like tcpdump -D).
     Interfaces,
+    /// Write one self-contained HTML page of capture files (the inputs
+    /// of `read`): overview, message rate, flow timeline, peers, commands,
+    /// findings.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
     /// Connect to a node, ask for transactions or blocks with getdata,
     /// verify what comes back, and show the whole session.
     #[command(after_help = PROBE_EXAMPLES)]
@@ -67,51 +82,6 @@ Exit codes: 0 every object arrived and verified; 1 connection or handshake
 failure, or an answer that does not verify; 2 usage; 3 the peer answered
 notfound; 4 no answer within the timeout (nodes serve transactions only from
 their mempool). When several apply: 1, then 4, then 3.";
-
-/// `btcsniff probe HOST[:PORT] (--tx TXID | --block HASH)...`
-#[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("requests").required(true).multiple(true).args(["txs", "blocks"])))]
-pub struct ProbeArgs {
-    /// The node: IPv4, IPv6 ([::1]:18444 or ::1) or a name, with an
-    /// optional port (default: the network's).
-    #[arg(value_name = "HOST[:PORT]")]
-    pub target: crate::probe::Target,
-    #[command(flatten)]
-    pub ask: ProbeRequestArgs,
-    /// User agent announced in our version message.
-    #[arg(long, value_name = "UA", default_value_t = crate::probe::default_user_agent())]
-    pub user_agent: String,
-    /// Record the session as a pcap file (synthesized IP/TCP packets
-    /// carrying exactly the bytes sent and received: encrypted for v2).
-    #[arg(short = 'w', long = "write", value_name = "FILE")]
-    pub write: Option<PathBuf>,
-    /// v2: append the session's secret to this key log (`BIP324 <our key>
-    /// <shared secret>`), for `read --keylog FILE` of a -w recording.
-    #[arg(long, value_name = "FILE")]
-    pub keylog: Option<PathBuf>,
-    /// v2: send N decoy packets (random contents) before our transport
-    /// version packet, to exercise the peer.
-    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1000))]
-    pub decoys: u32,
-    /// Output format: annotated text, or JSON Lines (one object per line).
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// Show the full decoded field tree below each message (text); in
-    /// JSON, the transactions inside a block whole instead of summaries.
-    #[arg(short, long)]
-    pub verbose: bool,
-    #[command(flatten)]
-    pub look: LookArgs,
-    /// Show only these commands (comma-separated, repeatable); notes are
-    /// always shown.
-    #[arg(long = "command", value_name = "CMD", value_delimiter = ',', value_parser = parse_command)]
-    pub commands: Vec<String>,
-}
-
-/// `--tx` / `--block` values: 64 hex digits in display order.
-pub fn parse_hash(s: &str) -> Result<crate::p2p::Hash256, String> {
-    crate::p2p::Hash256::from_display_hex(s).ok_or_else(|| format!("'{s}' is not 64 hex digits"))
-}
 
 /// `--network` values: the five known names.
 pub fn parse_network(s: &str) -> Result<crate::p2p::Network, String> {
@@ -188,6 +158,10 @@ pub struct LiveArgs {
     /// Stop after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<f64>,
+    /// Analyse flows on this many worker threads (default: the available
+    /// cores; 1: one thread); `--stats` shows each worker's share.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub probe: LiveProbeArgs,
     #[command(flatten)]
@@ -196,8 +170,9 @@ pub struct LiveArgs {
     pub analysis: AnalysisArgs,
 }
 
+/// What `read` and `report` read.
 #[derive(Debug, Args)]
-pub struct ReadArgs {
+pub struct InputArgs {
     /// Capture files (pcap or pcapng, also gzip- or zstd-compressed), read
     /// in order as one capture; `-` is standard input. Or Bitcoin Core's
     /// message capture (-capturemessages): a datadir, a message_capture
@@ -217,6 +192,25 @@ pub struct ReadArgs {
     /// ports, else unknown.
     #[arg(long, value_name = "NAME", value_parser = parse_network)]
     pub network: Option<crate::p2p::Network>,
+}
+
+impl InputArgs {
+    /// Every input in the order read: `-r` files, then the others.
+    pub fn inputs(&self) -> impl Iterator<Item = &PathBuf> {
+        self.read_files.iter().chain(&self.files)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Analyse flows on this many worker threads (default: the available
+    /// cores); the output is the same as with 1, which reads in a single
+    /// thread. One reading thread parses packets and reassembles streams;
+    /// flows are shared among the workers by client address and server.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -226,75 +220,24 @@ pub struct ReadArgs {
 impl ReadArgs {
     /// Every input in the order read: `-r` files, then the others.
     pub fn inputs(&self) -> impl Iterator<Item = &PathBuf> {
-        self.read_files.iter().chain(&self.files)
+        self.input.inputs()
     }
 }
 
-/// `live --probe`: run the probe alongside the capture.
-#[derive(Debug, Clone, Args)]
-pub struct LiveProbeArgs {
-    /// Probe this node while capturing: the capture shows the probe's own
-    /// session, the probe's result is printed at the end, and the capture
-    /// stops a second after the probe ends (unless --duration is given).
-    #[arg(long = "probe", value_name = "HOST[:PORT]")]
-    pub target: Option<crate::probe::Target>,
+/// `btcsniff report FILE... -o report.html`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
     #[command(flatten)]
-    pub ask: ProbeRequestArgs,
-}
-
-/// What a probe asks for and how (`probe`, and `live --probe`).
-#[derive(Debug, Clone, Args)]
-pub struct ProbeRequestArgs {
-    /// Ask for this transaction (txid, display hex; repeatable).
-    #[arg(long = "tx", value_name = "TXID", value_parser = parse_hash, requires = "target")]
-    pub txs: Vec<crate::p2p::Hash256>,
-    /// Ask for this block (hash, display hex; repeatable).
-    #[arg(long = "block", value_name = "HASH", value_parser = parse_hash, requires = "target")]
-    pub blocks: Vec<crate::p2p::Hash256>,
-    /// Network: message magic and default port.
-    #[arg(long, value_name = "NAME", default_value = "mainnet", value_parser = parse_network)]
-    pub network: crate::p2p::Network,
-    /// Bound on the whole probe (connect, handshake, answers), in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_timeout)]
-    pub timeout: f64,
-    /// Ask with MSG_TX / MSG_BLOCK instead of the witness types (for peers
-    /// that predate segwit).
-    #[arg(long, requires = "target")]
-    pub no_witness: bool,
-    /// Transport: BIP324 v2, plaintext v1, or v2 first and v1 when the
-    /// node refuses v2 (closes right after our key or answers in v1), as
-    /// Bitcoin Core does. A live capture decrypts the probe's own v2
-    /// session with its key.
-    #[arg(long, value_enum, value_name = "WHICH", default_value = "auto")]
-    pub transport: crate::probe::TransportChoice,
-}
-
-impl ProbeRequestArgs {
-    /// The requests, transactions first, in the order given.
-    pub fn requests(&self) -> Vec<crate::probe::Request> {
-        use crate::probe::Request;
-        self.txs
-            .iter()
-            .map(|h| Request::Tx(*h))
-            .chain(self.blocks.iter().map(|h| Request::Block(*h)))
-            .collect()
-    }
-
-    /// A probe of `target` with these requests (its name resolved within
-    /// the timeout); the error is a one-line reason.
-    pub fn config(
-        &self,
-        target: &crate::probe::Target,
-    ) -> Result<crate::probe::ProbeConfig, String> {
-        let timeout = std::time::Duration::from_secs_f64(self.timeout);
-        let config =
-            crate::probe::ProbeConfig::for_target(target, self.network, self.requests(), timeout)?;
-        Ok(crate::probe::ProbeConfig {
-            witness: !self.no_witness,
-            transport: self.transport,
-            ..config
-        })
-    }
+    pub input: InputArgs,
+    /// The HTML file to write (`-`: standard output).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Quiet: no progress bar or status lines on stderr (errors and
+    /// warnings are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 /// `--color`: when text output is coloured.
@@ -443,6 +386,16 @@ impl OutputArgs {
 impl AnalysisArgs {
     pub fn config(&self, output: &OutputArgs) -> AnalyzerConfig {
         AnalyzerConfig {
+            commands: (!output.commands.is_empty()).then(|| output.commands.clone()),
+            verbose: output.verbose >= 1,
+            max_messages: output.count,
+            ..self.config_all()
+        }
+    }
+
+    /// The configuration that shows every message (`report`).
+    pub fn config_all(&self) -> AnalyzerConfig {
+        AnalyzerConfig {
             limits: FlowLimits {
                 max_flows: self.max_flows,
                 max_buffered_per_direction: self.max_buffer,
@@ -454,9 +407,9 @@ impl AnalysisArgs {
                 },
             },
             extra_ports: self.ports.clone(),
-            commands: (!output.commands.is_empty()).then(|| output.commands.clone()),
-            verbose: output.verbose >= 1,
-            max_messages: output.count,
+            commands: None,
+            verbose: false,
+            max_messages: None,
             v2: crate::analyzer::v2::V2Options {
                 extra_magics: self.magics.clone(),
                 wait_for_keys: false,

@@ -2,11 +2,13 @@
 //! [`LiveConfig`], the session itself in [`crate::live`], its lines here.
 
 use super::args::LiveArgs;
+use crate::analyzer::parallel::SinkFactory;
 use crate::capture::live::{self, LiveOptions};
 use crate::exit_code;
-use crate::live::{LiveConfig, LiveSession, Notice};
+use crate::live::{LiveConfig, LiveSession, Notice, Workers};
 use anyhow::{Context, bail};
 use std::io::IsTerminal;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -44,7 +46,9 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         keylog: args.analysis.keylog.clone(),
         probe,
         stats: args.output.stats,
+        threads: super::read::worker_threads_for(args.threads, &args.output, false),
     };
+    let config_threads = config.threads;
     let session = LiveSession::open(config)?;
     let library = crate::capture::libpcap::library()?;
     for c in session.captures() {
@@ -81,7 +85,21 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         }
     };
     let interactive = super::stdout_is_interactive();
-    let outcome = session.run(sink.as_mut(), interactive, &stop, &mut notice)?;
+    let workers = if config_threads > 1 {
+        let output = args.output.clone();
+        let make_sink: SinkFactory = Arc::new(move |buf| output.sink(buf, false));
+        let out = std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .context("standard output")?;
+        Some(Workers {
+            make_sink,
+            out: Box::new(std::fs::File::from(out)),
+        })
+    } else {
+        None
+    };
+    let outcome = session.run(sink.as_mut(), interactive, &stop, &mut notice, workers)?;
     drop(sink);
     if !outcome.output_closed {
         for e in &outcome.capture_errors {

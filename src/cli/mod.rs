@@ -7,6 +7,7 @@ pub mod live;
 pub mod probe;
 pub mod progress;
 pub mod read;
+pub mod report;
 
 pub use args::{Cli, Command};
 
@@ -83,6 +84,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Live(args) => live::run(args),
         Command::Interfaces => live::interfaces(),
         Command::Probe(args) => probe::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -12,9 +12,9 @@ mod probe_alongside;
 
 pub use keylog_follow::Follower;
 
-use crate::analyzer::Event;
+use crate::analyzer::parallel::{ParallelAnalyzer, SinkFactory};
 use crate::analyzer::stats::CaptureCounters;
-use crate::analyzer::{Analyzer, AnalyzerConfig, Progress};
+use crate::analyzer::{Analyzer, AnalyzerConfig, Event, Pipeline, Progress};
 use crate::capture::live::{self, Batch, Channels, DropCounters, LiveEvent, LiveOptions};
 use crate::capture::{LinkType, PcapWriter, Timestamp};
 use crate::output::Sink;
@@ -50,6 +50,15 @@ pub struct LiveConfig {
     pub probe: Option<ProbeConfig>,
     /// `--stats`: end with the statistics record.
     pub stats: bool,
+    /// `--threads`: flows analysed on this many workers (1: one thread).
+    pub threads: usize,
+}
+
+/// What workers (`--threads` above 1) write with: their sinks, and the
+/// merge's output (standard output, apart from the session's own sink).
+pub struct Workers {
+    pub make_sink: SinkFactory,
+    pub out: Box<dyn io::Write + Send>,
 }
 
 /// What the session has to say on stderr besides its output.
@@ -137,6 +146,7 @@ impl LiveSession {
         interactive: bool,
         stop: &Arc<AtomicBool>,
         notice: &mut dyn FnMut(Notice<'_>),
+        workers: Option<Workers>,
     ) -> anyhow::Result<LiveOutcome> {
         let LiveSession {
             config,
@@ -147,74 +157,74 @@ impl LiveSession {
         let (channels, threads) = live::spawn(captures, stop);
         // The capture is open: the probe's packets will all be seen.
         let probe = config.probe.map(ProbeAlongside::start);
-        let mut analyzer_config = config.analyzer;
+        let mut analyzer_config = config.analyzer.clone();
         // Keys may be logged while their session runs: hold its bytes.
         analyzer_config.v2.wait_for_keys = true;
-        let mut analyzer = Analyzer::new(analyzer_config, sink);
-        let mut keylog = config.keylog.as_deref().map(|path| {
-            analyzer.set_keylog(crate::p2p::v2::KeyLog::new());
-            Follower::new(path)
-        });
+        let mut keylog = config.keylog.as_deref().map(Follower::new);
         // The probe's own v2 session: its key comes over a channel.
-        if keylog.is_none() && probe.as_ref().is_some_and(ProbeAlongside::may_speak_v2) {
-            analyzer.set_keylog(crate::p2p::v2::KeyLog::new());
-        }
-        if let Some(follower) = keylog.as_mut() {
-            analyzer.append_keylog(&follower.poll_now());
-        }
-        let mut state = Running {
-            analyzer,
-            writer,
-            keylog,
-            probe_keys: probe.as_ref().map(|p| &p.keys),
-            stop,
-            interactive,
-            output_closed: false,
-            counters: CaptureCounters::default(),
-            capture_errors: Vec::new(),
-        };
-        let deadline = config.duration.map(|d| Instant::now() + d);
-        let mut probe_done_at: Option<Instant> = None;
-        let mut ended = 0;
-        while ended < threads.len() {
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                stop.store(true, Ordering::Relaxed);
+        let wants_keylog =
+            keylog.is_some() || probe.as_ref().is_some_and(ProbeAlongside::may_speak_v2);
+        let ran = match workers {
+            Some(w) if config.threads > 1 => {
+                let analyzer = ParallelAnalyzer::new(
+                    analyzer_config,
+                    config.threads,
+                    wants_keylog.then(crate::p2p::v2::KeyLog::new),
+                    w.make_sink,
+                    w.out,
+                )
+                .context("starting the worker threads")?;
+                drive(
+                    analyzer,
+                    config.duration,
+                    &mut keylog,
+                    &channels,
+                    &threads,
+                    &probe,
+                    writer,
+                    &interface_names,
+                    interactive,
+                    stop,
+                    notice,
+                )?
             }
-            if probe_done_at.is_none() && probe.as_ref().is_some_and(ProbeAlongside::is_finished) {
-                probe_done_at = Some(Instant::now());
-            }
-            if deadline.is_none() && probe_done_at.is_some_and(|t| t.elapsed() >= PROBE_GRACE) {
-                stop.store(true, Ordering::Relaxed);
-            }
-            match channels.batches.recv_timeout(TICK) {
-                Ok(LiveEvent::Ended {
-                    error, counters, ..
-                }) => {
-                    ended += 1;
-                    state.thread_ended(error, counters);
+            _ => {
+                let mut analyzer = Analyzer::new(analyzer_config, sink);
+                if wants_keylog {
+                    analyzer.set_keylog(crate::p2p::v2::KeyLog::new());
                 }
-                Ok(event) => state.event(event, &channels, &interface_names, notice)?,
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => state.idle_tick()?,
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                drive(
+                    analyzer,
+                    config.duration,
+                    &mut keylog,
+                    &channels,
+                    &threads,
+                    &probe,
+                    writer,
+                    &interface_names,
+                    interactive,
+                    stop,
+                    notice,
+                )?
             }
-        }
+        };
         for t in threads {
             let _ = t.join();
         }
-        if !state.wind_down()? {
+        let Ran {
+            finished,
+            capture_errors,
+        } = ran;
+        let Some(finished) = finished else {
             return Ok(LiveOutcome {
                 output_closed: true,
-                capture_errors: state.capture_errors,
+                capture_errors,
                 probe: None,
             });
-        }
-        let Running {
-            analyzer,
-            capture_errors,
-            ..
-        } = state;
+        };
         let outcome = probe.and_then(ProbeAlongside::join);
-        let finished = analyzer.finish().and_then(|stats| {
+        let finished = finished.and_then(|(mut stats, load)| {
+            stats.workers = load;
             if let Some(outcome) = &outcome {
                 let ts = Timestamp::now();
                 for line in outcome.result_texts() {
@@ -243,9 +253,90 @@ impl LiveSession {
     }
 }
 
+/// What the packet loop left: the analyzer's end (`None`: the output
+/// closed) and the capture threads' errors.
+struct Ran {
+    finished: Option<
+        io::Result<(
+            crate::analyzer::Stats,
+            Vec<crate::analyzer::stats::WorkerLoad>,
+        )>,
+    >,
+    capture_errors: Vec<String>,
+}
+
+/// The packet loop, over one analyzer or its workers: batches in, idle
+/// ticks, `--duration` and the probe's grace, then the wind-down.
+#[allow(clippy::too_many_arguments)]
+fn drive<P: Pipeline>(
+    analyzer: P,
+    duration: Option<Duration>,
+    keylog: &mut Option<Follower>,
+    channels: &Channels,
+    threads: &[std::thread::JoinHandle<()>],
+    probe: &Option<ProbeAlongside>,
+    writer: Option<PcapWriter>,
+    interface_names: &[String],
+    interactive: bool,
+    stop: &Arc<AtomicBool>,
+    notice: &mut dyn FnMut(Notice<'_>),
+) -> anyhow::Result<Ran> {
+    let mut state = Running {
+        analyzer,
+        writer,
+        keylog: keylog.take(),
+        probe_keys: probe.as_ref().map(|p| &p.keys),
+        stop,
+        interactive,
+        output_closed: false,
+        counters: CaptureCounters::default(),
+        capture_errors: Vec::new(),
+    };
+    let deadline = duration.map(|d| Instant::now() + d);
+    let mut probe_done_at: Option<Instant> = None;
+    let mut ended = 0;
+    while ended < threads.len() {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            stop.store(true, Ordering::Relaxed);
+        }
+        if probe_done_at.is_none() && probe.as_ref().is_some_and(ProbeAlongside::is_finished) {
+            probe_done_at = Some(Instant::now());
+        }
+        if deadline.is_none() && probe_done_at.is_some_and(|t| t.elapsed() >= PROBE_GRACE) {
+            stop.store(true, Ordering::Relaxed);
+        }
+        match channels.batches.recv_timeout(TICK) {
+            Ok(LiveEvent::Ended {
+                error, counters, ..
+            }) => {
+                ended += 1;
+                state.thread_ended(error, counters);
+            }
+            Ok(event) => state.event(event, channels, interface_names, notice)?,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => state.idle_tick()?,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    if !state.wind_down()? {
+        return Ok(Ran {
+            finished: None,
+            capture_errors: state.capture_errors,
+        });
+    }
+    let Running {
+        analyzer,
+        capture_errors,
+        ..
+    } = state;
+    Ok(Ran {
+        finished: Some(analyzer.finish()),
+        capture_errors,
+    })
+}
+
 /// The session's state while packets flow.
-struct Running<'s, 'p> {
-    analyzer: Analyzer<'s>,
+struct Running<'p, P> {
+    analyzer: P,
     writer: Option<PcapWriter>,
     keylog: Option<Follower>,
     probe_keys: Option<&'p ProbeKeys>,
@@ -256,7 +347,7 @@ struct Running<'s, 'p> {
     capture_errors: Vec<String>,
 }
 
-impl Running<'_, '_> {
+impl<P: Pipeline> Running<'_, P> {
     /// An output error: a closed pipe stops the session quietly, anything
     /// else ends it.
     fn output(&mut self, result: io::Result<()>) -> anyhow::Result<()> {
@@ -397,7 +488,7 @@ impl Running<'_, '_> {
             self.analyzer.append_keylog(&follower.poll_now());
         }
         probe_alongside::take_keys(self.probe_keys, &mut self.analyzer);
-        self.analyzer.stats_mut().capture = Some(self.counters);
+        self.analyzer.set_capture_counters(self.counters);
         Ok(true)
     }
 }

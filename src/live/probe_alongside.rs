@@ -2,7 +2,6 @@
 //! capture shows its packets); the keys of its v2 sessions come back over
 //! a channel so the capture decrypts them.
 
-use crate::analyzer::Analyzer;
 use crate::p2p::v2::KeyLogEntry;
 use crate::probe::{ProbeConfig, ProbeOutcome, TransportChoice};
 use std::sync::mpsc::Receiver;
@@ -54,7 +53,7 @@ impl ProbeAlongside {
 /// Hands the probe's session keys (if any arrived) to the analyzer's key
 /// log, as lines of the key-log format. Called before every packet: the
 /// key is sent before the probe's first encrypted packet.
-pub(super) fn take_keys(keys: Option<&ProbeKeys>, analyzer: &mut Analyzer<'_>) {
+pub(super) fn take_keys(keys: Option<&ProbeKeys>, analyzer: &mut impl crate::analyzer::Pipeline) {
     let Some(keys) = keys else { return };
     // At most a few sessions per probe; bounded anyway.
     for entry in keys.try_iter().take(16) {

@@ -6,7 +6,8 @@
 //! hidden), notes and the summary; flow records are dropped, because they
 //! belong to no command and would reach `jq '.payload…'` as `null`s.
 
-use super::{Event, Sink};
+use super::Sink;
+use crate::analyzer::Event;
 use std::io;
 
 pub struct CommandFilter<'w> {

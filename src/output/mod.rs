@@ -5,21 +5,16 @@ pub mod direction_cache;
 pub mod escape;
 pub mod filter;
 pub mod json;
+pub mod report;
 pub mod summary;
 pub mod text;
 pub mod time;
 
-use crate::analyzer::Event;
+/// Where events go: defined by the analyzer that emits them, implemented
+/// here by the text and JSON Lines writers and the report.
+pub use crate::analyzer::Sink;
 
 use std::io;
-
-/// Where events go. Implemented by the text and JSON Lines writers.
-pub trait Sink {
-    fn event(&mut self, event: &Event<'_, '_>) -> io::Result<()>;
-    /// Flushes buffered output (called per event in live mode, at the end
-    /// otherwise).
-    fn flush(&mut self) -> io::Result<()>;
-}
 
 /// The output format chosen with `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -313,6 +313,13 @@ impl<W: Write> TextSink<W> {
                 c.received, c.dropped, c.if_dropped
             );
         }
+        for w in &s.workers {
+            let _ = writeln!(
+                self.line,
+                "   worker {}: {} flows, {} events, {} messages",
+                w.worker, w.flows, w.events, w.messages
+            );
+        }
         let _ = writeln!(
             self.line,
             "   {:<14} {:>10} {:>14}",

@@ -8,11 +8,11 @@ use super::chunk_times::ChunkTimes;
 use super::classify::{Class, FirstBytes, V1_PREFIX_LEN};
 use super::message_stage::{Origin, Session};
 use super::v2::{V2Context, V2Flow};
+use crate::analyzer::Sink;
 use crate::analyzer::event::{FlowEvent, PerDirection, Transport};
 use crate::analyzer::{Event, Finding, FlowRecord, Meta, Stats};
 use crate::capture::Timestamp;
 use crate::flow::{Direction, EndReason, FlowHandler, FlowInfo, StreamEvent};
-use crate::output::Sink;
 use crate::p2p::frame::{Checksum, Frame, FrameDecoder, FrameEvent, HEADER_LEN, LEGACY_HEADER_LEN};
 use crate::p2p::network::BITCOIN_PORTS;
 use std::io;
@@ -64,6 +64,9 @@ pub struct Handler<'s> {
     error: Option<io::Error>,
     /// Messages shown (for `--count`).
     pub(super) shown: u64,
+    /// In a worker of the parallel pipeline: messages per command counted
+    /// here instead of in `stats.by_command` (see parallel/tally.rs).
+    pub(super) tally: Option<crate::analyzer::parallel::CommandTally>,
 }
 
 fn dir_index(dir: Direction) -> usize {
@@ -96,6 +99,7 @@ impl<'s> Handler<'s> {
             config,
             error: None,
             shown: 0,
+            tally: None,
         }
     }
 

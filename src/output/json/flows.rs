@@ -148,6 +148,17 @@ pub fn stats<F: Fields>(s: &Stats, f: &mut F) {
         f.field_u64(key!("if_dropped"), c.if_dropped);
         f.end_object();
     }
+    if !s.workers.is_empty() {
+        f.key(key!("workers"));
+        array(f, &s.workers, |f, w| {
+            f.begin_object();
+            f.field_u64(key!("worker"), w.worker as u64);
+            f.field_u64(key!("flows"), w.flows);
+            f.field_u64(key!("events"), w.events);
+            f.field_u64(key!("messages"), w.messages);
+            f.end_object();
+        });
+    }
 }
 
 fn nonzero<F: Fields>(f: &mut F, key: Key, n: u64) {

@@ -96,7 +96,7 @@ fn hex_array<const N: usize>(text: &str) -> Option<[u8; N]> {
 /// The keys read so far, and what the lines were. Fed in any chunks (a
 /// file read as it grows); a line is taken when its newline arrives, or at
 /// [`KeyLog::finish`].
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct KeyLog {
     keys: HashMap<[u8; ELLSWIFT_KEY_LEN], [u8; SECRET_LEN]>,
     /// Lines read (complete ones).

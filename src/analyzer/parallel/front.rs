@@ -1,0 +1,200 @@
+//! The front of the parallel pipeline: the flow table's handler in the
+//! reading thread. Every call the table makes (a flow starts, stream data,
+//! a gap, a flow ends) becomes one operation for the worker that owns the
+//! flow, numbered by its place in a round; the round's route (which worker
+//! each operation went to) lets the merge put the workers' output back in
+//! the order of the calls, which is the single-threaded order.
+
+use super::affinity::Affinity;
+use super::{Batch, Counts, Ident, Op, OpKind, Round};
+use crate::capture::Timestamp;
+use crate::flow::{EndReason, FlowHandler, FlowInfo, StreamEvent};
+use std::sync::mpsc::{Receiver, SyncSender};
+
+/// A round is sent when its data reaches this many bytes...
+const ROUND_BYTES: usize = 256 * 1024;
+/// ...or this many operations (well below the summary's flow list cap, so
+/// that a worker's flow records of one round are never cut).
+const ROUND_OPS: usize = 1024;
+
+/// Where a flow's analysis lives: its worker, and its slot there.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    worker: u16,
+    slot: u32,
+}
+
+pub struct Front {
+    /// Capture time of the packet being handled (the analyzer's `now`).
+    pub now: Timestamp,
+    batches: Vec<Batch>,
+    route: Vec<u16>,
+    round_bytes: usize,
+    /// Per worker: slots given back by ended flows, and the next new one.
+    free_slots: Vec<Vec<u32>>,
+    next_slot: Vec<u32>,
+    /// Which worker a flow goes to.
+    affinity: Affinity,
+    to_workers: Vec<SyncSender<Batch>>,
+    /// Batches the workers are done with, to be filled again.
+    spare: Vec<Receiver<Batch>>,
+    to_merge: SyncSender<Round>,
+    /// The merge stopped (an output error): nothing more is sent.
+    pub stopped: bool,
+}
+
+impl Front {
+    pub fn new(
+        to_workers: Vec<SyncSender<Batch>>,
+        spare: Vec<Receiver<Batch>>,
+        to_merge: SyncSender<Round>,
+    ) -> Front {
+        let n = to_workers.len();
+        Front {
+            now: Timestamp::default(),
+            batches: (0..n).map(|_| Batch::default()).collect(),
+            route: Vec::new(),
+            round_bytes: 0,
+            free_slots: vec![Vec::new(); n],
+            next_slot: vec![0; n],
+            affinity: Affinity::new(n),
+            to_workers,
+            spare,
+            to_merge,
+            stopped: false,
+        }
+    }
+
+    fn push(&mut self, route: Route, info: &FlowInfo, kind: OpKind) {
+        self.push_op(route, Counts::of(info), kind);
+    }
+
+    fn push_op(&mut self, route: Route, counts: Counts, kind: OpKind) {
+        let w = usize::from(route.worker);
+        let Some(batch) = self.batches.get_mut(w) else {
+            return;
+        };
+        batch.ops.push(Op {
+            slot: route.slot,
+            now: self.now,
+            counts,
+            kind,
+        });
+        self.route.push(route.worker);
+        if self.round_bytes >= ROUND_BYTES || self.route.len() >= ROUND_OPS {
+            self.send_round();
+        }
+    }
+
+    /// A note from the source: written by the first worker, in order.
+    pub fn note(&mut self, ts: Timestamp, source: &'static str, text: &str) {
+        let route = Route { worker: 0, slot: 0 };
+        let kind = OpKind::Note {
+            ts,
+            source,
+            text: text.into(),
+        };
+        self.push_op(route, Counts::default(), kind);
+    }
+
+    /// Key-log bytes for every worker, in order with the flows' events.
+    pub fn keylog(&mut self, bytes: &[u8]) {
+        let bytes: std::sync::Arc<[u8]> = bytes.into();
+        for w in 0..self.to_workers.len() {
+            let route = Route {
+                worker: w as u16,
+                slot: 0,
+            };
+            self.push_op(route, Counts::default(), OpKind::KeyLog(bytes.clone()));
+        }
+    }
+
+    /// Hands the round to the workers and its route to the merge.
+    pub fn send_round(&mut self) {
+        if self.route.is_empty() || self.stopped {
+            self.route.clear();
+            return;
+        }
+        for ((batch, tx), spare) in self
+            .batches
+            .iter_mut()
+            .zip(&self.to_workers)
+            .zip(&self.spare)
+        {
+            if batch.ops.is_empty() {
+                continue;
+            }
+            let full = std::mem::replace(batch, spare.try_recv().unwrap_or_default());
+            if tx.send(full).is_err() {
+                self.stopped = true;
+            }
+        }
+        let route = std::mem::take(&mut self.route);
+        if self.to_merge.send(Round { route }).is_err() {
+            self.stopped = true;
+        }
+        self.round_bytes = 0;
+    }
+}
+
+impl FlowHandler<Route> for Front {
+    fn new_flow(&mut self, info: &FlowInfo) -> Route {
+        let worker = self.affinity.start(info, self.now);
+        let slot = match self.free_slots.get_mut(worker).and_then(Vec::pop) {
+            Some(slot) => slot,
+            None => {
+                let next = self.next_slot.get_mut(worker);
+                let slot = next.as_deref().copied().unwrap_or(0);
+                if let Some(next) = next {
+                    *next += 1;
+                }
+                slot
+            }
+        };
+        let route = Route {
+            worker: worker as u16,
+            slot,
+        };
+        self.push(route, info, OpKind::New(Box::new(Ident::of(info))));
+        route
+    }
+
+    fn event(&mut self, info: &FlowInfo, route: &mut Route, ev: StreamEvent<'_>) {
+        let kind = match ev {
+            StreamEvent::Data { dir, ts, bytes } => {
+                let Some(batch) = self.batches.get_mut(usize::from(route.worker)) else {
+                    return;
+                };
+                let start = batch.data.len();
+                batch.data.extend_from_slice(bytes);
+                self.round_bytes += bytes.len();
+                OpKind::Data {
+                    dir,
+                    ts,
+                    start,
+                    end: batch.data.len(),
+                }
+            }
+            StreamEvent::Gap {
+                dir,
+                ts,
+                offset,
+                bytes,
+            } => OpKind::Gap {
+                dir,
+                ts,
+                offset,
+                bytes,
+            },
+        };
+        self.push(*route, info, kind);
+    }
+
+    fn end(&mut self, info: &FlowInfo, route: Route, reason: EndReason) {
+        self.affinity.end(info, reason, self.now);
+        if let Some(free) = self.free_slots.get_mut(usize::from(route.worker)) {
+            free.push(route.slot);
+        }
+        self.push(route, info, OpKind::End(reason));
+    }
+}

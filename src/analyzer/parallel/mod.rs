@@ -1,0 +1,450 @@
+//! Every core: the analyzer's flow-sharded parallel pipeline (`--threads`).
+//!
+//! ```text
+//!   reading thread                workers (N)                merge thread
+//!   capture -> net -> FlowTable   per-flow Handler (framing,  route + outputs
+//!   (reassembly, timers, ids,  -> v2, decoding, hashing,   -> in the table's
+//!    idle ends, evictions)        formatting) per shard       call order -> out
+//! ```
+//!
+//! The flow table, with its reassembly, stays in the reading thread: flow
+//! numbers, idle timeouts, evictions under `--max-flows` and hole timers
+//! all depend on every flow at once (and a flow's end on FIN depends on
+//! its reassembly), so they are decided where they are today, in the same
+//! order. Each call the table makes to its handler becomes an operation
+//! for the worker that owns the flow; workers wrap the analyzer's own
+//! per-flow handler (they do not fork it) and write what it emits into
+//! their own buffers. The merge writes the operations' output in call
+//! order: the bytes are those of the single-threaded pipeline.
+//!
+//! Memory: the table's caps are the same (one table); each flow's
+//! analyzer state lives in exactly one worker, so the total is bounded as
+//! with one thread. Rounds in flight are bounded (a few per worker, each
+//! at most ~256 KiB of stream data and 1024 operations).
+
+mod affinity;
+mod front;
+mod merge;
+mod tally;
+mod worker;
+
+pub use tally::CommandTally;
+
+use super::{AnalyzerConfig, Progress};
+use crate::analyzer::Sink;
+use crate::analyzer::Stats;
+pub use crate::analyzer::stats::WorkerLoad;
+use crate::analyzer::stats::{CaptureCounters, FlowStats};
+use crate::capture::{Packet, Timestamp};
+use crate::flow::{Direction, EndReason, FlowInfo, FlowTable};
+use crate::p2p::v2::KeyLog;
+use front::{Front, Route};
+use std::cell::RefCell;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+use std::thread::JoinHandle;
+
+/// Rounds queued per worker (and per worker output): the reorder window.
+const ROUNDS_IN_FLIGHT: usize = 2;
+
+/// Most worker threads (the route stores a worker in 16 bits).
+pub const MAX_THREADS: usize = 256;
+
+/// Builds a worker's sink writing into its buffer: the output's formatting,
+/// through the [`Sink`] interface only.
+pub type SinkFactory = Arc<dyn Fn(SharedBuf) -> Box<dyn Sink> + Send + Sync>;
+
+/// A worker's output buffer (the sink writes, the worker takes).
+#[derive(Clone, Default)]
+pub struct SharedBuf(Rc<RefCell<Vec<u8>>>);
+
+impl SharedBuf {
+    fn len(&self) -> usize {
+        self.0.borrow().len()
+    }
+
+    /// What was written; `empty` (cleared, its capacity kept) takes its
+    /// place.
+    fn swap(&self, mut empty: Vec<u8>) -> Vec<u8> {
+        empty.clear();
+        std::mem::replace(&mut *self.0.borrow_mut(), empty)
+    }
+}
+
+impl Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One call of the flow table to its handler, for a worker.
+struct Op {
+    /// The flow's slot in its worker.
+    slot: u32,
+    /// The analyzer's capture time when the call was made.
+    now: Timestamp,
+    /// The flow's packets and payload bytes so far (client to server,
+    /// server to client), which flow records show.
+    counts: Counts,
+    kind: OpKind,
+}
+
+/// Packets and payload bytes per direction, as [`FlowInfo`] has them.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    packets: [u64; 2],
+    bytes: [u64; 2],
+}
+
+impl Counts {
+    fn of(info: &FlowInfo) -> Counts {
+        Counts {
+            packets: [info.to_server.packets, info.to_client.packets],
+            bytes: [info.to_server.payload_bytes, info.to_client.payload_bytes],
+        }
+    }
+}
+
+/// What a worker keeps of a flow's [`FlowInfo`]: what does not change.
+/// The counts come with each operation; reassembly statistics and the last
+/// packet's time are the table's own (the analyzer does not read them).
+struct Ident {
+    id: u64,
+    client: SocketAddr,
+    server: SocketAddr,
+    syn_seen: bool,
+    first_ts: Timestamp,
+}
+
+impl Ident {
+    fn of(info: &FlowInfo) -> Ident {
+        Ident {
+            id: info.id,
+            client: info.client,
+            server: info.server,
+            syn_seen: info.syn_seen,
+            first_ts: info.first_ts,
+        }
+    }
+
+    /// The flow's info as the analyzer sees it, with `counts`.
+    fn info(&self, counts: Counts) -> FlowInfo {
+        let [p0, p1] = counts.packets;
+        let [b0, b1] = counts.bytes;
+        let dir = |packets, payload_bytes| crate::flow::DirStats {
+            packets,
+            payload_bytes,
+            ..Default::default()
+        };
+        FlowInfo {
+            id: self.id,
+            client: self.client,
+            server: self.server,
+            syn_seen: self.syn_seen,
+            first_ts: self.first_ts,
+            last_ts: self.first_ts,
+            to_server: dir(p0, b0),
+            to_client: dir(p1, b1),
+        }
+    }
+}
+
+enum OpKind {
+    New(Box<Ident>),
+    /// Stream bytes, at `start..end` of the batch's data.
+    Data {
+        dir: Direction,
+        ts: Timestamp,
+        start: usize,
+        end: usize,
+    },
+    Gap {
+        dir: Direction,
+        ts: Timestamp,
+        offset: u64,
+        bytes: u64,
+    },
+    End(EndReason),
+    /// A note from the source (live capture's drop notices).
+    Note {
+        ts: Timestamp,
+        source: &'static str,
+        text: Box<str>,
+    },
+    /// Bytes a growing key log appended (to every worker).
+    KeyLog(Arc<[u8]>),
+}
+
+/// A worker's operations of one round.
+#[derive(Default)]
+struct Batch {
+    ops: Vec<Op>,
+    data: Vec<u8>,
+}
+
+impl Batch {
+    /// Empties the batch for reuse; a batch grown by a huge round is
+    /// dropped instead.
+    fn recycled(mut self) -> Option<Batch> {
+        if self.data.capacity() > KEEP_AT_MOST {
+            return None;
+        }
+        self.ops.clear();
+        self.data.clear();
+        Some(self)
+    }
+}
+
+/// Buffers larger than this are not reused (one huge round, e.g. a block
+/// written whole with -v, must not keep its memory).
+const KEEP_AT_MOST: usize = 1 << 20;
+
+/// A worker's channels: its rounds in, its output out, and the buffers
+/// going back to be reused (batches to the front, output to the worker).
+struct WorkerLinks {
+    /// Set after each round: whether this worker's v2 flows wait for keys.
+    keys_awaited: Arc<AtomicBool>,
+    batches: Receiver<Batch>,
+    output: SyncSender<WorkerOutput>,
+    spare_batches: Sender<Batch>,
+    spare_bytes: Receiver<Vec<u8>>,
+}
+
+/// The order of one round: the worker of each operation.
+struct Round {
+    route: Vec<u16>,
+}
+
+/// A worker's output of one round.
+struct RoundOutput {
+    bytes: Vec<u8>,
+    /// Where each operation's output ends in `bytes`.
+    ends: Vec<usize>,
+    commands: Vec<tally::CommandCount>,
+    /// Flows ended this round: the operation, and the summary's entry.
+    flows: Vec<(u32, FlowStats)>,
+}
+
+enum WorkerOutput {
+    Round(RoundOutput),
+    /// The input ended: the worker's statistics and how many flows it
+    /// analysed.
+    Done(Box<Stats>, u64),
+}
+
+/// The analyzer over `threads` workers; used as [`super::Analyzer`] is.
+pub struct ParallelAnalyzer {
+    table: FlowTable<Route>,
+    front: Front,
+    /// The reading thread's counters (packets, skipped packets).
+    stats: Stats,
+    warnings: Vec<String>,
+    workers: Vec<JoinHandle<()>>,
+    merge: Option<JoinHandle<io::Result<merge::Merged>>>,
+    /// Messages counted by the merge so far (progress display).
+    messages: Arc<AtomicU64>,
+    keys_awaited: Vec<Arc<AtomicBool>>,
+}
+
+impl ParallelAnalyzer {
+    /// Starts `threads` workers and the merge, which writes to `out`.
+    pub fn new(
+        config: AnalyzerConfig,
+        threads: usize,
+        keylog: Option<KeyLog>,
+        make_sink: SinkFactory,
+        mut out: Box<dyn Write + Send>,
+    ) -> io::Result<ParallelAnalyzer> {
+        let threads = threads.clamp(1, MAX_THREADS);
+        let (route_tx, route_rx) = sync_channel::<Round>(ROUNDS_IN_FLIGHT);
+        let mut to_workers = Vec::new();
+        let mut from_workers: Vec<Receiver<WorkerOutput>> = Vec::new();
+        let mut spare_batches = Vec::new();
+        let mut spare_bytes = Vec::new();
+        let mut keys_awaited = Vec::new();
+        let mut workers = Vec::new();
+        for i in 0..threads {
+            let (batch_tx, batches) = sync_channel::<Batch>(ROUNDS_IN_FLIGHT);
+            let (output, out_rx) = sync_channel::<WorkerOutput>(ROUNDS_IN_FLIGHT);
+            let (spare_batch_tx, spare_batch_rx) = channel::<Batch>();
+            let (spare_bytes_tx, spare_bytes_rx) = channel::<Vec<u8>>();
+            let awaited = Arc::new(AtomicBool::new(false));
+            keys_awaited.push(Arc::clone(&awaited));
+            let links = WorkerLinks {
+                keys_awaited: awaited,
+                batches,
+                output,
+                spare_batches: spare_batch_tx,
+                spare_bytes: spare_bytes_rx,
+            };
+            let config = config.clone();
+            let keylog = keylog.clone();
+            let make_sink = Arc::clone(&make_sink);
+            let handle = std::thread::Builder::new()
+                .name(format!("worker-{i}"))
+                .spawn(move || worker::run(config, keylog, make_sink, links))?;
+            workers.push(handle);
+            to_workers.push(batch_tx);
+            from_workers.push(out_rx);
+            spare_batches.push(spare_batch_rx);
+            spare_bytes.push(spare_bytes_tx);
+        }
+        let messages = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&messages);
+        let merge = std::thread::Builder::new()
+            .name("merge".to_string())
+            .spawn(move || merge::run(route_rx, from_workers, spare_bytes, &mut out, &counted))?;
+        Ok(ParallelAnalyzer {
+            table: FlowTable::new(config.limits, &config.extra_ports),
+            front: Front::new(to_workers, spare_batches, route_tx),
+            stats: Stats::default(),
+            warnings: Vec::new(),
+            workers,
+            merge: Some(merge),
+            messages,
+            keys_awaited,
+        })
+    }
+
+    /// Feeds one captured packet; as [`super::Analyzer::packet`]. An `Err`
+    /// is an output error seen by the merge.
+    pub fn packet(&mut self, packet: &Packet<'_>) -> io::Result<Progress> {
+        self.stats.packets += 1;
+        match crate::net::parse_tcp(packet.link_type, packet.data) {
+            Ok(segment) => {
+                self.front.now = packet.ts;
+                self.table.segment(packet.ts, &segment, &mut self.front);
+            }
+            Err(skip) => super::count_skipped(&mut self.stats, &mut self.warnings, packet, skip),
+        }
+        if self.front.stopped {
+            return Err(self.stop());
+        }
+        Ok(Progress::Continue)
+    }
+
+    /// Warnings about the input not yet shown (one line each).
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+
+    /// Messages counted so far (a round or more behind the reading).
+    pub fn messages(&self) -> u64 {
+        self.messages.load(Ordering::Relaxed)
+    }
+
+    /// The merge stopped early: its error.
+    fn stop(&mut self) -> io::Error {
+        match self.join() {
+            Err(e) => e,
+            Ok(_) => io::Error::other("the parallel pipeline's merge stopped"),
+        }
+    }
+
+    /// Ends the workers (their channels close) and waits for the merge.
+    fn join(&mut self) -> io::Result<merge::Merged> {
+        // Dropping the senders ends the workers' and the merge's loops.
+        let front = std::mem::replace(
+            &mut self.front,
+            Front::new(Vec::new(), Vec::new(), sync_channel(0).0),
+        );
+        drop(front);
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+        match self.merge.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(io::Error::other("the parallel pipeline's merge panicked")),
+            None => Err(io::Error::other("the parallel pipeline already ended")),
+        }
+    }
+
+    /// An error if the merge stopped (the output failed).
+    fn check(&mut self) -> io::Result<()> {
+        if self.front.stopped {
+            return Err(self.stop());
+        }
+        Ok(())
+    }
+}
+
+impl super::Pipeline for ParallelAnalyzer {
+    fn packet(&mut self, packet: &Packet<'_>) -> io::Result<Progress> {
+        ParallelAnalyzer::packet(self, packet)
+    }
+
+    fn take_warnings(&mut self) -> Vec<String> {
+        ParallelAnalyzer::take_warnings(self)
+    }
+
+    fn messages(&mut self) -> u64 {
+        ParallelAnalyzer::messages(self)
+    }
+
+    fn advance(&mut self, now: Timestamp) -> io::Result<()> {
+        self.front.now = self.front.now.max(now);
+        self.table.advance(now, &mut self.front);
+        self.check()
+    }
+
+    /// Sends the round being built: the merge writes it when the workers
+    /// are done with it.
+    fn flush_output(&mut self) -> io::Result<()> {
+        self.front.send_round();
+        self.check()
+    }
+
+    fn note(&mut self, ts: Timestamp, source: &'static str, text: &str) -> io::Result<()> {
+        self.front.note(ts, source, text);
+        self.check()
+    }
+
+    fn keys_awaited(&self) -> bool {
+        self.keys_awaited.iter().any(|k| k.load(Ordering::Relaxed))
+    }
+
+    fn append_keylog(&mut self, bytes: &[u8]) {
+        self.front.keylog(bytes);
+    }
+
+    fn set_capture_counters(&mut self, counters: CaptureCounters) {
+        self.stats.capture = Some(counters);
+    }
+
+    /// Ends every flow (end of input), waits for the output to be written
+    /// and returns the statistics.
+    fn finish(mut self) -> io::Result<(Stats, Vec<WorkerLoad>)> {
+        self.table.finish(&mut self.front);
+        self.front.send_round();
+        let merged = self.join()?;
+        let mut stats = merged.stats;
+        stats.packets = self.stats.packets;
+        stats.packets_skipped = self.stats.packets_skipped;
+        stats.packets_cut_by_snaplen = self.stats.packets_cut_by_snaplen;
+        stats.unsupported_link_types = std::mem::take(&mut self.stats.unsupported_link_types);
+        stats.capture = self.stats.capture;
+        Ok((stats, merged.load))
+    }
+}
+
+impl Drop for ParallelAnalyzer {
+    fn drop(&mut self) {
+        if self.merge.is_some() {
+            let _ = self.join();
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! A worker: the analyzer's per-flow handler for its share of the flows.
+//! It takes the operations of each round in order and formats the events
+//! they make into its own buffer, noting where each operation's output
+//! ends, so that the merge can interleave the workers' output exactly.
+
+use super::tally::CommandTally;
+use super::{Batch, Ident, OpKind, RoundOutput, SharedBuf, SinkFactory, WorkerLinks, WorkerOutput};
+use crate::analyzer::AnalyzerConfig;
+use crate::analyzer::flow_state::{FlowState, Handler};
+use crate::flow::{FlowHandler, StreamEvent};
+use crate::p2p::v2::KeyLog;
+
+/// A flow this worker analyses: what does not change of its info, and the
+/// analyzer's state, made when the first stream content comes (a flow of a
+/// SYN flood never has any: the analyzer's `new_flow` only builds state).
+type Flow = Box<(Ident, Option<Box<FlowState>>)>;
+
+/// The flow's analyzer state, made on first use.
+fn state_of<'f>(
+    handler: &mut Handler<'_>,
+    state: &'f mut Option<Box<FlowState>>,
+    info: &crate::flow::FlowInfo,
+) -> &'f mut FlowState {
+    state.get_or_insert_with(|| Box::new(handler.new_flow(info)))
+}
+
+pub fn run(
+    config: AnalyzerConfig,
+    keylog: Option<KeyLog>,
+    make_sink: SinkFactory,
+    links: WorkerLinks,
+) {
+    let buf = SharedBuf::default();
+    let mut sink = make_sink(buf.clone());
+    let mut handler = Handler::new(config, sink.as_mut());
+    if let Some(log) = keylog {
+        handler.v2.set_keylog(log);
+    }
+    handler.tally = Some(CommandTally::default());
+    let mut flows: Vec<Option<Flow>> = Vec::new();
+    let mut flows_started = 0u64;
+    for Batch { mut ops, data } in links.batches {
+        let mut ends = Vec::with_capacity(ops.len());
+        let mut flow_ends = Vec::new();
+        for (i, op) in ops.drain(..).enumerate() {
+            let op_index = i as u32;
+            if let Some(t) = handler.tally.as_mut() {
+                t.op = op_index;
+            }
+            handler.now = op.now;
+            let slot = op.slot as usize;
+            match op.kind {
+                OpKind::New(ident) => {
+                    flows_started += 1;
+                    if flows.len() <= slot {
+                        flows.resize_with(slot + 1, || None);
+                    }
+                    if let Some(place) = flows.get_mut(slot) {
+                        *place = Some(Box::new((*ident, None)));
+                    }
+                }
+                OpKind::Data {
+                    dir,
+                    ts,
+                    start,
+                    end,
+                } => {
+                    if let Some(flow) = flows.get_mut(slot).and_then(Option::as_mut) {
+                        let (ident, state) = &mut **flow;
+                        let info = ident.info(op.counts);
+                        let state = state_of(&mut handler, state, &info);
+                        let bytes = data.get(start..end).unwrap_or_default();
+                        handler.event(&info, state, StreamEvent::Data { dir, ts, bytes });
+                    }
+                }
+                OpKind::Gap {
+                    dir,
+                    ts,
+                    offset,
+                    bytes,
+                } => {
+                    if let Some(flow) = flows.get_mut(slot).and_then(Option::as_mut) {
+                        let (ident, state) = &mut **flow;
+                        let info = ident.info(op.counts);
+                        let state = state_of(&mut handler, state, &info);
+                        let ev = StreamEvent::Gap {
+                            dir,
+                            ts,
+                            offset,
+                            bytes,
+                        };
+                        handler.event(&info, state, ev);
+                    }
+                }
+                OpKind::End(reason) => {
+                    if let Some(flow) = flows.get_mut(slot).and_then(Option::take) {
+                        let before = handler.stats.flows.len();
+                        let (ident, state) = *flow;
+                        let info = ident.info(op.counts);
+                        let state = match state {
+                            Some(state) => *state,
+                            None => handler.new_flow(&info),
+                        };
+                        handler.end(&info, state, reason);
+                        for _ in before..handler.stats.flows.len() {
+                            flow_ends.push(op_index);
+                        }
+                    }
+                }
+                OpKind::Note { ts, source, text } => {
+                    let note = crate::analyzer::Event::Note {
+                        ts,
+                        source,
+                        text: &text,
+                    };
+                    let _ = handler.sink.event(&note);
+                }
+                OpKind::KeyLog(bytes) => {
+                    if let Some(log) = handler.v2.keylog_mut() {
+                        let before = log.entries;
+                        log.push(&bytes);
+                        if log.entries != before {
+                            handler.v2.keylog_grew();
+                        }
+                    }
+                }
+            }
+            // Into `buf`: writing to memory does not fail.
+            let _ = handler.sink.flush();
+            ends.push(buf.len());
+        }
+        let output = RoundOutput {
+            bytes: buf.swap(links.spare_bytes.try_recv().unwrap_or_default()),
+            ends,
+            commands: handler
+                .tally
+                .as_mut()
+                .map(CommandTally::take)
+                .unwrap_or_default(),
+            flows: flow_ends
+                .into_iter()
+                .zip(std::mem::take(&mut handler.stats.flows))
+                .collect(),
+        };
+        links.keys_awaited.store(
+            handler.v2.keys_awaited(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        if let Some(spare) = (Batch { ops, data }).recycled() {
+            let _ = links.spare_batches.send(spare);
+        }
+        if links.output.send(WorkerOutput::Round(output)).is_err() {
+            return;
+        }
+    }
+    let stats = Box::new(std::mem::take(&mut handler.stats));
+    let _ = links.output.send(WorkerOutput::Done(stats, flows_started));
+}
