@@ -45,7 +45,7 @@ mod wire;
 
 use super::transport::{TransportChoice, TransportUsed};
 use handshake::Handshake;
-use socket::{connect, remaining};
+use socket::{connect, is_retry, remaining};
 use v2_start::V2Start;
 use wire::{Receiver, Sender, WireEvent};
 
@@ -278,16 +278,7 @@ impl Session<'_, '_> {
             }
             let n = match self.stream.read(&mut buf) {
                 Ok(n) => n,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    continue;
-                }
+                Err(e) if is_retry(&e) => continue,
                 Err(e) => {
                     self.connection_error(&e);
                     return;

@@ -31,6 +31,15 @@ pub(super) fn connect(addrs: &[SocketAddr], deadline: Instant) -> Result<TcpStre
     Err(Failure::CannotConnect { attempts })
 }
 
+/// A read or write that timed out or was interrupted: try again (the
+/// deadline is checked before each try).
+pub(super) fn is_retry(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
 /// Time left before `deadline`, `None` once it has passed.
 pub(super) fn remaining(deadline: Instant) -> Option<Duration> {
     deadline
@@ -49,13 +58,7 @@ impl Session<'_, '_> {
             match self.stream.write(bytes) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::Interrupted
-                            | io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                    ) => {}
+                Err(e) if is_retry(&e) => {}
                 Err(e) => return Err(e),
             }
         }

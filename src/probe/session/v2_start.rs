@@ -9,7 +9,7 @@
 //! (`ShouldReconnectV1`: a v2 connection closed before any byte arrived).
 
 use super::wire::{Receiver, Sender};
-use super::{Session, remaining};
+use super::{Session, is_retry, remaining};
 use crate::capture::Timestamp;
 use crate::p2p::v2::{
     Candidate, ELLSWIFT_KEY_LEN, KeyLogEntry, MAX_GARBAGE_LEN, PacketDecoder, PacketEncoder, Role,
@@ -215,18 +215,8 @@ impl Session<'_, '_> {
                 .set_read_timeout(Some(wait))
                 .and_then(|()| self.stream.read(&mut buf));
             let n = match read {
-                Ok(0) => 0,
                 Ok(n) => n,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock
-                            | io::ErrorKind::TimedOut
-                            | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    continue;
-                }
+                Err(e) if is_retry(&e) => continue,
                 Err(e) if is_closed(&e) => 0,
                 Err(e) => {
                     self.connection_error(&e);
