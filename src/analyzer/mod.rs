@@ -15,7 +15,7 @@ mod sink;
 pub mod stats;
 pub mod v2;
 
-pub use pipeline::Pipeline;
+pub use pipeline::{Pipeline, SharedSource};
 
 use crate::capture::{Packet, Timestamp};
 use crate::flow::{FlowLimits, FlowTable};

@@ -87,7 +87,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let interactive = super::stdout_is_interactive();
     let workers = if config_threads > 1 {
         let output = args.output.clone();
-        let make_sink: SinkFactory = Arc::new(move |buf| output.sink(buf, false));
+        let make_sink: SinkFactory = Arc::new(move |buf| output.worker_sink(buf));
         let out = std::io::stdout()
             .as_fd()
             .try_clone_to_owned()
