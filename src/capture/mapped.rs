@@ -131,11 +131,8 @@ impl MappedReader {
         // so slices into it (the packets of rounds still in flight) stay
         // valid.
         let _ = unsafe {
-            self.map.unchecked_advise_range(
-                UncheckedAdvice::DontNeed,
-                self.released,
-                len,
-            )
+            self.map
+                .unchecked_advise_range(UncheckedAdvice::DontNeed, self.released, len)
         };
         self.released = upto;
     }
