@@ -9,11 +9,13 @@ mod finding;
 mod flow_state;
 pub mod framed;
 mod message_stage;
+pub mod peer;
 pub mod parallel;
 mod pipeline;
 mod sink;
 pub mod stats;
 pub mod v2;
+pub mod verify;
 
 pub use pipeline::Pipeline;
 
