@@ -80,7 +80,10 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let metrics = match args.metrics {
         Some(addr) => {
             let metrics = crate::metrics::Metrics::default();
-            let bound = crate::metrics::serve(addr, Arc::new(metrics.registry()))?;
+            for c in session.captures() {
+                metrics.watch_capture(&c.interface, Arc::clone(&c.totals));
+            }
+            let bound = crate::metrics::serve(addr, metrics.clone())?;
             eprintln!("btcsniff: metrics at http://{bound}/metrics");
             sink = Box::new(crate::metrics::MetricsSink::new(sink, metrics.clone()));
             Some(metrics)

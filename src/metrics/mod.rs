@@ -1,36 +1,38 @@
 //! Prometheus metrics of a live capture (`live --metrics HOST:PORT`): a
-//! sink that counts the events it passes on to the real sink, and a small
-//! HTTP server (tiny_http) that serves them at `/metrics` in the text
-//! exposition format (prometheus-client's encoder). README, "Prometheus".
+//! sink that counts the events it passes on to the real sink
+//! ([`MetricsSink`]), and a small HTTP server (tiny_http) that serves them
+//! at `/metrics` in the text exposition format (prometheus-client's
+//! encoder). README, "Prometheus".
 //!
 //! With `--threads` above 1 the events of flows are made and formatted in
 //! the workers: each worker's sink is wrapped in its own [`MetricsSink`]
 //! over the same [`Metrics`] (prometheus-client's counters are atomics and
 //! its families lock internally), so every event is counted once, where
 //! it is made, whatever the thread count. A flow's events all go to one
-//! worker, so each sink's map of open flows sees a flow's start and end.
+//! worker, so each sink's per-flow state (open flows, pending pings) sees
+//! a flow's whole life.
 //!
 //! Label values come from closed sets, so the number of series is
 //! bounded whatever the traffic: commands outside the 37 the decoder
 //! knows are `(other)`, networks are the five known ones or `unknown`,
-//! finding kinds and transports are this crate's constants.
+//! finding kinds, transports and features are this crate's constants,
+//! interfaces are those given with `-i`.
 
 mod server;
+mod sink;
 
 pub use server::serve;
+pub use sink::MetricsSink;
 
-use crate::analyzer::peer::commands::{COUNTED, OTHER};
-use crate::analyzer::event::FlowEvent;
-use crate::analyzer::{Event, Sink};
+use crate::capture::live::CaptureTotals;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use std::collections::HashMap;
-use std::io;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct MessageLabels {
@@ -51,19 +53,61 @@ struct KindLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FeatureLabels {
+    feature: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InterfaceLabels {
+    interface: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: &'static str,
 }
 
-/// The metric families, shared by the sink (which counts) and the server
-/// (which encodes).
-#[derive(Clone, Default)]
+/// Ping round-trip buckets, seconds: 1 ms doubling to about 33 s (a LAN
+/// peer to one behind Tor).
+fn rtt_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.001, 2.0, 16))
+}
+
+/// The metric families, shared by the sinks (which count) and the server
+/// (which encodes). Clones share the same series.
+#[derive(Clone)]
 pub struct Metrics {
     messages: Family<MessageLabels, Counter>,
     message_bytes: Family<MessageLabels, Counter>,
     flows: Family<TransportLabels, Counter>,
     flows_open: Family<TransportLabels, Gauge>,
     findings: Family<KindLabels, Counter>,
+    features: Family<FeatureLabels, Counter>,
+    ping_rtt: Histogram,
+    capture_received: Family<InterfaceLabels, Counter>,
+    capture_dropped: Family<InterfaceLabels, Counter>,
+    capture_if_dropped: Family<InterfaceLabels, Counter>,
+    /// The live capture's interfaces and libpcap's counters of each, read
+    /// at every scrape.
+    interfaces: Arc<Mutex<Vec<(String, Arc<CaptureTotals>)>>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            messages: Family::default(),
+            message_bytes: Family::default(),
+            flows: Family::default(),
+            flows_open: Family::default(),
+            findings: Family::default(),
+            features: Family::default(),
+            ping_rtt: rtt_histogram(),
+            capture_received: Family::default(),
+            capture_dropped: Family::default(),
+            capture_if_dropped: Family::default(),
+            interfaces: Arc::default(),
+        }
+    }
 }
 
 impl Metrics {
@@ -95,6 +139,31 @@ impl Metrics {
             "Findings (anomalies, failed passive checks), by kind",
             self.findings.clone(),
         );
+        r.register(
+            "handshake_features",
+            "Feature messages seen (wtxidrelay, sendaddrv2, sendheaders, sendcmpct high or low bandwidth, feefilter, sendtxrcncl), by feature",
+            self.features.clone(),
+        );
+        r.register(
+            "ping_rtt_seconds",
+            "Round trips from a ping to the pong with its nonce, as the sensor saw them",
+            self.ping_rtt.clone(),
+        );
+        r.register(
+            "capture_received",
+            "Packets libpcap received, by interface",
+            self.capture_received.clone(),
+        );
+        r.register(
+            "capture_dropped",
+            "Packets libpcap dropped (buffer full), by interface",
+            self.capture_dropped.clone(),
+        );
+        r.register(
+            "capture_if_dropped",
+            "Packets the interface or its driver dropped, by interface",
+            self.capture_if_dropped.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -104,89 +173,35 @@ impl Metrics {
         r.register("build_info", "btcsniff's version (value 1)", build);
         r
     }
-}
 
-/// The label of a command: itself when the decoder knows it, else
-/// `(other)` (one series however many made-up commands arrive).
-fn command_label(command: &[u8]) -> &'static str {
-    COUNTED
-        .iter()
-        .find(|c| c.as_bytes() == command)
-        .copied()
-        .unwrap_or(OTHER)
-}
-
-/// Passes every event on to `inner`, counting it on the way.
-pub struct MetricsSink<'s> {
-    inner: Box<dyn Sink + 's>,
-    metrics: Metrics,
-    /// Clients of the flows open, for the direction of their messages.
-    clients: HashMap<u64, SocketAddr>,
-}
-
-impl<'s> MetricsSink<'s> {
-    pub fn new(inner: Box<dyn Sink + 's>, metrics: Metrics) -> Self {
-        MetricsSink {
-            inner,
-            metrics,
-            clients: HashMap::new(),
+    /// Reads libpcap's counters of `interface` at every scrape.
+    pub fn watch_capture(&self, interface: &str, totals: Arc<CaptureTotals>) {
+        if let Ok(mut list) = self.interfaces.lock() {
+            list.push((interface.to_string(), totals));
         }
     }
 
-    fn count(&mut self, event: &Event<'_, '_>) {
-        match event {
-            Event::Message { meta, frame, .. } => {
-                let direction = match self.clients.get(&meta.flow) {
-                    Some(client) if *client == meta.src => "c2s",
-                    Some(_) => "s2c",
-                    None => "unknown",
-                };
-                let labels = MessageLabels {
-                    command: command_label(frame.command.as_bytes()),
-                    direction,
-                    network: frame.network.name(),
-                };
-                self.metrics.messages.get_or_create(&labels).inc();
-                self.metrics
-                    .message_bytes
-                    .get_or_create(&labels)
-                    .inc_by(u64::from(frame.length));
+    /// Brings the capture counters up to libpcap's (before a scrape).
+    pub fn refresh(&self) {
+        let Ok(list) = self.interfaces.lock() else {
+            return;
+        };
+        for (name, totals) in list.iter() {
+            let labels = InterfaceLabels {
+                interface: name.clone(),
+            };
+            for (family, total) in [
+                (&self.capture_received, &totals.received),
+                (&self.capture_dropped, &totals.dropped),
+                (&self.capture_if_dropped, &totals.if_dropped),
+            ] {
+                let counter = family.get_or_create(&labels);
+                // libpcap's totals only grow (until a 32-bit wrap, which
+                // a counter cannot follow: it then waits to catch up).
+                let total = total.load(Ordering::Relaxed);
+                counter.inc_by(total.saturating_sub(counter.get()));
             }
-            Event::Finding { finding, .. } | Event::PeerFinding { finding, .. } => {
-                let labels = KindLabels {
-                    kind: finding.kind(),
-                };
-                self.metrics.findings.get_or_create(&labels).inc();
-            }
-            Event::Flow(record) => {
-                let labels = TransportLabels {
-                    transport: record.transport.name(),
-                };
-                match record.event {
-                    FlowEvent::Start => {
-                        self.clients.insert(record.flow, record.client);
-                        self.metrics.flows.get_or_create(&labels).inc();
-                        self.metrics.flows_open.get_or_create(&labels).inc();
-                    }
-                    FlowEvent::End if self.clients.remove(&record.flow).is_some() => {
-                        self.metrics.flows_open.get_or_create(&labels).dec();
-                    }
-                    _ => {}
-                }
-            }
-            _ => {}
         }
-    }
-}
-
-impl Sink for MetricsSink<'_> {
-    fn event(&mut self, event: &Event<'_, '_>) -> io::Result<()> {
-        self.count(event);
-        self.inner.event(event)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }
 
@@ -197,6 +212,3 @@ pub fn encode(registry: &Registry) -> String {
     let _ = prometheus_client::encoding::text::encode(&mut out, registry);
     out
 }
-
-/// A registry shared with the server thread.
-pub type SharedRegistry = Arc<Registry>;

@@ -15,7 +15,9 @@
 pub mod commands;
 mod record;
 
-pub use record::{InvCounts, PeerRecord, RttSummary, SideRecord, TcpTiming, VersionFields};
+pub use record::{
+    InvCounts, PeerRecord, RttSummary, SideRecord, TcpTiming, VersionFields, micros,
+};
 
 use crate::capture::Timestamp;
 use crate::analyzer::Finding;
