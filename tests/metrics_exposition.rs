@@ -60,11 +60,13 @@ fn run_on(path: &Path, threads: usize) -> (Metrics, Stats) {
         analyzer.finish().unwrap()
     } else {
         let counted = metrics.clone();
-        let make_sink: SinkFactory =
-            std::sync::Arc::new(move |_| Box::new(MetricsSink::new(Box::new(Null), counted.clone())));
+        let make_sink: SinkFactory = std::sync::Arc::new(move |_| {
+            Box::new(MetricsSink::new(Box::new(Null), counted.clone()))
+        });
         let out = Box::new(std::io::sink());
         let mut analyzer =
-            ParallelAnalyzer::new(AnalyzerConfig::default(), threads, None, make_sink, out).unwrap();
+            ParallelAnalyzer::new(AnalyzerConfig::default(), threads, None, make_sink, out)
+                .unwrap();
         while let Some(p) = reader.next_packet().unwrap() {
             analyzer.packet(&p).unwrap();
         }
@@ -87,7 +89,10 @@ fn worker_threads_count_the_same() {
         l
     };
     let one = lines(&one);
-    assert!(one.iter().any(|l| l.starts_with("btcsniff_messages_total{")));
+    assert!(
+        one.iter()
+            .any(|l| l.starts_with("btcsniff_messages_total{"))
+    );
     assert_eq!(one, lines(&four));
 }
 
@@ -167,8 +172,14 @@ fn pings_and_features() -> std::path::PathBuf {
     let mut pcap = Pcap::new();
     let mut conn = Conn::new("10.0.0.1:50000", "10.0.0.2:18444");
     conn.handshake(&mut pcap);
-    conn.c2s(&mut pcap, &frame(REGTEST, "version", &version_payload(b"/c/")));
-    conn.s2c(&mut pcap, &frame(REGTEST, "version", &version_payload(b"/s/")));
+    conn.c2s(
+        &mut pcap,
+        &frame(REGTEST, "version", &version_payload(b"/c/")),
+    );
+    conn.s2c(
+        &mut pcap,
+        &frame(REGTEST, "version", &version_payload(b"/s/")),
+    );
     conn.c2s(&mut pcap, &frame(REGTEST, "wtxidrelay", &[]));
     conn.c2s(&mut pcap, &frame(REGTEST, "verack", &[]));
     conn.s2c(&mut pcap, &frame(REGTEST, "verack", &[]));

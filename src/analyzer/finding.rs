@@ -5,9 +5,9 @@
 //! as the codec reports them; the analyzer adds what only it sees (gaps,
 //! handshake order, key-log lookups, fallbacks).
 
-use crate::p2p::{Anomaly, Hash256};
 use crate::p2p::frame::FramingFinding;
 use crate::p2p::v2::V2Finding;
+use crate::p2p::{Anomaly, Hash256};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
@@ -98,7 +98,10 @@ pub enum Finding {
     UnmatchedPong { nonce: u64 },
     /// A tx or block the receiving side did not ask for with getdata
     /// (and its requests were captured from its version on).
-    Unsolicited { command: &'static str, hash: Hash256 },
+    Unsolicited {
+        command: &'static str,
+        hash: Hash256,
+    },
 }
 
 impl Finding {

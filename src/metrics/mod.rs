@@ -67,6 +67,9 @@ struct BuildLabels {
     version: &'static str,
 }
 
+/// An interface of the live capture and libpcap's counters of it.
+type WatchedCapture = (String, Arc<CaptureTotals>);
+
 /// Ping round-trip buckets, seconds: 1 ms doubling to about 33 s (a LAN
 /// peer to one behind Tor).
 fn rtt_histogram() -> Histogram {
@@ -89,7 +92,7 @@ pub struct Metrics {
     capture_if_dropped: Family<InterfaceLabels, Counter>,
     /// The live capture's interfaces and libpcap's counters of each, read
     /// at every scrape.
-    interfaces: Arc<Mutex<Vec<(String, Arc<CaptureTotals>)>>>,
+    interfaces: Arc<Mutex<Vec<WatchedCapture>>>,
 }
 
 impl Default for Metrics {

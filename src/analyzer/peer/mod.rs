@@ -15,12 +15,10 @@
 pub mod commands;
 mod record;
 
-pub use record::{
-    InvCounts, PeerRecord, RttSummary, SideRecord, TcpTiming, VersionFields, micros,
-};
+pub use record::{InvCounts, PeerRecord, RttSummary, SideRecord, TcpTiming, VersionFields, micros};
 
-use crate::capture::Timestamp;
 use crate::analyzer::Finding;
+use crate::capture::Timestamp;
 use crate::p2p::message::{InvItem, Message};
 use commands::CommandCounts;
 use foldhash::HashSet;
@@ -171,11 +169,7 @@ impl PeerState {
             }
             Message::FeeFilter(f) => r.feefilter = Some(f.fee_rate_sat_per_kvb),
             Message::SendTxRcncl(t) => r.sendtxrcncl = Some(t.version),
-            Message::Inv(inv) => {
-                for type_id in inv.inventory.type_ids() {
-                    r.inv.count(type_id);
-                }
-            }
+            Message::Inv(inv) => r.inv.count_all(inv.inventory.type_ids()),
             Message::GetData(inv) => {
                 r.getdata_items = r.getdata_items.saturating_add(inv.inventory.len() as u64);
                 for item in inv.inventory.iter() {
@@ -190,8 +184,9 @@ impl PeerState {
             }
             Message::Tx(tx) => {
                 r.tx = r.tx.saturating_add(1);
+                // Asked for by txid, else by wtxid (BIP339).
                 let asked = them.requested.remove(&tx.txid.0)
-                    | tx.wtxid.is_some_and(|w| them.requested.remove(&w.0));
+                    || tx.wtxid.is_some_and(|w| them.requested.remove(&w.0));
                 if !asked && them.checks_requests() && !them.filtered_blocks {
                     out.push(Finding::Unsolicited {
                         command: "tx",

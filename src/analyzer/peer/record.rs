@@ -45,7 +45,26 @@ pub struct InvCounts {
 }
 
 impl InvCounts {
-    pub fn count(&mut self, type_id: u32) {
+    /// Items of an inv by type: runs of one type (an inv is nearly always
+    /// all tx or all wtx) are added at once.
+    pub fn count_all(&mut self, type_ids: impl Iterator<Item = u32>) {
+        let mut run: Option<(u32, u64)> = None;
+        for type_id in type_ids {
+            run = match run {
+                Some((t, n)) if t == type_id => Some((t, n.saturating_add(1))),
+                Some((t, n)) => {
+                    self.count_n(t, n);
+                    Some((type_id, 1))
+                }
+                None => Some((type_id, 1)),
+            };
+        }
+        if let Some((t, n)) = run {
+            self.count_n(t, n);
+        }
+    }
+
+    fn count_n(&mut self, type_id: u32, n: u64) {
         let slot = match type_id & !super::MSG_WITNESS_FLAG {
             super::MSG_TX => &mut self.tx,
             super::MSG_WTX => &mut self.wtx,
@@ -54,7 +73,7 @@ impl InvCounts {
             super::MSG_FILTERED_BLOCK => &mut self.filtered_block,
             _ => &mut self.other,
         };
-        *slot = slot.saturating_add(1);
+        *slot = slot.saturating_add(n);
     }
 }
 
@@ -160,4 +179,25 @@ pub fn micros(a: Timestamp, b: Timestamp) -> u64 {
     let a = i128::from(a.secs) * 1_000_000 + i128::from(a.nanos / 1000);
     let b = i128::from(b.secs) * 1_000_000 + i128::from(b.nanos / 1000);
     u64::try_from((b - a).max(0)).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inv_runs_are_counted_by_type() {
+        let mut c = InvCounts::default();
+        let witness_tx = 1 | super::super::MSG_WITNESS_FLAG;
+        c.count_all([5, 5, 5, 2, 1, witness_tx, 99, 5].into_iter());
+        c.count_all(std::iter::empty());
+        let expected = InvCounts {
+            tx: 2,
+            wtx: 4,
+            block: 1,
+            other: 1,
+            ..InvCounts::default()
+        };
+        assert_eq!(c, expected);
+    }
 }

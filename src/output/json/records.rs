@@ -4,9 +4,9 @@
 
 use super::fields::{Fields, key};
 use crate::analyzer::Finding;
-use crate::p2p::{Anomaly, Hash256};
 use crate::p2p::frame::FramingFinding;
 use crate::p2p::v2::V2Finding;
+use crate::p2p::{Anomaly, Hash256};
 
 /// A finding's values after its `kind` (which each sink shows its own way).
 pub fn finding_values<F: Fields + ?Sized>(finding: &Finding, f: &mut F) {

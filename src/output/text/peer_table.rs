@@ -3,8 +3,8 @@
 //! the two user agents, duration and ping round trip.
 
 use crate::analyzer::peer::{PeerRecord, SideRecord};
-use crate::output::escape::escape_str;
 use crate::analyzer::stats::FlowStats;
+use crate::output::escape::escape_str;
 use std::fmt::Write as _;
 
 /// Characters of a user agent shown (the JSON has it whole).
