@@ -11,7 +11,8 @@
 #
 # What happens: btcsniff captures lo (JSON lines to OUT/live.jsonl) and
 # serves /metrics; Prometheus scrapes it every second; node B connects to
-# node A, A mines 101 blocks and a block with a wallet tx, B syncs, and
+# node A, node C to both; A mines 101 blocks and a block with a wallet tx,
+# B and C sync (C hears of each block from A and from B), and
 # `btcsniff probe` asks A for that block (its v2 attempt is refused: a third
 # kind of flow). Then the nodes stop and, while btcsniff still runs, the
 # checks ask Prometheus's HTTP query API (never btcsniff directly):
@@ -41,6 +42,7 @@ METRICS_PORT=9464
 PROM_PORT=9090
 A_P2P=18444 A_HTTP=18332
 B_P2P=18454 B_HTTP=18342
+C_P2P=18464 C_HTTP=18352
 API_KEY=btcsniff-prometheus-test
 # shellcheck source=bcoin/node.sh
 source "$here/bcoin/node.sh"
@@ -63,7 +65,7 @@ trap 'echo "test-prometheus: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
 # 1. The sensor. Its output goes through a pipe, as to jq: lines are then
 # written at each capture batch, not when a buffer fills.
-"$btcsniff" live -i lo -f "tcp port $A_P2P or tcp port $B_P2P" --format json \
+"$btcsniff" live -i lo -f "tcp port $A_P2P or tcp port $B_P2P or tcp port $C_P2P" --format json \
     --metrics "127.0.0.1:$METRICS_PORT" > >(cat >"$out/live.jsonl") 2>"$out/live.err" &
 sniff=$!
 pids+=("$sniff")
@@ -92,8 +94,12 @@ node_a="$(bcoin_start "$A_P2P" "$A_HTTP" "$API_KEY" "$out/node-a")"
 pids=("$node_a" "${pids[@]}")
 node_b="$(bcoin_start "$B_P2P" "$B_HTTP" "$API_KEY" "$out/node-b" "--only=127.0.0.1:$A_P2P")"
 pids=("$node_b" "${pids[@]}")
+# C hears every block twice: from A, which mines it, and from B, which relays it.
+node_c="$(bcoin_start "$C_P2P" "$C_HTTP" "$API_KEY" "$out/node-c" "--only=127.0.0.1:$A_P2P,127.0.0.1:$B_P2P")"
+pids=("$node_c" "${pids[@]}")
 ctl_a() { timeout 60 node "$here/bcoin/ctl.js" "$A_HTTP" "$API_KEY" "$@"; }
 ctl_b() { timeout 60 node "$here/bcoin/ctl.js" "$B_HTTP" "$API_KEY" "$@"; }
+ctl_c() { timeout 60 node "$here/bcoin/ctl.js" "$C_HTTP" "$API_KEY" "$@"; }
 ctl_a mine 101 >/dev/null
 txid=""
 for _ in $(seq 20); do
@@ -104,16 +110,17 @@ done
 block="$(ctl_a mine 1)"
 synced=""
 for _ in $(seq 300); do
-    [[ "$(ctl_b height)" == 102 ]] && { synced=yes; break; }
+    [[ "$(ctl_b height)" == 102 && "$(ctl_c height)" == 102 ]] && { synced=yes; break; }
     sleep 0.1
 done
-[[ -n "$synced" ]] || { echo "FAIL: node B did not sync to height 102 (at $(ctl_b height))"; exit 1; }
+[[ -n "$synced" ]] || { echo "FAIL: nodes B and C did not sync to height 102 (at $(ctl_b height), $(ctl_c height))"; exit 1; }
 timeout 60 "$btcsniff" probe "127.0.0.1:$A_P2P" --network regtest --block "$block" \
     >"$out/probe.txt" 2>&1 || { echo "FAIL: probe: $(tail -n 3 "$out/probe.txt")"; exit 1; }
-echo "traffic: 102 blocks relayed from A to B, tx $txid, probe of block $block"
+echo "traffic: 102 blocks mined by A, relayed to B and C and by B to C, tx $txid, probe of block $block"
+bcoin_stop "$node_c"
 bcoin_stop "$node_b"
 bcoin_stop "$node_a"
-pids=("${pids[@]:2}")
+pids=("${pids[@]:3}")
 sleep 1
 
 # 4. What the JSON output says, and what Prometheus says.
