@@ -22,7 +22,8 @@
 #  4. per command: payload bytes == the JSON lines' "length" sums
 #  5. per transport: flows == the JSON flow "start" records
 #  6. per kind: findings == the JSON finding records
-#  7. btcsniff_build_info carries the binary's version
+#  7. every PromQL recipe in the README evaluates and gives series
+#  8. btcsniff_build_info carries the binary's version
 # Each prints "ok: ..." or "FAIL: ..."; exit 1 on any FAIL.
 set -euo pipefail
 
@@ -188,6 +189,22 @@ else
         '.labels.kind' \
         'map(select(.type == "finding")) | group_by(.kind)[] | "\(.[0].kind) \(length)"'
 fi
+# The README's PromQL recipes (its ```promql block), each asked as written:
+# each must evaluate and give at least one series here.
+recipes=0
+while IFS= read -r recipe; do
+    [[ -z "$recipe" || "$recipe" == \#* ]] && continue
+    recipes=$((recipes + 1))
+    if ! answer="$(prom query "$recipe" 2>&1)"; then
+        fail "README recipe '$recipe': $answer"
+    elif [[ -z "$answer" ]]; then
+        fail "README recipe '$recipe': no series"
+    else
+        ok "README recipe '$recipe': $(echo "$answer" | wc -l) series"
+    fi
+done < <(awk '/^```promql$/ {inside = 1; next} /^```$/ {inside = 0} inside' "$here/../README.md")
+[[ "$recipes" -ge 5 ]] || fail "README has $recipes PromQL recipes in its \`\`\`promql block (5 expected)"
+
 version="$("$btcsniff" --version | awk '{print $2}')"
 build="$(prom query 'btcsniff_build_info' | jq -r .labels.version)"
 if [[ "$build" == "$version" ]]; then ok "build_info: version $build"; else fail "build_info: '$build', binary says '$version'"; fi

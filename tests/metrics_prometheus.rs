@@ -69,6 +69,7 @@ fn prometheus_scrapes_the_counters_the_json_output_shows() {
         "ok: bytes_by_command: ",
         "ok: flows_by_transport: ",
         "ok: build_info: ",
+        "ok: README recipe ",
     ] {
         assert!(stdout.contains(check), "missing '{check}':\n{stdout}");
     }
