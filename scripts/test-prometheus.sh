@@ -117,6 +117,13 @@ done
 [[ -n "$synced" ]] || { echo "FAIL: nodes B and C did not sync to height 102 (at $(ctl_b height), $(ctl_c height))"; exit 1; }
 timeout 60 "$btcsniff" probe "127.0.0.1:$A_P2P" --network regtest --block "$block" \
     >"$out/probe.txt" 2>&1 || { echo "FAIL: probe: $(tail -n 3 "$out/probe.txt")"; exit 1; }
+# A frame no node should send: `version` with an empty payload (its
+# checksum right), on a connection of its own. A decode finding, so
+# findings have something to count; node A drops the connection.
+exec 3<>"/dev/tcp/127.0.0.1/$A_P2P"
+printf '\xfa\xbf\xb5\xdaversion\0\0\0\0\0\0\0\0\0\x5d\xf6\xe0\xe2' >&3
+sleep 0.5
+exec 3>&-
 echo "traffic: 102 blocks mined by A, relayed to B and C and by B to C, tx $txid, probe of block $block"
 bcoin_stop "$node_c"
 bcoin_stop "$node_b"
