@@ -19,6 +19,7 @@ pub mod hash;
 pub mod message;
 pub mod network;
 pub mod reader;
+pub mod script;
 pub mod v2;
 
 pub use hash::{Hash256, sha256d};

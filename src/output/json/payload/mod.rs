@@ -1,7 +1,8 @@
 //! One payload walk per message family: the keys and values of every
 //! decoded payload, in output order. A payload is an object; the command
 //! is in the envelope. An unknown command's payload is `{"raw": hex}`,
-//! an empty message's `{}`.
+//! an empty message's `{}`. The network (the frame's magic) is what a
+//! transaction output's address is written for.
 
 mod address;
 mod block;
@@ -16,16 +17,17 @@ mod transaction;
 pub use address::network_address_text;
 
 use super::fields::{Fields, key};
+use crate::p2p::Network;
 use crate::p2p::message::Message;
 
-/// Walks `message`'s payload object.
-pub fn payload<F: Fields>(message: &Message<'_>, f: &mut F) {
+/// Walks `message`'s payload object, sent on `network`.
+pub fn payload<F: Fields>(message: &Message<'_>, network: Network, f: &mut F) {
     f.begin_object();
     match message {
         Message::Inv(m) | Message::GetData(m) | Message::NotFound(m) => inventory::inventory(m, f),
         Message::GetBlocks(m) | Message::GetHeaders(m) => inventory::locator(m, f),
-        Message::Tx(m) => transaction::transaction(m, f),
-        Message::Block(m) => block::block(m, f),
+        Message::Tx(m) => transaction::transaction(m, network, f),
+        Message::Block(m) => block::block(m, network, f),
         Message::Headers(m) => block::headers(m, f),
         Message::MerkleBlock(m) => block::merkle_block(m, f),
         Message::Addr(m) => address::addresses(m, f),
@@ -36,9 +38,9 @@ pub fn payload<F: Fields>(message: &Message<'_>, f: &mut F) {
         Message::FeeFilter(m) => network::fee_filter(m, f),
         Message::SendTxRcncl(m) => network::send_txrcncl(m, f),
         Message::SendCmpct(m) => compact::send_cmpct(m, f),
-        Message::CmpctBlock(m) => compact::cmpct_block(m, f),
+        Message::CmpctBlock(m) => compact::cmpct_block(m, network, f),
         Message::GetBlockTxn(m) => compact::get_block_txn(m, f),
-        Message::BlockTxn(m) => compact::block_txn(m, f),
+        Message::BlockTxn(m) => compact::block_txn(m, network, f),
         Message::GetCFilters(m) => filters::get_cfilters(m, f),
         Message::CFilter(m) => filters::cfilter(m, f),
         Message::GetCFHeaders(m) => filters::get_cfheaders(m, f),
