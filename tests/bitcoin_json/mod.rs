@@ -5,7 +5,9 @@
 
 #![allow(dead_code)]
 
-use bitcoin::Transaction;
+pub mod script;
+
+use bitcoin::{Network, Transaction};
 use bitcoin::block::Header;
 use bitcoin::hashes::Hash;
 use bitcoin::p2p::address::{AddrV2, Address};
@@ -100,9 +102,9 @@ fn addrv2_text(addr: &AddrV2) -> (u8, &'static str, String) {
     }
 }
 
-/// A transaction: whole, or the summary (no inputs, outputs, nor a
-/// segwit transaction's wtxid).
-pub fn tx(t: &Transaction, full: bool) -> Value {
+/// A transaction sent on `network`: whole, or the summary (no inputs,
+/// outputs, nor a segwit transaction's wtxid).
+pub fn tx(t: &Transaction, full: bool, network: Network) -> Value {
     let wire = bitcoin::consensus::serialize(t);
     let segwit = wire[4] == 0 && wire[5] == 1;
     let mut m = Map::new();
@@ -135,10 +137,15 @@ pub fn tx(t: &Transaction, full: bool) -> Value {
             .output
             .iter()
             .map(|o| {
-                json!({
+                let mut out = json!({
                     "value": o.value.to_sat(),
                     "script_pubkey": hex::encode(o.script_pubkey.as_bytes()),
-                })
+                    "script_type": script::script_type(&o.script_pubkey),
+                });
+                if let Some(address) = script::address(&o.script_pubkey, network) {
+                    out["address"] = address.into();
+                }
+                out
             })
             .collect();
         m.insert("inputs".into(), inputs.into());
@@ -169,9 +176,10 @@ fn hashes<H: Hash<Bytes = [u8; 32]>>(list: &[H]) -> Vec<String> {
     list.iter().map(|h| display(h.to_byte_array())).collect()
 }
 
-/// The payload object btcsniff writes for `msg` (block transactions whole
-/// or as summaries, as `full`), or None for a message not covered here.
-pub fn payload(msg: &NetworkMessage, full: bool) -> Option<Value> {
+/// The payload object btcsniff writes for `msg` sent on `network` (block
+/// transactions whole or as summaries, as `full`), or None for a message
+/// not covered here.
+pub fn payload(msg: &NetworkMessage, full: bool, network: Network) -> Option<Value> {
     Some(match msg {
         NetworkMessage::Version(v) => json!({
             "version": v.version as i32,
@@ -223,10 +231,10 @@ pub fn payload(msg: &NetworkMessage, full: bool) -> Option<Value> {
         }
         NetworkMessage::GetBlocks(g) => locator(g.version, &g.locator_hashes, g.stop_hash),
         NetworkMessage::GetHeaders(g) => locator(g.version, &g.locator_hashes, g.stop_hash),
-        NetworkMessage::Tx(t) => tx(t, true),
+        NetworkMessage::Tx(t) => tx(t, true, network),
         NetworkMessage::Block(b) => json!({
             "header": header_fields(&b.header),
-            "transactions": b.txdata.iter().map(|t| tx(t, full)).collect::<Vec<_>>(),
+            "transactions": b.txdata.iter().map(|t| tx(t, full, network)).collect::<Vec<_>>(),
         }),
         NetworkMessage::Headers(hs) => {
             let list: Vec<Value> = hs
@@ -262,7 +270,7 @@ pub fn payload(msg: &NetworkMessage, full: bool) -> Option<Value> {
                     // Differential on the wire: the gap since the previous one.
                     let index = next + u64::from(p.idx);
                     next = index + 1;
-                    json!({"index": index, "tx": tx(&p.tx, full)})
+                    json!({"index": index, "tx": tx(&p.tx, full, network)})
                 })
                 .collect();
             let short_ids: Vec<String> = cb
@@ -283,7 +291,7 @@ pub fn payload(msg: &NetworkMessage, full: bool) -> Option<Value> {
         }),
         NetworkMessage::BlockTxn(b) => json!({
             "block_hash": b.transactions.block_hash.to_string(),
-            "transactions": b.transactions.transactions.iter().map(|t| tx(t, full)).collect::<Vec<_>>(),
+            "transactions": b.transactions.transactions.iter().map(|t| tx(t, full, network)).collect::<Vec<_>>(),
         }),
         NetworkMessage::Ping(n) => json!({"nonce": n.to_string()}),
         NetworkMessage::Pong(n) => json!({"nonce": n.to_string()}),
