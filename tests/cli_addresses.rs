@@ -11,7 +11,9 @@ mod support;
 use bitcoin::absolute::LockTime;
 use bitcoin::block::{Header, Version as BlockVersion};
 use bitcoin::hashes::Hash;
-use bitcoin::{Amount, BlockHash, CompactTarget, ScriptBuf, Transaction, TxIn, TxMerkleNode, TxOut};
+use bitcoin::{
+    Amount, BlockHash, CompactTarget, ScriptBuf, Transaction, TxIn, TxMerkleNode, TxOut,
+};
 use serde_json::Value;
 use support::run::{json_lines, of_type, run, scratch_dir};
 use support::{Conn, Pcap, frame};
@@ -70,8 +72,14 @@ fn capture(name: &str, magic: [u8; 4], port: u16) -> std::path::PathBuf {
     let mut pcap = Pcap::new();
     let mut conn = Conn::new("10.0.0.1:40000", &format!("10.0.0.2:{port}"));
     conn.handshake(&mut pcap);
-    conn.s2c(&mut pcap, &frame(magic, "tx", &bitcoin::consensus::serialize(&tx)));
-    conn.s2c(&mut pcap, &frame(magic, "block", &bitcoin::consensus::serialize(&block)));
+    conn.s2c(
+        &mut pcap,
+        &frame(magic, "tx", &bitcoin::consensus::serialize(&tx)),
+    );
+    conn.s2c(
+        &mut pcap,
+        &frame(magic, "block", &bitcoin::consensus::serialize(&block)),
+    );
     let path = scratch_dir("cli_addresses").join(format!("{name}.pcap"));
     pcap.write(&path);
     path
@@ -84,7 +92,10 @@ fn json_outputs(lines: &[Value]) -> Vec<(String, Option<String>)> {
         let payload = &m["payload"];
         let txs = match m["command"].as_str() {
             Some("tx") => vec![payload.clone()],
-            _ => payload["transactions"].as_array().cloned().unwrap_or_default(),
+            _ => payload["transactions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
         };
         for tx in txs {
             for out in tx["outputs"].as_array().into_iter().flatten() {
@@ -115,11 +126,36 @@ fn text_outputs(text: &str) -> Vec<(String, Option<String>)> {
 #[test]
 fn outputs_show_type_and_address_of_the_flows_network() {
     let networks = [
-        ("mainnet", [0xf9, 0xbe, 0xb4, 0xd9], 8333, bitcoin::Network::Bitcoin),
-        ("testnet3", [0x0b, 0x11, 0x09, 0x07], 18333, bitcoin::Network::Testnet),
-        ("testnet4", [0x1c, 0x16, 0x3f, 0x28], 48333, bitcoin::Network::Testnet4),
-        ("signet", [0x0a, 0x03, 0xcf, 0x40], 38333, bitcoin::Network::Signet),
-        ("regtest", [0xfa, 0xbf, 0xb5, 0xda], 18444, bitcoin::Network::Regtest),
+        (
+            "mainnet",
+            [0xf9, 0xbe, 0xb4, 0xd9],
+            8333,
+            bitcoin::Network::Bitcoin,
+        ),
+        (
+            "testnet3",
+            [0x0b, 0x11, 0x09, 0x07],
+            18333,
+            bitcoin::Network::Testnet,
+        ),
+        (
+            "testnet4",
+            [0x1c, 0x16, 0x3f, 0x28],
+            48333,
+            bitcoin::Network::Testnet4,
+        ),
+        (
+            "signet",
+            [0x0a, 0x03, 0xcf, 0x40],
+            38333,
+            bitcoin::Network::Signet,
+        ),
+        (
+            "regtest",
+            [0xfa, 0xbf, 0xb5, 0xda],
+            18444,
+            bitcoin::Network::Regtest,
+        ),
     ];
     for (name, magic, port, theirs) in networks {
         let path = capture(name, magic, port);
@@ -138,12 +174,24 @@ fn outputs_show_type_and_address_of_the_flows_network() {
         let json = run(&["read", path, "--format", "json", "-v"]);
         assert!(json.status.success(), "{json:?}");
         let lines = json_lines(&json);
-        assert!(of_type(&lines, "message").iter().all(|m| m["network"] == name));
+        assert!(
+            of_type(&lines, "message")
+                .iter()
+                .all(|m| m["network"] == name)
+        );
         let outputs = json_outputs(&lines);
-        assert_eq!(outputs, [expected.clone(), expected.clone()].concat(), "{name}");
+        assert_eq!(
+            outputs,
+            [expected.clone(), expected.clone()].concat(),
+            "{name}"
+        );
         let text = run(&["read", path, "-v"]);
         assert!(text.status.success(), "{text:?}");
-        assert_eq!(text_outputs(&String::from_utf8_lossy(&text.stdout)), outputs, "{name}");
+        assert_eq!(
+            text_outputs(&String::from_utf8_lossy(&text.stdout)),
+            outputs,
+            "{name}"
+        );
         // Without -v: the tx's outputs only (the block's are summaries),
         // and no tree in the text.
         let summary = run(&["read", path, "--format", "json"]);

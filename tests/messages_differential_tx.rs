@@ -105,7 +105,10 @@ fn arb_tx() -> impl Strategy<Value = Transaction> {
     (
         any::<i32>(),
         prop::collection::vec(arb_txin(), 1..4),
-        prop::collection::vec((0..=i64::MAX as u64, script_strategy::script_pubkey()), 0..4),
+        prop::collection::vec(
+            (0..=i64::MAX as u64, script_strategy::script_pubkey()),
+            0..4,
+        ),
         any::<u32>(),
     )
         .prop_map(|(version, input, outputs, lock)| Transaction {

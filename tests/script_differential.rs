@@ -87,7 +87,10 @@ fn scripts_of_every_type_are_generated() {
         "witness_unknown",
     ];
     for name in all {
-        assert!(seen.get(name).copied().unwrap_or(0) >= 10, "{name}: {seen:?}");
+        assert!(
+            seen.get(name).copied().unwrap_or(0) >= 10,
+            "{name}: {seen:?}"
+        );
     }
 }
 
@@ -96,7 +99,11 @@ fn scripts_of_every_type_are_generated() {
 fn edge_cases_match_rust_bitcoin() {
     let key33 = [&[0x02][..], &[0x11; 32]].concat();
     let key65 = [&[0x04][..], &[0x22; 64]].concat();
-    let keys = |n: usize| -> Vec<u8> { std::iter::repeat_n(script_strategy::push(&key33, 0), n).flatten().collect() };
+    let keys = |n: usize| -> Vec<u8> {
+        std::iter::repeat_n(script_strategy::push(&key33, 0), n)
+            .flatten()
+            .collect()
+    };
     let mut cases: Vec<Vec<u8>> = vec![
         vec![],
         vec![0x6a],
@@ -117,7 +124,12 @@ fn edge_cases_match_rust_bitcoin() {
         [&[0x41][..], &key65, &[0xac]].concat(),
         [&[0x21][..], &key65[..33], &[0xac]].concat(),
         [&[0x51][..], &keys(1), &[0x51, 0xae]].concat(),
-        [&[0x51][..], &script_strategy::push(&key33, 1), &[0x51, 0xae]].concat(),
+        [
+            &[0x51][..],
+            &script_strategy::push(&key33, 1),
+            &[0x51, 0xae],
+        ]
+        .concat(),
         [&[0x52][..], &keys(1), &[0x51, 0xae]].concat(),
         [&[0x01, 0x01][..], &keys(1), &[0x51, 0xae]].concat(),
         [&[0x51][..], &keys(16), &[0x60, 0xae]].concat(),

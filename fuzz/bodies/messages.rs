@@ -96,7 +96,8 @@ fn same_as_rust_bitcoin(name: &str, payload: &[u8], m: &Message<'_>, full: bool,
     if !reader.is_empty() || raw.cmd() != m.command() {
         return;
     }
-    let Some(expected) = bitcoin_json::payload(raw.payload(), full, bitcoin::Network::Bitcoin) else {
+    let Some(expected) = bitcoin_json::payload(raw.payload(), full, bitcoin::Network::Bitcoin)
+    else {
         return;
     };
     assert_eq!(

@@ -76,7 +76,10 @@ pub enum Destination<'a> {
     ScriptHash(&'a [u8; 20]),
     /// A witness program: version 0 to 16, 2 to 40 bytes (20 or 32 for
     /// version 0).
-    Witness { version: u8, program: &'a [u8] },
+    Witness {
+        version: u8,
+        program: &'a [u8],
+    },
 }
 
 /// A scriptPubKey's type and, where it has one, its destination.
@@ -119,8 +122,16 @@ fn classify(script: &[u8]) -> (ScriptType, Option<Destination<'_>>) {
     if is_pay_to_pubkey(script) {
         return (ScriptType::PubKey, None);
     }
-    if let Ok([OP_DUP, OP_HASH160, 20, hash @ .., OP_EQUALVERIFY, OP_CHECKSIG]) =
-        <&[u8; 25]>::try_from(script)
+    if let Ok(
+        [
+            OP_DUP,
+            OP_HASH160,
+            20,
+            hash @ ..,
+            OP_EQUALVERIFY,
+            OP_CHECKSIG,
+        ],
+    ) = <&[u8; 25]>::try_from(script)
     {
         return (ScriptType::PubKeyHash, Some(Destination::PubKeyHash(hash)));
     }
@@ -260,31 +271,72 @@ mod tests {
         assert_eq!(type_of(&format!("76a914{h20}88ac")), ScriptType::PubKeyHash);
         assert_eq!(type_of(&format!("a914{h20}87")), ScriptType::ScriptHash);
         assert_eq!(type_of(&format!("0014{h20}")), ScriptType::WitnessV0KeyHash);
-        assert_eq!(type_of(&format!("0020{h32}")), ScriptType::WitnessV0ScriptHash);
+        assert_eq!(
+            type_of(&format!("0020{h32}")),
+            ScriptType::WitnessV0ScriptHash
+        );
         assert_eq!(type_of(&format!("0015{h20}55")), ScriptType::NonStandard);
         assert_eq!(type_of(&format!("5120{h32}")), ScriptType::WitnessV1Taproot);
         assert_eq!(type_of("51024e73"), ScriptType::Anchor);
         assert_eq!(type_of("52024e73"), ScriptType::WitnessUnknown);
-        assert_eq!(type_of(&format!("6028{}", "55".repeat(40))), ScriptType::WitnessUnknown);
+        assert_eq!(
+            type_of(&format!("6028{}", "55".repeat(40))),
+            ScriptType::WitnessUnknown
+        );
         assert_eq!(type_of("6a"), ScriptType::NullData);
         assert_eq!(type_of("6a0401020304"), ScriptType::NullData);
-        assert_eq!(type_of("6a4c0101"), ScriptType::NullData, "non-minimal push");
+        assert_eq!(
+            type_of("6a4c0101"),
+            ScriptType::NullData,
+            "non-minimal push"
+        );
         assert_eq!(type_of("6a50"), ScriptType::NullData, "OP_RESERVED");
-        assert_eq!(type_of("6a0401"), ScriptType::NonStandard, "push past the end");
+        assert_eq!(
+            type_of("6a0401"),
+            ScriptType::NonStandard,
+            "push past the end"
+        );
         assert_eq!(type_of("6a61"), ScriptType::NonStandard, "OP_NOP");
         assert_eq!(type_of(&format!("21{key33}ac")), ScriptType::PubKey);
         assert_eq!(type_of(&format!("41{key65}ac")), ScriptType::PubKey);
-        assert_eq!(type_of(&format!("21{}ac", "05".repeat(33))), ScriptType::NonStandard);
+        assert_eq!(
+            type_of(&format!("21{}ac", "05".repeat(33))),
+            ScriptType::NonStandard
+        );
         assert_eq!(type_of(&format!("5121{key33}51ae")), ScriptType::Multisig);
-        assert_eq!(type_of(&format!("5121{key33}41{key65}52ae")), ScriptType::Multisig);
-        assert_eq!(type_of(&format!("524c21{key33}21{key33}52ae")), ScriptType::Multisig);
-        assert_eq!(type_of(&format!("5221{key33}51ae")), ScriptType::NonStandard, "m > n");
-        assert_eq!(type_of(&format!("0021{key33}51ae")), ScriptType::NonStandard, "m = 0");
-        assert_eq!(type_of(&format!("5121{key33}52ae")), ScriptType::NonStandard, "n ≠ keys");
-        assert_eq!(type_of(&format!("5121{key33}51aeae")), ScriptType::NonStandard);
+        assert_eq!(
+            type_of(&format!("5121{key33}41{key65}52ae")),
+            ScriptType::Multisig
+        );
+        assert_eq!(
+            type_of(&format!("524c21{key33}21{key33}52ae")),
+            ScriptType::Multisig
+        );
+        assert_eq!(
+            type_of(&format!("5221{key33}51ae")),
+            ScriptType::NonStandard,
+            "m > n"
+        );
+        assert_eq!(
+            type_of(&format!("0021{key33}51ae")),
+            ScriptType::NonStandard,
+            "m = 0"
+        );
+        assert_eq!(
+            type_of(&format!("5121{key33}52ae")),
+            ScriptType::NonStandard,
+            "n ≠ keys"
+        );
+        assert_eq!(
+            type_of(&format!("5121{key33}51aeae")),
+            ScriptType::NonStandard
+        );
         let keys17 = format!("21{key33}").repeat(17);
         assert_eq!(type_of(&format!("51{keys17}0111ae")), ScriptType::Multisig);
-        assert_eq!(type_of(&format!("51{keys17}4c0111ae")), ScriptType::NonStandard);
+        assert_eq!(
+            type_of(&format!("51{keys17}4c0111ae")),
+            ScriptType::NonStandard
+        );
     }
 
     #[test]

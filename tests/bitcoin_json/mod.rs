@@ -7,12 +7,12 @@
 
 pub mod script;
 
-use bitcoin::{Network, Transaction};
 use bitcoin::block::Header;
 use bitcoin::hashes::Hash;
 use bitcoin::p2p::address::{AddrV2, Address};
 use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::message_blockdata::Inventory;
+use bitcoin::{Network, Transaction};
 use serde_json::{Map, Value, json};
 use sha3::{Digest, Sha3_256};
 use std::net::Ipv6Addr;

@@ -69,7 +69,13 @@ fn minimal_push(data: &[u8], opcode: u8) -> bool {
 
 /// Core's `GetScriptNumber`: OP_1..OP_16, or a minimal push of a minimal
 /// number, in `min..=max`.
-fn script_number(s: &Script, at: usize, instruction: &Instruction<'_>, min: i64, max: i64) -> Option<i64> {
+fn script_number(
+    s: &Script,
+    at: usize,
+    instruction: &Instruction<'_>,
+    min: i64,
+    max: i64,
+) -> Option<i64> {
     let n = match instruction {
         Instruction::Op(op) if (0x51..=0x60).contains(&op.to_u8()) => i64::from(op.to_u8() - 0x50),
         Instruction::PushBytes(data) if !data.is_empty() => {
@@ -115,5 +121,7 @@ fn multisig(s: &Script) -> bool {
         return false;
     };
     // Exactly OP_CHECKMULTISIG after the count.
-    n == keys && matches!(ops.next(), Some(Ok((_, Instruction::Op(op)))) if op.to_u8() == 0xae) && ops.next().is_none()
+    n == keys
+        && matches!(ops.next(), Some(Ok((_, Instruction::Op(op)))) if op.to_u8() == 0xae)
+        && ops.next().is_none()
 }

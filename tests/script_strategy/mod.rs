@@ -71,7 +71,10 @@ fn witness() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn anchor() -> impl Strategy<Value = Vec<u8>> {
-    prop_oneof![Just(vec![0x51, 0x02, 0x4e, 0x73]), Just(vec![0x00, 0x02, 0x4e, 0x73])]
+    prop_oneof![
+        Just(vec![0x51, 0x02, 0x4e, 0x73]),
+        Just(vec![0x00, 0x02, 0x4e, 0x73])
+    ]
 }
 
 /// OP_RETURN and pushes, numbers, OP_RESERVED, now and then another
@@ -97,8 +100,8 @@ fn multisig() -> impl Strategy<Value = Vec<u8>> {
         3 => vec((valid_key(), any::<u8>()), 1..=20),
         1 => vec((key(), any::<u8>()), 0..=21),
     ];
-    (keys, any::<u8>(), any::<u8>(), any::<u8>(), 0u8..6)
-        .prop_map(|(keys, pick, m_form, n_form, how)| {
+    (keys, any::<u8>(), any::<u8>(), any::<u8>(), 0u8..6).prop_map(
+        |(keys, pick, m_form, n_form, how)| {
             let k = keys.len() as u8;
             let (m, n) = match how {
                 0 => (pick % 22, k),
@@ -112,7 +115,8 @@ fn multisig() -> impl Strategy<Value = Vec<u8>> {
             s.extend(number(n, n_form));
             s.push(0xae);
             s
-        })
+        },
+    )
 }
 
 fn template() -> impl Strategy<Value = Vec<u8>> {

@@ -7,8 +7,8 @@
 use super::super::fields::{Fields, array, key};
 use crate::p2p::Network;
 use crate::p2p::message::Transaction;
-use crate::p2p::script::{Address, OutputScript};
 use crate::p2p::message::transaction::{TxIn, TxOut};
+use crate::p2p::script::{Address, OutputScript};
 
 pub fn transaction<F: Fields>(tx: &Transaction<'_>, network: Network, f: &mut F) {
     f.field_hash(key!("txid"), &tx.txid);
@@ -23,7 +23,9 @@ pub fn transaction<F: Fields>(tx: &Transaction<'_>, network: Network, f: &mut F)
         f.key(key!("inputs"));
         array(f, tx.inputs.iter(), |f, input| tx_in(&input, f));
         f.key(key!("outputs"));
-        array(f, tx.outputs.iter(), |f, output| tx_out(&output, network, f));
+        array(f, tx.outputs.iter(), |f, output| {
+            tx_out(&output, network, f)
+        });
     }
     f.field_u64(key!("lock_time"), u64::from(tx.lock_time));
     f.field_u64(key!("size"), tx.size as u64);
