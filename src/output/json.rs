@@ -48,14 +48,14 @@ fn write_unix_time(out: &mut Vec<u8>, ts: Timestamp) {
     }
 }
 
-/// A decoded payload, sent on `network`, as the sink writes it (public for
-/// the differential tests).
+/// A decoded payload as the sink writes it (public for the differential
+/// tests); `addresses`: the network with `-v` (see [`payload`]).
 pub fn write_payload(
     out: &mut Vec<u8>,
     message: &crate::p2p::message::Message<'_>,
-    network: Network,
+    addresses: Option<Network>,
 ) {
-    payload::payload(message, network, &mut line::JsonLine::new(out));
+    payload::payload(message, addresses, &mut line::JsonLine::new(out));
 }
 
 pub struct JsonSink<W: Write> {
@@ -144,7 +144,7 @@ impl<W: Write> JsonSink<W> {
                 // doubles scripts and hashes): one allocation up front.
                 line.reserve(frame.payload.len().saturating_mul(4));
                 line.extend_from_slice(b",\"payload\":");
-                write_payload(line, m, frame.network);
+                write_payload(line, m, self.options.verbose.then_some(frame.network));
                 if self.options.raw {
                     line.extend_from_slice(b",\"raw\":\"");
                     write_hex(line, frame.payload);

@@ -58,6 +58,47 @@ impl<'a> Address<'a> {
     }
 }
 
+impl Address<'_> {
+    /// The address's text, written on the stack.
+    pub fn text(&self) -> AddressText {
+        let mut text = AddressText {
+            bytes: [0; AddressText::CAPACITY],
+            len: 0,
+        };
+        let written = fmt::Write::write_fmt(&mut text, format_args!("{self}"));
+        debug_assert!(written.is_ok(), "an address longer than its buffer");
+        text
+    }
+}
+
+/// An address's text: at most 90 characters (BIP173's limit; the longest
+/// address, a 40-byte witness program on regtest, has 76).
+pub struct AddressText {
+    bytes: [u8; AddressText::CAPACITY],
+    len: usize,
+}
+
+impl AddressText {
+    const CAPACITY: usize = 90;
+
+    pub fn as_str(&self) -> &str {
+        self.bytes
+            .get(..self.len)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Write for AddressText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        let into = self.bytes.get_mut(self.len..end).ok_or(fmt::Error)?;
+        into.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 impl fmt::Display for Address<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (prefix, hash) = match self.destination {
@@ -96,7 +137,9 @@ mod tests {
     fn address(script_hex: &str, network: Network) -> Option<String> {
         let script = hex::decode(script_hex).unwrap();
         let destination = OutputScript::classify(&script).destination?;
-        Address::new(destination, network).map(|a| a.to_string())
+        let address = Address::new(destination, network)?;
+        assert_eq!(address.text().as_str(), address.to_string());
+        Some(address.to_string())
     }
 
     /// Well-known addresses (the differential test covers the rest).

@@ -24,11 +24,11 @@ pub fn header<F: Fields>(header: &BlockHeader, f: &mut F) {
     f.end_object();
 }
 
-pub fn block<F: Fields>(block: &Block<'_>, network: Network, f: &mut F) {
+pub fn block<F: Fields>(block: &Block<'_>, addresses: Option<Network>, f: &mut F) {
     header(&block.header, f);
     f.key(key!("transactions"));
     array(f, &block.transactions, |f, tx| {
-        transaction_object(tx, network, f)
+        transaction_object(tx, addresses, f)
     });
 }
 

@@ -11,7 +11,7 @@ pub fn send_cmpct<F: Fields>(m: &SendCmpct, f: &mut F) {
     f.field_u64(key!("version"), m.version);
 }
 
-pub fn cmpct_block<F: Fields>(block: &CmpctBlock<'_>, network: Network, f: &mut F) {
+pub fn cmpct_block<F: Fields>(block: &CmpctBlock<'_>, addresses: Option<Network>, f: &mut F) {
     header(&block.header, f);
     // With the header, the key of the short ids' SipHash.
     f.key(key!("nonce"));
@@ -24,7 +24,7 @@ pub fn cmpct_block<F: Fields>(block: &CmpctBlock<'_>, network: Network, f: &mut 
         f.begin_object();
         f.field_u64(key!("index"), u64::from(prefilled.index));
         f.key(key!("tx"));
-        transaction_object(&prefilled.tx, network, f);
+        transaction_object(&prefilled.tx, addresses, f);
         f.end_object();
     });
 }
@@ -35,10 +35,10 @@ pub fn get_block_txn<F: Fields>(m: &GetBlockTxn, f: &mut F) {
     array(f, &m.indexes, |f, &i| f.u64(u64::from(i)));
 }
 
-pub fn block_txn<F: Fields>(m: &BlockTxn<'_>, network: Network, f: &mut F) {
+pub fn block_txn<F: Fields>(m: &BlockTxn<'_>, addresses: Option<Network>, f: &mut F) {
     f.field_hash(key!("block_hash"), &m.block_hash);
     f.key(key!("transactions"));
     array(f, &m.transactions, |f, tx| {
-        transaction_object(tx, network, f)
+        transaction_object(tx, addresses, f)
     });
 }
