@@ -234,3 +234,31 @@ fn the_scripts_cover_every_type() {
         assert!(types.contains(&name), "{name}");
     }
 }
+
+/// With -v, addresses and all, the bytes do not depend on --threads.
+#[test]
+fn verbose_output_is_the_same_with_any_thread_count() {
+    let path = capture("threads", [0xfa, 0xbf, 0xb5, 0xda], 18444);
+    let path = path.to_str().unwrap();
+    for format in ["json", "text"] {
+        let out = |threads: &str| {
+            let out = run(&[
+                "read",
+                path,
+                "-q",
+                "-v",
+                "--format",
+                format,
+                "--threads",
+                threads,
+            ]);
+            assert!(out.status.success(), "{out:?}");
+            out.stdout
+        };
+        let one = out("1");
+        assert!(String::from_utf8_lossy(&one).contains("bcrt1"));
+        for threads in ["2", "3"] {
+            assert!(out(threads) == one, "{format}: --threads {threads} differs");
+        }
+    }
+}
