@@ -17,6 +17,7 @@ use std::io::{self, Write};
 
 mod envelope;
 pub mod fields;
+mod flow_peer;
 mod flows;
 pub mod line;
 pub mod payload;

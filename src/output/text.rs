@@ -11,6 +11,7 @@
 //! exactly the line above.
 
 mod clock;
+mod peer_table;
 mod style;
 mod tree;
 
@@ -337,17 +338,8 @@ impl<W: Write> TextSink<W> {
         for (kind, n) in &s.findings {
             let _ = writeln!(self.line, "   finding {kind}: {n}");
         }
-        for f in &s.flows {
-            let _ = writeln!(
-                self.line,
-                "   flow {} {} <-> {} {} {} messages {} bytes",
-                f.flow,
-                f.client,
-                f.server,
-                f.transport.name(),
-                f.messages,
-                f.bytes
-            );
+        if !s.flows.is_empty() {
+            peer_table::write_peer_table(&s.flows, &mut self.line);
         }
         for p in &s.peers {
             let _ = writeln!(
