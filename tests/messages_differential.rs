@@ -53,7 +53,7 @@ fn ours(
 /// The payload as the JSON sink writes it.
 fn json_line(m: &Message<'_>) -> String {
     let mut line = Vec::new();
-    btcsniff::output::json::write_payload(&mut line, m);
+    btcsniff::output::json::write_payload(&mut line, m, None);
     String::from_utf8(line).expect("UTF-8")
 }
 
@@ -62,7 +62,7 @@ fn json_of(m: &Message<'_>) -> serde_json::Value {
 }
 
 fn roundtrip(msg: NetworkMessage, check: impl FnOnce(&Message<'_>)) {
-    let expected = bitcoin_json::payload(&msg, true);
+    let expected = bitcoin_json::payload(&msg, true, None);
     assert!(expected.is_some(), "no expected JSON for {msg:?}");
     let (cmd, payload) = payload_of(msg);
     ours(cmd, &payload, expected, check);

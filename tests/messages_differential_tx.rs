@@ -6,6 +6,7 @@
 //! (tests/bitcoin_json).
 
 mod bitcoin_json;
+mod script_strategy;
 
 use bitcoin::absolute::LockTime;
 use bitcoin::bip152::{BlockTransactions, BlockTransactionsRequest, HeaderAndShortIds};
@@ -25,9 +26,15 @@ use proptest::prelude::*;
 /// with and without the payload hash the framing decoder kept; and checks
 /// the JSON of the summary form too).
 fn roundtrip(msg: NetworkMessage, check: impl Fn(&Message<'_>)) {
-    let summary = bitcoin_json::payload(&msg, false).expect("covered");
-    let whole = bitcoin_json::payload(&msg, true).expect("covered");
-    let raw = RawNetworkMessage::new(Magic::BITCOIN, msg);
+    roundtrip_on(bitcoin::Network::Bitcoin, msg, check);
+}
+
+/// [`roundtrip`] on `network`: with full detail (as `-v`), the JSON's
+/// addresses are written for the network of the frame's magic.
+fn roundtrip_on(network: bitcoin::Network, msg: NetworkMessage, check: impl Fn(&Message<'_>)) {
+    let summary = bitcoin_json::payload(&msg, false, None).expect("covered");
+    let whole = bitcoin_json::payload(&msg, true, Some(network)).expect("covered");
+    let raw = RawNetworkMessage::new(Magic::from(network), msg);
     let bytes = bitcoin::consensus::serialize(&raw);
     let mut framer = FrameDecoder::new();
     framer.push(&bytes);
@@ -49,22 +56,27 @@ fn roundtrip(msg: NetworkMessage, check: impl Fn(&Message<'_>)) {
         assert_eq!(m.command(), raw.cmd());
         m
     };
-    same_json(&decode(false, None), &summary);
+    let on = Some(frame.network);
+    same_json(&decode(false, None), None, &summary);
     let m = decode(true, None);
-    same_json(&m, &whole);
+    same_json(&m, on, &whole);
     check(&m);
     // As the pipeline decodes: a standalone tx's txid or wtxid then comes
     // from the hash computed for the checksum.
     let m = decode(true, frame.payload_hash);
-    same_json(&m, &whole);
+    same_json(&m, on, &whole);
     check(&m);
 }
 
 /// The JSON sink's line is byte for byte the payload built from
 /// rust-bitcoin's values.
-fn same_json(m: &Message<'_>, expected: &serde_json::Value) {
+fn same_json(
+    m: &Message<'_>,
+    addresses: Option<btcsniff::p2p::Network>,
+    expected: &serde_json::Value,
+) {
     let mut line = Vec::new();
-    btcsniff::output::json::write_payload(&mut line, m);
+    btcsniff::output::json::write_payload(&mut line, m, addresses);
     assert_eq!(String::from_utf8(line).unwrap(), expected.to_string());
 }
 
@@ -97,7 +109,10 @@ fn arb_tx() -> impl Strategy<Value = Transaction> {
     (
         any::<i32>(),
         prop::collection::vec(arb_txin(), 1..4),
-        prop::collection::vec((0..=i64::MAX as u64, bytes(60)), 0..4),
+        prop::collection::vec(
+            (0..=i64::MAX as u64, script_strategy::script_pubkey()),
+            0..4,
+        ),
         any::<u32>(),
     )
         .prop_map(|(version, input, outputs, lock)| Transaction {
@@ -112,6 +127,16 @@ fn arb_tx() -> impl Strategy<Value = Transaction> {
                 })
                 .collect(),
         })
+}
+
+fn arb_network() -> impl Strategy<Value = bitcoin::Network> {
+    prop::sample::select(vec![
+        bitcoin::Network::Bitcoin,
+        bitcoin::Network::Testnet,
+        bitcoin::Network::Testnet4,
+        bitcoin::Network::Signet,
+        bitcoin::Network::Regtest,
+    ])
 }
 
 fn arb_header() -> impl Strategy<Value = Header> {
@@ -183,17 +208,17 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn tx(t in arb_tx()) {
-        roundtrip(NetworkMessage::Tx(t.clone()), |m| {
+    fn tx(t in arb_tx(), network in arb_network()) {
+        roundtrip_on(network, NetworkMessage::Tx(t.clone()), |m| {
             let Message::Tx(ours) = m else { panic!("{m:?}") };
             check_tx(ours, &t, true);
         });
     }
 
     #[test]
-    fn block(header in arb_header(), txs in prop::collection::vec(arb_tx(), 0..4)) {
+    fn block(header in arb_header(), txs in prop::collection::vec(arb_tx(), 0..4), network in arb_network()) {
         let b = bitcoin::Block { header, txdata: txs };
-        roundtrip(NetworkMessage::Block(b.clone()), |m| {
+        roundtrip_on(network, NetworkMessage::Block(b.clone()), |m| {
             let Message::Block(ours) = m else { panic!("{m:?}") };
             check_header(&ours.header, &b.header);
             assert_eq!(ours.transactions.len(), b.txdata.len());
@@ -261,7 +286,7 @@ proptest! {
             check_header(&ours.header, &header);
             assert_eq!(ours.nonce, nonce);
             let mut line = Vec::new();
-            btcsniff::output::json::write_payload(&mut line, m);
+            btcsniff::output::json::write_payload(&mut line, m, None);
             let json: serde_json::Value = serde_json::from_slice(&line).unwrap();
             assert_eq!(json["nonce"], nonce.to_string());
             assert_eq!(ours.short_ids, short_ids);

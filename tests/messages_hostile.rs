@@ -33,7 +33,7 @@ fn offset_of(e: &DecodeError) -> usize {
 /// The payload's JSON line, parsed (it must be JSON).
 fn json_of(m: &Message<'_>) -> serde_json::Value {
     let mut line = Vec::new();
-    btcsniff::output::json::write_payload(&mut line, m);
+    btcsniff::output::json::write_payload(&mut line, m, Some(btcsniff::p2p::Network::Mainnet));
     serde_json::from_slice(&line).expect("the JSON writer writes JSON")
 }
 

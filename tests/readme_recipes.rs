@@ -192,13 +192,32 @@ fn expectation(comment: &str) -> (Capture, Check) {
                 for line in lines {
                     let v = json(line)?;
                     let script = v["script_pubkey"].as_str().unwrap_or_default();
-                    if !script.starts_with("76a914") || !v["value"].is_u64() {
+                    if !script.starts_with("76a914")
+                        || !v["value"].is_u64()
+                        || v["script_type"] != "pubkeyhash"
+                    {
                         return Err(format!("not a P2PKH output: {line}"));
                     }
                 }
                 expect(lines.len() == 92, "92 outputs", lines)
             })
         }
+        "outputs per script type and address (-v: inside blocks too)" => (Capture::Sync, |lines| {
+            // `N pubkeyhash ADDRESS`: regtest P2PKH addresses (m… or n…),
+            // the 92 outputs of the recipe above.
+            let mut total = 0;
+            for line in lines {
+                let parts: Vec<&str> = line.split_whitespace().collect();
+                let [count, "pubkeyhash", address] = parts[..] else {
+                    return Err(format!("not `N pubkeyhash ADDRESS`: {line}"));
+                };
+                if !(address.starts_with('m') || address.starts_with('n')) {
+                    return Err(format!("not a regtest P2PKH address: {line}"));
+                }
+                total += count.parse::<usize>().map_err(|e| format!("{line}: {e}"))?;
+            }
+            expect(total == 92, "92 outputs", lines)
+        }),
         "messages with a bad checksum" => (Capture::BadChecksum, |lines| {
             let v = json(lines.first().copied().unwrap_or("{}"))?;
             expect(

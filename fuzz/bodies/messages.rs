@@ -46,7 +46,11 @@ pub fn run(data: &[u8]) {
         assert_eq!(with_hash.anomalies, decoded.anomalies);
         if let Ok(m) = &decoded.message {
             let mut line = Vec::new();
-            btcsniff::output::json::write_payload(&mut line, m);
+            btcsniff::output::json::write_payload(
+                &mut line,
+                m,
+                full_detail.then_some(btcsniff::p2p::Network::Mainnet),
+            );
             let json: serde_json::Value =
                 serde_json::from_slice(&line).expect("the JSON writer writes JSON");
             assert!(json.is_object(), "a payload is an object");
@@ -96,7 +100,11 @@ fn same_as_rust_bitcoin(name: &str, payload: &[u8], m: &Message<'_>, full: bool,
     if !reader.is_empty() || raw.cmd() != m.command() {
         return;
     }
-    let Some(expected) = bitcoin_json::payload(raw.payload(), full) else {
+    let Some(expected) = bitcoin_json::payload(
+        raw.payload(),
+        full,
+        full.then_some(bitcoin::Network::Bitcoin),
+    ) else {
         return;
     };
     assert_eq!(

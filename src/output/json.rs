@@ -50,9 +50,13 @@ fn write_unix_time(out: &mut Vec<u8>, ts: Timestamp) {
 }
 
 /// A decoded payload as the sink writes it (public for the differential
-/// tests).
-pub fn write_payload(out: &mut Vec<u8>, message: &crate::p2p::message::Message<'_>) {
-    payload::payload(message, &mut line::JsonLine::new(out));
+/// tests); `addresses`: the network with `-v` (see [`payload`]).
+pub fn write_payload(
+    out: &mut Vec<u8>,
+    message: &crate::p2p::message::Message<'_>,
+    addresses: Option<Network>,
+) {
+    payload::payload(message, addresses, &mut line::JsonLine::new(out));
 }
 
 pub struct JsonSink<W: Write> {
@@ -141,7 +145,7 @@ impl<W: Write> JsonSink<W> {
                 // doubles scripts and hashes): one allocation up front.
                 line.reserve(frame.payload.len().saturating_mul(4));
                 line.extend_from_slice(b",\"payload\":");
-                write_payload(line, m);
+                write_payload(line, m, self.options.verbose.then_some(frame.network));
                 if self.options.raw {
                     line.extend_from_slice(b",\"raw\":\"");
                     write_hex(line, frame.payload);

@@ -178,7 +178,7 @@ impl<W: Write> TextSink<W> {
                 if self.options.verbose {
                     self.line.push('\n');
                     // The same walk as the JSON payload.
-                    payload::payload(m, &mut Tree::new(&mut self.line, 1));
+                    payload::payload(m, Some(frame.network), &mut Tree::new(&mut self.line, 1));
                     trim_newline(&mut self.line);
                 }
                 if self.options.raw {

@@ -20,6 +20,7 @@ pub mod merkle;
 pub mod message;
 pub mod network;
 pub mod reader;
+pub mod script;
 pub mod v2;
 
 pub use hash::{Hash256, sha256d};

@@ -5,12 +5,14 @@
 
 #![allow(dead_code)]
 
-use bitcoin::Transaction;
+pub mod script;
+
 use bitcoin::block::Header;
 use bitcoin::hashes::Hash;
 use bitcoin::p2p::address::{AddrV2, Address};
 use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::message_blockdata::Inventory;
+use bitcoin::{Network, Transaction};
 use serde_json::{Map, Value, json};
 use sha3::{Digest, Sha3_256};
 use std::net::Ipv6Addr;
@@ -100,9 +102,10 @@ fn addrv2_text(addr: &AddrV2) -> (u8, &'static str, String) {
     }
 }
 
-/// A transaction: whole, or the summary (no inputs, outputs, nor a
-/// segwit transaction's wtxid).
-pub fn tx(t: &Transaction, full: bool) -> Value {
+/// A transaction: whole, or the summary (no inputs, outputs, nor a segwit
+/// transaction's wtxid); with `addresses` (`-v`), each output's script
+/// type and address on that network.
+pub fn tx(t: &Transaction, full: bool, addresses: Option<Network>) -> Value {
     let wire = bitcoin::consensus::serialize(t);
     let segwit = wire[4] == 0 && wire[5] == 1;
     let mut m = Map::new();
@@ -135,10 +138,17 @@ pub fn tx(t: &Transaction, full: bool) -> Value {
             .output
             .iter()
             .map(|o| {
-                json!({
+                let mut out = json!({
                     "value": o.value.to_sat(),
                     "script_pubkey": hex::encode(o.script_pubkey.as_bytes()),
-                })
+                });
+                if let Some(network) = addresses {
+                    out["script_type"] = script::script_type(&o.script_pubkey).into();
+                    if let Some(address) = script::address(&o.script_pubkey, network) {
+                        out["address"] = address.into();
+                    }
+                }
+                out
             })
             .collect();
         m.insert("inputs".into(), inputs.into());
@@ -170,8 +180,9 @@ fn hashes<H: Hash<Bytes = [u8; 32]>>(list: &[H]) -> Vec<String> {
 }
 
 /// The payload object btcsniff writes for `msg` (block transactions whole
-/// or as summaries, as `full`), or None for a message not covered here.
-pub fn payload(msg: &NetworkMessage, full: bool) -> Option<Value> {
+/// or as summaries, as `full`; `addresses` as in [`tx`]), or None for a
+/// message not covered here.
+pub fn payload(msg: &NetworkMessage, full: bool, addresses: Option<Network>) -> Option<Value> {
     Some(match msg {
         NetworkMessage::Version(v) => json!({
             "version": v.version as i32,
@@ -223,10 +234,10 @@ pub fn payload(msg: &NetworkMessage, full: bool) -> Option<Value> {
         }
         NetworkMessage::GetBlocks(g) => locator(g.version, &g.locator_hashes, g.stop_hash),
         NetworkMessage::GetHeaders(g) => locator(g.version, &g.locator_hashes, g.stop_hash),
-        NetworkMessage::Tx(t) => tx(t, true),
+        NetworkMessage::Tx(t) => tx(t, true, addresses),
         NetworkMessage::Block(b) => json!({
             "header": header_fields(&b.header),
-            "transactions": b.txdata.iter().map(|t| tx(t, full)).collect::<Vec<_>>(),
+            "transactions": b.txdata.iter().map(|t| tx(t, full, addresses)).collect::<Vec<_>>(),
         }),
         NetworkMessage::Headers(hs) => {
             let list: Vec<Value> = hs
@@ -262,7 +273,7 @@ pub fn payload(msg: &NetworkMessage, full: bool) -> Option<Value> {
                     // Differential on the wire: the gap since the previous one.
                     let index = next + u64::from(p.idx);
                     next = index + 1;
-                    json!({"index": index, "tx": tx(&p.tx, full)})
+                    json!({"index": index, "tx": tx(&p.tx, full, addresses)})
                 })
                 .collect();
             let short_ids: Vec<String> = cb
@@ -283,7 +294,7 @@ pub fn payload(msg: &NetworkMessage, full: bool) -> Option<Value> {
         }),
         NetworkMessage::BlockTxn(b) => json!({
             "block_hash": b.transactions.block_hash.to_string(),
-            "transactions": b.transactions.transactions.iter().map(|t| tx(t, full)).collect::<Vec<_>>(),
+            "transactions": b.transactions.transactions.iter().map(|t| tx(t, full, addresses)).collect::<Vec<_>>(),
         }),
         NetworkMessage::Ping(n) => json!({"nonce": n.to_string()}),
         NetworkMessage::Pong(n) => json!({"nonce": n.to_string()}),

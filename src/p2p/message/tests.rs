@@ -25,7 +25,7 @@ const VERSION1: &str = "7f1101000500000000000000134c5958000000000000000000000000
 /// output contract of the decoded values).
 pub(super) fn to_json(m: &Message<'_>) -> serde_json::Value {
     let mut line = Vec::new();
-    crate::output::json::write_payload(&mut line, m);
+    crate::output::json::write_payload(&mut line, m, None);
     serde_json::from_slice(&line).expect("the JSON sink writes JSON")
 }
 

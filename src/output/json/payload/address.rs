@@ -129,7 +129,7 @@ mod tests {
         p.extend(hex::decode("03000000010902abcd0001").unwrap());
         let d = decode(&Command::new("addrv2"), &p, &DecodeContext::default());
         let mut line = Vec::new();
-        crate::output::json::write_payload(&mut line, &d.message.unwrap());
+        crate::output::json::write_payload(&mut line, &d.message.unwrap(), None);
         let json: serde_json::Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(json["addresses"][0]["addr"], "1.2.3.4");
         assert_eq!(json["addresses"][0]["port"], 8340);

@@ -2,6 +2,7 @@
 
 use super::super::fields::{Fields, array, hash_list, key};
 use super::transaction::transaction_object;
+use crate::p2p::Network;
 use crate::p2p::message::{Block, BlockHeader, Headers, MerkleBlock};
 
 /// The header's fields (inside an object the caller opened).
@@ -23,10 +24,12 @@ pub fn header<F: Fields>(header: &BlockHeader, f: &mut F) {
     f.end_object();
 }
 
-pub fn block<F: Fields>(block: &Block<'_>, f: &mut F) {
+pub fn block<F: Fields>(block: &Block<'_>, addresses: Option<Network>, f: &mut F) {
     header(&block.header, f);
     f.key(key!("transactions"));
-    array(f, &block.transactions, |f, tx| transaction_object(tx, f));
+    array(f, &block.transactions, |f, tx| {
+        transaction_object(tx, addresses, f)
+    });
 }
 
 pub fn headers<F: Fields>(headers: &Headers, f: &mut F) {

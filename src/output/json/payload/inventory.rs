@@ -82,7 +82,7 @@ mod tests {
         }
         let decoded = decode(&Command::new("inv"), &payload, &DecodeContext::default());
         let mut line = Vec::new();
-        crate::output::json::write_payload(&mut line, &decoded.message.unwrap());
+        crate::output::json::write_payload(&mut line, &decoded.message.unwrap(), None);
         assert_eq!(
             String::from_utf8(line).unwrap(),
             serde_json::json!({ "inventory": expected }).to_string()
