@@ -113,6 +113,7 @@ impl Handler<'_> {
         }
         let wanted = self.wants(&command);
         if !wanted && command != "version" && command != "verack" {
+            self.announce_undecoded(origin, frame, &command);
             return;
         }
         let order_finding = handshake_order(session, i, &command);
@@ -133,6 +134,9 @@ impl Handler<'_> {
         }
         if !wanted {
             return;
+        }
+        if let Ok(m) = &decoded.message {
+            self.announce(origin, frame, m);
         }
         self.emit(origin.message(frame, &decoded.message));
         for anomaly in &decoded.anomalies {

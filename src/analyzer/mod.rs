@@ -2,6 +2,7 @@
 //! messages and findings -> one event stream to a sink. Shared by `read`
 //! and `live`.
 
+pub mod announce;
 mod chunk_times;
 pub mod classify;
 pub mod event;
@@ -161,6 +162,9 @@ impl<'s> Analyzer<'s> {
     pub fn finish(mut self) -> io::Result<Stats> {
         self.table.finish(&mut self.handler);
         self.peers.record_stats(&mut self.handler.stats);
+        if let announce::Recorder::Table(table) = std::mem::take(&mut self.handler.announce) {
+            self.handler.stats.announce = table.finish();
+        }
         self.handler.take_error()?;
         self.handler.sink.flush()?;
         Ok(self.handler.stats)

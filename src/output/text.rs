@@ -10,6 +10,7 @@
 //! in aligned columns with a `Z` on UTC times, and coloured; piped, it is
 //! exactly the line above.
 
+mod announce;
 mod clock;
 mod style;
 mod tree;
@@ -384,6 +385,7 @@ impl<W: Write> TextSink<W> {
                 s.flows_not_listed
             );
         }
+        self.announce_summary(&s.announce);
         trim_newline(&mut self.line);
     }
 }

@@ -67,6 +67,9 @@ pub struct Handler<'s> {
     /// In a worker of the parallel pipeline: messages per command counted
     /// here instead of in `stats.by_command` (see parallel/tally.rs).
     pub(super) tally: Option<crate::analyzer::parallel::CommandTally>,
+    /// The first-announcer table, or (a worker) the round's observations
+    /// for the merge to feed it with (see announce/mod.rs).
+    pub(super) announce: crate::analyzer::announce::Recorder,
 }
 
 fn dir_index(dir: Direction) -> usize {
@@ -100,6 +103,7 @@ impl<'s> Handler<'s> {
             error: None,
             shown: 0,
             tally: None,
+            announce: Default::default(),
         }
     }
 

@@ -6,6 +6,7 @@
 use super::tally::CommandTally;
 use super::{Batch, Ident, OpKind, RoundOutput, SharedBuf, SinkFactory, WorkerLinks, WorkerOutput};
 use crate::analyzer::AnalyzerConfig;
+use crate::analyzer::announce::Recorder;
 use crate::analyzer::flow_state::{FlowState, Handler};
 use crate::flow::{FlowHandler, StreamEvent};
 use crate::p2p::v2::KeyLog;
@@ -37,6 +38,7 @@ pub fn run(
         handler.v2.set_keylog(log);
     }
     handler.tally = Some(CommandTally::default());
+    handler.announce = Recorder::Round(Vec::new());
     let mut flows: Vec<Option<Flow>> = Vec::new();
     let mut flows_started = 0u64;
     for Batch { mut ops, data } in links.batches {
@@ -137,6 +139,10 @@ pub fn run(
                 .as_mut()
                 .map(CommandTally::take)
                 .unwrap_or_default(),
+            announced: match &mut handler.announce {
+                Recorder::Round(list) => std::mem::take(list),
+                Recorder::Table(_) => Vec::new(),
+            },
             flows: flow_ends
                 .into_iter()
                 .zip(std::mem::take(&mut handler.stats.flows))
