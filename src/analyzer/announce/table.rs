@@ -206,7 +206,7 @@ impl<const K: usize> Ring<K> {
             if self.entries.len() == self.entries.capacity() {
                 // Grow as doubling would, but never past the capacity.
                 let len = self.entries.len();
-                self.entries.reserve_exact(len.clamp(16, self.capacity - len));
+                self.entries.reserve_exact(len.max(16).min(self.capacity - len));
             }
             self.index.insert(hash, self.entries.len() as u32);
             self.entries.push(entry);
