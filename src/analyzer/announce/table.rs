@@ -15,7 +15,13 @@ use super::Kind;
 use crate::capture::Timestamp;
 use crate::p2p::Hash256;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry as Slot;
 use std::net::SocketAddr;
+
+/// The hasher of the indexes. Hashes in `inv` are whatever a peer chose
+/// (not necessarily hashes of anything), so the index hash is seeded per
+/// process, as the flow table's (src/flow/table.rs).
+type IndexHasher = foldhash::quality::RandomState;
 
 /// Recent txids and wtxids remembered (about 140 bytes each with the
 /// index: ~14 MB when full).
@@ -163,7 +169,7 @@ pub struct BlockSeen {
 
 /// Recent hashes of one kind, evicted oldest first.
 struct Ring<const K: usize> {
-    index: HashMap<Hash256, u32>,
+    index: HashMap<Hash256, u32, IndexHasher>,
     entries: Vec<Entry<K>>,
     capacity: usize,
     /// Once full: the entry to evict next (the oldest).
@@ -175,7 +181,7 @@ struct Ring<const K: usize> {
 impl<const K: usize> Ring<K> {
     fn new(capacity: usize) -> Self {
         Ring {
-            index: HashMap::new(),
+            index: HashMap::default(),
             entries: Vec::new(),
             capacity: capacity.max(1),
             oldest: 0,
@@ -193,13 +199,17 @@ impl<const K: usize> Ring<K> {
         micros: i64,
         gone: impl FnOnce(&Entry<K>),
     ) -> bool {
-        if let Some(&i) = self.index.get(&hash) {
-            debug_assert!((i as usize) < self.entries.len());
-            return match self.entries.get_mut(i as usize) {
-                Some(entry) => entry.announce(peer, micros),
-                None => true,
-            };
-        }
+        let slot = match self.index.entry(hash) {
+            Slot::Occupied(i) => {
+                let i = *i.get() as usize;
+                debug_assert!(i < self.entries.len());
+                return match self.entries.get_mut(i) {
+                    Some(entry) => entry.announce(peer, micros),
+                    None => true,
+                };
+            }
+            Slot::Vacant(slot) => slot,
+        };
         self.seen += 1;
         let entry = Entry::new(hash, peer, micros);
         if self.entries.len() < self.capacity {
@@ -208,18 +218,18 @@ impl<const K: usize> Ring<K> {
                 let len = self.entries.len();
                 self.entries.reserve_exact(len.max(16).min(self.capacity - len));
             }
-            self.index.insert(hash, self.entries.len() as u32);
+            slot.insert(self.entries.len() as u32);
             self.entries.push(entry);
             return true;
         }
         let at = self.oldest;
+        slot.insert(at as u32);
         self.oldest = (at + 1) % self.capacity;
         self.evicted += 1;
         if let Some(old) = self.entries.get_mut(at) {
             gone(old);
             self.index.remove(&old.hash);
             *old = entry;
-            self.index.insert(hash, at as u32);
         }
         true
     }
@@ -236,7 +246,9 @@ impl<const K: usize> Ring<K> {
 pub struct Table {
     txs: Ring<TX_PEER_SLOTS>,
     blocks: Ring<BLOCK_PEER_SLOTS>,
-    peer_index: HashMap<SocketAddr, u16>,
+    peer_index: HashMap<SocketAddr, u16, IndexHasher>,
+    /// The peer of the last observation and its index.
+    last_peer: Option<(SocketAddr, u16)>,
     peers: Vec<PeerTally>,
     /// Tally of every peer beyond [`MAX_PEERS`].
     others: Option<PeerTally>,
@@ -257,7 +269,8 @@ impl Table {
         Table {
             txs: Ring::new(txs),
             blocks: Ring::new(blocks),
-            peer_index: HashMap::new(),
+            peer_index: HashMap::default(),
+            last_peer: None,
             peers: Vec::new(),
             others: None,
             beyond_slots: 0,
@@ -290,6 +303,18 @@ impl Table {
     }
 
     fn peer(&mut self, addr: SocketAddr) -> u16 {
+        // The entries of one inv come from one peer: look it up once.
+        if let Some((last, i)) = self.last_peer
+            && last == addr
+        {
+            return i;
+        }
+        let i = self.peer_index_of(addr);
+        self.last_peer = Some((addr, i));
+        i
+    }
+
+    fn peer_index_of(&mut self, addr: SocketAddr) -> u16 {
         if let Some(&i) = self.peer_index.get(&addr) {
             return i;
         }
@@ -399,4 +424,12 @@ fn tally<const K: usize>(
             t.delay(u32::try_from(behind).unwrap_or(u32::MAX));
         }
     }
+}
+
+/// The README's memory figures: an entry's own size (its index adds a
+/// 32-byte key, a 4-byte slot and a control byte, at most 8/7 of them).
+#[test]
+fn entry_sizes_are_as_documented() {
+    assert_eq!(std::mem::size_of::<Entry<TX_PEER_SLOTS>>(), 96);
+    assert_eq!(std::mem::size_of::<Entry<BLOCK_PEER_SLOTS>>(), 432);
 }
