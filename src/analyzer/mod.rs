@@ -40,6 +40,9 @@ pub struct AnalyzerConfig {
     pub max_messages: Option<u64>,
     /// BIP324 v2 decryption (the key log itself: [`Analyzer::set_keylog`]).
     pub v2: v2::V2Options,
+    /// Keep the first-announcer table (`--stats` shows it; off, the
+    /// announcing messages cost nothing more).
+    pub announce: bool,
 }
 
 /// Whether to go on after a packet.

@@ -93,13 +93,26 @@ pub fn header_hash(payload: &[u8]) -> Option<Hash256> {
 /// Where a handler's observations go: the table itself (one thread), or
 /// the round's list, with the operation each came from (a worker).
 pub enum Recorder {
+    /// Not asked for (no `--stats`).
+    Off,
     Table(Box<Table>),
     Round(Vec<(u32, Observation)>),
 }
 
+impl Recorder {
+    /// The recorder of a handler on one thread.
+    pub fn new(on: bool) -> Self {
+        if on {
+            Recorder::Table(Box::default())
+        } else {
+            Recorder::Off
+        }
+    }
+}
+
 impl Default for Recorder {
     fn default() -> Self {
-        Recorder::Table(Box::default())
+        Recorder::Off
     }
 }
 

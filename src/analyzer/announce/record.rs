@@ -17,6 +17,7 @@ impl Recorder {
                 observation.ts,
             ),
             Recorder::Round(list) => list.push((op, observation)),
+            Recorder::Off => {}
         }
     }
 }
@@ -38,7 +39,7 @@ impl Handler<'_> {
         message: &Message<'_>,
     ) {
         let Origin::Flow(meta) = origin else { return };
-        if !accepted(frame) {
+        if matches!(self.announce, Recorder::Off) || !accepted(frame) {
             return;
         }
         let op = self.tally.as_ref().map_or(0, |t| t.op);
@@ -64,7 +65,10 @@ impl Handler<'_> {
         command: &str,
     ) {
         let Origin::Flow(meta) = origin else { return };
-        if !accepted(frame) || !super::ANNOUNCING_COMMANDS.contains(&command) {
+        if matches!(self.announce, Recorder::Off)
+            || !accepted(frame)
+            || !super::ANNOUNCING_COMMANDS.contains(&command)
+        {
             return;
         }
         if command == "block" || command == "cmpctblock" {

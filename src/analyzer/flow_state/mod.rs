@@ -94,6 +94,7 @@ fn event_meta(info: &FlowInfo, dir: Direction, ts: Timestamp) -> Meta {
 
 impl<'s> Handler<'s> {
     pub fn new(config: AnalyzerConfig, sink: &'s mut dyn Sink) -> Self {
+        let announce = crate::analyzer::announce::Recorder::new(config.announce);
         Handler {
             sink,
             stats: Stats::default(),
@@ -103,7 +104,7 @@ impl<'s> Handler<'s> {
             error: None,
             shown: 0,
             tally: None,
-            announce: Default::default(),
+            announce,
         }
     }
 

@@ -31,6 +31,7 @@ pub fn run(
     make_sink: SinkFactory,
     links: WorkerLinks,
 ) {
+    let config_announce = config.announce;
     let buf = SharedBuf::default();
     let mut sink = make_sink(buf.clone());
     let mut handler = Handler::new(config, sink.as_mut());
@@ -38,7 +39,9 @@ pub fn run(
         handler.v2.set_keylog(log);
     }
     handler.tally = Some(CommandTally::default());
-    handler.announce = Recorder::Round(Vec::new());
+    if config_announce {
+        handler.announce = Recorder::Round(Vec::new());
+    }
     let mut flows: Vec<Option<Flow>> = Vec::new();
     let mut flows_started = 0u64;
     for Batch { mut ops, data } in links.batches {
@@ -141,7 +144,7 @@ pub fn run(
                 .unwrap_or_default(),
             announced: match &mut handler.announce {
                 Recorder::Round(list) => std::mem::take(list),
-                Recorder::Table(_) => Vec::new(),
+                Recorder::Table(_) | Recorder::Off => Vec::new(),
             },
             flows: flow_ends
                 .into_iter()
