@@ -88,8 +88,14 @@ fn capture(path: &std::path::Path) -> [[u8; 32]; 2] {
     ];
     for c in &mut conns {
         c.handshake(&mut pcap);
-        c.c2s(&mut pcap, &frame(REGTEST, "version", &version_payload(b"/l:1/")));
-        c.s2c(&mut pcap, &frame(REGTEST, "version", &version_payload(b"/p:1/")));
+        c.c2s(
+            &mut pcap,
+            &frame(REGTEST, "version", &version_payload(b"/l:1/")),
+        );
+        c.s2c(
+            &mut pcap,
+            &frame(REGTEST, "version", &version_payload(b"/p:1/")),
+        );
     }
     let (h1, h2) = (header(1), header(2));
     let (b1, b2) = (sha256d(&h1), sha256d(&h2));
@@ -139,7 +145,11 @@ fn stats(path: &std::path::Path, extra: &[&str]) -> Value {
     args.extend(fixed.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
     args.extend(extra.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
     let out = read(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&out);
     of_type(&lines, "stats")[0].clone()
 }
@@ -160,7 +170,10 @@ fn three_peers_at_known_times() {
     assert_eq!(table["txs_evicted"], 0);
     assert_eq!(table["beyond_slots"], 0);
     let announcers = s["announcers"].as_array().expect("announcers");
-    let peers: Vec<&str> = announcers.iter().map(|a| a["peer"].as_str().unwrap()).collect();
+    let peers: Vec<&str> = announcers
+        .iter()
+        .map(|a| a["peer"].as_str().unwrap())
+        .collect();
     // Most often first: A and B one block each, A more txs announced.
     assert_eq!(peers, [A, B, C]);
     let by = |p: &str| announcers.iter().find(|a| a["peer"] == p).unwrap().clone();
@@ -177,7 +190,15 @@ fn three_peers_at_known_times() {
     let blocks = s["blocks_first_seen"].as_array().expect("blocks");
     let seen: Vec<Value> = blocks
         .iter()
-        .map(|b| json!([b["hash"], b["first_peer"], b["peers"], b["spread_ms"], b["first_ts"]]))
+        .map(|b| {
+            json!([
+                b["hash"],
+                b["first_peer"],
+                b["peers"],
+                b["spread_ms"],
+                b["first_ts"]
+            ])
+        })
         .collect();
     let secs = |ms: u64| (T0 + ms * 1000) as f64 / 1e6;
     assert_eq!(
@@ -215,10 +236,16 @@ fn text_summary_lists_announcers_and_blocks() {
         text.contains("announced: 2 blocks (0 evicted, 1000 kept), 3 txs (0 evicted, 100000 kept)"),
         "{text}"
     );
-    let row = text.lines().find(|l| l.trim_start().starts_with(C)).expect("C's row");
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(C))
+        .expect("C's row");
     let cols: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cols, [C, "0/2", "100.000", "1/2", "30.000"]);
-    let block = format!("block {} first 2023-11-14 22:15:00.000000 {A}, 3 peers, spread 250.000 ms", display(b1));
+    let block = format!(
+        "block {} first 2023-11-14 22:15:00.000000 {A}, 3 peers, spread 250.000 ms",
+        display(b1)
+    );
     assert!(text.contains(&block), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -234,11 +261,20 @@ fn mainnet_2011_capture() {
     assert_eq!(table["txs_seen"], 41);
     let blocks = s["blocks_first_seen"].as_array().expect("blocks");
     assert_eq!(blocks.len(), 1000);
-    let shared = blocks.iter().filter(|b| b["peers"].as_u64() > Some(1)).count();
+    let shared = blocks
+        .iter()
+        .filter(|b| b["peers"].as_u64() > Some(1))
+        .count();
     assert!(shared > 0, "some blocks announced by more than one peer");
     let announcers = s["announcers"].as_array().expect("announcers");
-    let tx_announced: u64 = announcers.iter().map(|a| a["txs"]["announced"].as_u64().unwrap()).sum();
-    let tx_first: u64 = announcers.iter().map(|a| a["txs"]["first"].as_u64().unwrap()).sum();
+    let tx_announced: u64 = announcers
+        .iter()
+        .map(|a| a["txs"]["announced"].as_u64().unwrap())
+        .sum();
+    let tx_first: u64 = announcers
+        .iter()
+        .map(|a| a["txs"]["first"].as_u64().unwrap())
+        .sum();
     // Each tx has exactly one first announcer; more announcements than
     // txs: some were announced by several peers.
     assert_eq!(tx_first, 41);

@@ -92,8 +92,10 @@ pub fn header_hash(payload: &[u8]) -> Option<Hash256> {
 
 /// Where a handler's observations go: the table itself (one thread), or
 /// the round's list, with the operation each came from (a worker).
+#[derive(Default)]
 pub enum Recorder {
     /// Not asked for (no `--stats`).
+    #[default]
     Off,
     Table(Box<Table>),
     Round(Vec<(u32, Observation)>),
@@ -107,12 +109,6 @@ impl Recorder {
         } else {
             Recorder::Off
         }
-    }
-}
-
-impl Default for Recorder {
-    fn default() -> Self {
-        Recorder::Off
     }
 }
 

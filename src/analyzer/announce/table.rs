@@ -124,7 +124,9 @@ impl<const K: usize> Entry<K> {
 
     /// Notes `peer`'s announcement; false when it found no free slot.
     fn announce(&mut self, peer: u16, micros: i64) -> bool {
-        let offset = micros.saturating_sub(self.base).clamp(i32::MIN.into(), i32::MAX.into()) as i32;
+        let offset = micros
+            .saturating_sub(self.base)
+            .clamp(i32::MIN.into(), i32::MAX.into()) as i32;
         let len = usize::from(self.len);
         if let Some(i) = self.peers[..len].iter().position(|&p| p == peer) {
             // Announced again (inv, then the tx itself): its first time.
@@ -216,7 +218,8 @@ impl<const K: usize> Ring<K> {
             if self.entries.len() == self.entries.capacity() {
                 // Grow as doubling would, but never past the capacity.
                 let len = self.entries.len();
-                self.entries.reserve_exact(len.max(16).min(self.capacity - len));
+                self.entries
+                    .reserve_exact(len.max(16).min(self.capacity - len));
             }
             slot.insert(self.entries.len() as u32);
             self.entries.push(entry);

@@ -16,7 +16,10 @@ fn hash(i: u32) -> Hash256 {
 
 /// 1_700_000_000 s plus `ms` milliseconds.
 fn at(ms: u32) -> Timestamp {
-    Timestamp::new(1_700_000_000 + i64::from(ms / 1000), (ms % 1000) * 1_000_000)
+    Timestamp::new(
+        1_700_000_000 + i64::from(ms / 1000),
+        (ms % 1000) * 1_000_000,
+    )
 }
 
 fn tally_of(s: &AnnounceSummary, p: SocketAddr) -> &PeerTally {

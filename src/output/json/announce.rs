@@ -78,6 +78,10 @@ pub fn millis(micros: u64) -> f64 {
 /// records shows (`secs.micros`, parsed so that the nearest double is
 /// written in its shortest form).
 fn unix_seconds(micros: i64) -> f64 {
-    let text = format!("{}.{:06}", micros.div_euclid(1_000_000), micros.rem_euclid(1_000_000));
+    let text = format!(
+        "{}.{:06}",
+        micros.div_euclid(1_000_000),
+        micros.rem_euclid(1_000_000)
+    );
     text.parse().unwrap_or(f64::NAN)
 }

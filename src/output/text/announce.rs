@@ -68,7 +68,9 @@ impl<W: Write> TextSink<W> {
                 nanos: (b.first_micros.rem_euclid(1_000_000) * 1_000) as u32,
             };
             format_utc(ts, &mut first);
-            let peer = b.first_peer.map_or(OTHER_PEERS.to_string(), |a| a.to_string());
+            let peer = b
+                .first_peer
+                .map_or(OTHER_PEERS.to_string(), |a| a.to_string());
             let _ = writeln!(
                 self.line,
                 "   block {} first {first} {peer}, {} peers, spread {:.3} ms",
