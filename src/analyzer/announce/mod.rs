@@ -14,8 +14,8 @@ mod record;
 mod table;
 
 pub use table::{
-    BLOCK_CAPACITY, BLOCK_PEER_SLOTS, BlockSeen, DELAY_WINDOW, KindTally, MAX_PEERS, PeerTally,
-    TX_CAPACITY, TX_PEER_SLOTS, Table,
+    Announcer, BLOCK_CAPACITY, BLOCK_PEER_SLOTS, BlockSeen, DELAY_WINDOW, KindTally, MAX_PEERS,
+    PeerTally, TX_CAPACITY, TX_PEER_SLOTS, Table,
 };
 
 use crate::capture::Timestamp;

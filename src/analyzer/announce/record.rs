@@ -3,11 +3,20 @@
 use super::{Kind, Observation, Recorder, announced, header_hash};
 use crate::analyzer::flow_state::Handler;
 use crate::analyzer::message_stage::Origin;
+use crate::capture::Timestamp;
 use crate::p2p::Hash256;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::message::{self, DecodeContext, Message};
 
 impl Recorder {
+    /// A hash a peer of Core's message capture sent (or the node, `local`).
+    fn record_named(&mut self, kind: Kind, hash: Hash256, name: &str, ts: Timestamp) {
+        // Core's capture is read on one thread: always the table.
+        if let Recorder::Table(table) = self {
+            table.observe_named(kind, hash, name, ts);
+        }
+    }
+
     fn record(&mut self, op: u32, observation: Observation) {
         match self {
             Recorder::Table(table) => table.observe(
@@ -30,18 +39,31 @@ fn accepted(frame: &Frame<'_>) -> bool {
 
 impl Handler<'_> {
     /// The hashes a decoded message announces or delivers, into the table.
-    /// Messages of Core's message capture have no sending endpoint of a
-    /// flow: they are not counted (yet).
+    /// A message of Core's message capture counts for its sender: the peer
+    /// (received) or `local` (sent); a file without direction, not at all.
     pub(in crate::analyzer) fn announce(
         &mut self,
         origin: Origin<'_>,
         frame: &Frame<'_>,
         message: &Message<'_>,
     ) {
-        let Origin::Flow(meta) = origin else { return };
         if matches!(self.announce, Recorder::Off) || !accepted(frame) {
             return;
         }
+        let meta = match origin {
+            Origin::Flow(meta) => meta,
+            Origin::Peer(meta) => {
+                let (sender, _) = meta.endpoints();
+                if sender == crate::analyzer::event::UNKNOWN_ENDPOINT {
+                    return;
+                }
+                let recorder = &mut self.announce;
+                announced(message, |kind, hash| {
+                    recorder.record_named(kind, hash, sender, meta.ts);
+                });
+                return;
+            }
+        };
         let op = self.tally.as_ref().map_or(0, |t| t.op);
         let recorder = &mut self.announce;
         announced(message, |kind, hash| {
@@ -64,7 +86,6 @@ impl Handler<'_> {
         frame: &Frame<'_>,
         command: &str,
     ) {
-        let Origin::Flow(meta) = origin else { return };
         if matches!(self.announce, Recorder::Off)
             || !accepted(frame)
             || !super::ANNOUNCING_COMMANDS.contains(&command)
@@ -73,7 +94,16 @@ impl Handler<'_> {
         }
         if command == "block" || command == "cmpctblock" {
             if let Some(hash) = header_hash(frame.payload) {
-                self.record_one(Kind::Block, hash, meta);
+                match origin {
+                    Origin::Flow(meta) => self.record_one(Kind::Block, hash, meta),
+                    Origin::Peer(meta) => {
+                        let (sender, _) = meta.endpoints();
+                        if sender != crate::analyzer::event::UNKNOWN_ENDPOINT {
+                            self.announce
+                                .record_named(Kind::Block, hash, sender, meta.ts);
+                        }
+                    }
+                }
             }
             return;
         }

@@ -41,6 +41,24 @@ pub const MAX_PEERS: usize = 4_096;
 /// the most recent ones (exact while a peer has fewer).
 pub const DELAY_WINDOW: usize = 1_024;
 
+/// Who announced: the sending endpoint of a flow direction, or a peer of
+/// Core's message capture as its folder names it (`local`: the capturing
+/// node).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Announcer {
+    Addr(SocketAddr),
+    Named(Box<str>),
+}
+
+impl std::fmt::Display for Announcer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Announcer::Addr(a) => a.fmt(f),
+            Announcer::Named(n) => f.write_str(n),
+        }
+    }
+}
+
 /// The tally index of every peer beyond [`MAX_PEERS`], together.
 pub const OTHER_PEERS: u16 = u16::MAX;
 
@@ -88,7 +106,7 @@ impl KindTally {
 /// One peer's tally: `None` for [`OTHER_PEERS`].
 #[derive(Debug, Clone)]
 pub struct PeerTally {
-    pub peer: Option<SocketAddr>,
+    pub peer: Option<Announcer>,
     /// Indexed by [`Kind`].
     pub kinds: [KindTally; 2],
 }
@@ -162,7 +180,7 @@ impl<const K: usize> Entry<K> {
 pub struct BlockSeen {
     pub hash: Hash256,
     pub first_micros: i64,
-    pub first_peer: Option<SocketAddr>,
+    pub first_peer: Option<Announcer>,
     /// Announcing peers (those beyond the slots included).
     pub peers: u64,
     /// Microseconds between the first and the last announcement.
@@ -249,8 +267,8 @@ impl<const K: usize> Ring<K> {
 pub struct Table {
     txs: Ring<TX_PEER_SLOTS>,
     blocks: Ring<BLOCK_PEER_SLOTS>,
-    peer_index: HashMap<SocketAddr, u16, IndexHasher>,
-    /// The peer of the last observation and its index.
+    peer_index: HashMap<Announcer, u16, IndexHasher>,
+    /// The flow peer of the last observation and its index.
     last_peer: Option<(SocketAddr, u16)>,
     peers: Vec<PeerTally>,
     /// Tally of every peer beyond [`MAX_PEERS`].
@@ -284,6 +302,16 @@ impl Table {
     /// was captured at `ts`.
     pub fn observe(&mut self, kind: Kind, hash: Hash256, peer: SocketAddr, ts: Timestamp) {
         let peer = self.peer(peer);
+        self.observe_by(kind, hash, peer, ts);
+    }
+
+    /// The same for a peer of Core's message capture (or `local`).
+    pub fn observe_named(&mut self, kind: Kind, hash: Hash256, name: &str, ts: Timestamp) {
+        let peer = self.peer_index_of(Announcer::Named(name.into()));
+        self.observe_by(kind, hash, peer, ts);
+    }
+
+    fn observe_by(&mut self, kind: Kind, hash: Hash256, peer: u16, ts: Timestamp) {
         let micros = ts
             .secs
             .saturating_mul(1_000_000)
@@ -312,13 +340,13 @@ impl Table {
         {
             return i;
         }
-        let i = self.peer_index_of(addr);
+        let i = self.peer_index_of(Announcer::Addr(addr));
         self.last_peer = Some((addr, i));
         i
     }
 
-    fn peer_index_of(&mut self, addr: SocketAddr) -> u16 {
-        if let Some(&i) = self.peer_index.get(&addr) {
+    fn peer_index_of(&mut self, peer: Announcer) -> u16 {
+        if let Some(&i) = self.peer_index.get(&peer) {
             return i;
         }
         if self.peers.len() >= MAX_PEERS {
@@ -329,9 +357,9 @@ impl Table {
             return OTHER_PEERS;
         }
         let i = self.peers.len() as u16;
-        self.peer_index.insert(addr, i);
+        self.peer_index.insert(peer.clone(), i);
         self.peers.push(PeerTally {
-            peer: Some(addr),
+            peer: Some(peer),
             kinds: Default::default(),
         });
         i
@@ -394,8 +422,8 @@ impl Table {
         }
     }
 
-    fn peer_addr(&self, i: u16) -> Option<SocketAddr> {
-        self.peers.get(usize::from(i)).and_then(|p| p.peer)
+    fn peer_addr(&self, i: u16) -> Option<Announcer> {
+        self.peers.get(usize::from(i)).and_then(|p| p.peer.clone())
     }
 }
 

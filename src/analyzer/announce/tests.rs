@@ -25,7 +25,7 @@ fn at(ms: u32) -> Timestamp {
 fn tally_of(s: &AnnounceSummary, p: SocketAddr) -> &PeerTally {
     s.announcers
         .iter()
-        .find(|t| t.peer == Some(p))
+        .find(|t| t.peer == Some(Announcer::Addr(p)))
         .expect("peer listed")
 }
 
@@ -68,19 +68,20 @@ fn three_peers_first_counts_and_median_delays() {
     assert_eq!(tx(&tc), (2, 0, Some(10_000)));
     assert_eq!(tx(&tb), (0, 0, None));
     // Most often first first: a and b one block each, a more txs.
-    let order: Vec<_> = s.announcers.iter().map(|t| t.peer).collect();
-    assert_eq!(order, [Some(a), Some(b), Some(c)]);
+    let order: Vec<_> = s.announcers.iter().map(|t| t.peer.clone()).collect();
+    let addr = |p| Some(Announcer::Addr(p));
+    assert_eq!(order, [addr(a), addr(b), addr(c)]);
     // The blocks, oldest first, with their spread.
     let blocks: Vec<_> = s
         .blocks
         .iter()
-        .map(|b| (b.hash, b.first_peer, b.peers, b.spread_micros))
+        .map(|b| (b.hash, b.first_peer.clone(), b.peers, b.spread_micros))
         .collect();
     assert_eq!(
         blocks,
         [
-            (hash(1), Some(a), 3, 250_000),
-            (hash(2), Some(b), 3, 100_000)
+            (hash(1), addr(a), 3, 250_000),
+            (hash(2), addr(b), 3, 100_000)
         ]
     );
     assert_eq!(s.blocks[0].first_micros, 1_700_000_001_000_000);
@@ -94,7 +95,7 @@ fn first_is_the_earliest_time_not_the_first_decoded() {
     t.observe(Kind::Block, hash(1), peer(1), at(1_200));
     t.observe(Kind::Block, hash(1), peer(2), at(1_000));
     let s = t.finish();
-    assert_eq!(s.blocks[0].first_peer, Some(peer(2)));
+    assert_eq!(s.blocks[0].first_peer, Some(Announcer::Addr(peer(2))));
     assert_eq!(s.blocks[0].spread_micros, 200_000);
     let p1 = &tally_of(&s, peer(1)).kinds[Kind::Block as usize];
     assert_eq!((p1.first, p1.median_delay_micros()), (0, Some(200_000)));
@@ -155,7 +156,7 @@ fn peers_beyond_the_limit_are_tallied_together() {
     let s = t.finish();
     assert_eq!(s.announcers.len(), MAX_PEERS + 1);
     let others = s.announcers.last().expect("others");
-    assert_eq!((others.peer, others.kinds[0].announced), (None, 2));
+    assert_eq!((&others.peer, others.kinds[0].announced), (&None, 2));
 }
 
 /// The delays kept per peer are bounded: the median is of the latest.
@@ -183,4 +184,33 @@ fn inventory_types_and_what_they_announce() {
     assert_eq!(inv_kind(0x4000_0002), Some(Kind::Block));
     assert_eq!(inv_kind(0), None);
     assert_eq!(inv_kind(7), None);
+}
+
+/// Peers of Core's message capture by name (`local`: the node itself),
+/// beside flow peers.
+#[test]
+fn named_peers_and_flow_peers_in_one_table() {
+    let mut t = Table::default();
+    t.observe_named(Kind::Block, hash(1), "peer.onion:8333", at(0));
+    t.observe_named(Kind::Block, hash(1), "local", at(20));
+    t.observe(Kind::Block, hash(1), peer(1), at(30));
+    let s = t.finish();
+    let named = |n: &str| Some(Announcer::Named(n.into()));
+    assert_eq!(s.blocks[0].first_peer, named("peer.onion:8333"));
+    assert_eq!(s.blocks[0].peers, 3);
+    let local = s
+        .announcers
+        .iter()
+        .find(|p| p.peer == named("local"))
+        .expect("local");
+    let k = &local.kinds[Kind::Block as usize];
+    assert_eq!((k.first, k.median_delay_micros()), (0, Some(20_000)));
+    assert_eq!(
+        s.announcers[0]
+            .peer
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("peer.onion:8333")
+    );
 }

@@ -29,7 +29,7 @@ pub fn announce<F: Fields>(s: &AnnounceSummary, f: &mut F) {
         f.begin_object();
         f.key(key!("peer"));
         match &p.peer {
-            Some(addr) => f.display(addr),
+            Some(peer) => f.display(peer),
             None => f.str(OTHER_PEERS),
         }
         kind(f, key!("txs"), &p.kinds[0]);
@@ -44,7 +44,7 @@ pub fn announce<F: Fields>(s: &AnnounceSummary, f: &mut F) {
         f.f64(unix_seconds(b.first_micros));
         f.key(key!("first_peer"));
         match &b.first_peer {
-            Some(addr) => f.display(addr),
+            Some(peer) => f.display(peer),
             None => f.str(OTHER_PEERS),
         }
         f.field_u64(key!("peers"), b.peers);

@@ -11,6 +11,7 @@
 
 use super::TextSink;
 use crate::analyzer::announce::{AnnounceSummary, KindTally};
+use crate::output::escape::escape_str;
 use crate::output::json::announce::{OTHER_PEERS, millis};
 use crate::output::time::format_utc;
 use std::fmt::Write as _;
@@ -41,7 +42,10 @@ impl<W: Write> TextSink<W> {
             "announcer", "blocks first/of", "median ms", "txs first/of", "median ms"
         );
         for p in s.announcers.iter().take(SHOWN) {
-            let peer = p.peer.map_or(OTHER_PEERS.to_string(), |a| a.to_string());
+            let peer = p
+                .peer
+                .as_ref()
+                .map_or(OTHER_PEERS.to_string(), |a| escape_str(&a.to_string()));
             let [tx, block] = &p.kinds;
             let _ = writeln!(
                 self.line,
@@ -70,7 +74,8 @@ impl<W: Write> TextSink<W> {
             format_utc(ts, &mut first);
             let peer = b
                 .first_peer
-                .map_or(OTHER_PEERS.to_string(), |a| a.to_string());
+                .as_ref()
+                .map_or(OTHER_PEERS.to_string(), |a| escape_str(&a.to_string()));
             let _ = writeln!(
                 self.line,
                 "   block {} first {first} {peer}, {} peers, spread {:.3} ms",
