@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what btcsniff needs on a fresh Debian machine: libpcap's runtime
 # (loaded at run time, see src/capture/libpcap; live tests need it), jq for the recipe tests,
-# and chromium for the report's browser test.
+# chromium for the report's browser test, and prometheus for the metrics test.
 # Idempotent; needs root only when something is missing.
 set -euo pipefail
 missing=()
@@ -13,6 +13,8 @@ command -v ip >/dev/null || missing+=(iproute2)
 command -v tcpreplay >/dev/null || missing+=(tcpreplay)
 # The report test opens `btcsniff report` pages in headless Chromium.
 command -v chromium >/dev/null || missing+=(chromium)
+# The metrics test has a real Prometheus scrape `live --metrics`.
+command -v prometheus >/dev/null || missing+=(prometheus)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   if [ "$(id -u)" != 0 ]; then

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod exit_code;
 pub mod flow;
 pub mod live;
+pub mod metrics;
 pub mod net;
 pub mod output;
 pub mod p2p;

@@ -73,7 +73,7 @@ enum Next {
     ServerVersion,
     ClientVerack,
     GetdataTx { dir: usize },
-    Txs { dir: usize, count: usize },
+    Txs { dir: usize, group: usize },
     GetdataBlock { dir: usize, block: usize },
     Block { dir: usize, block: usize },
     Pong { dir: usize, ping: usize },
@@ -307,20 +307,14 @@ impl Flow {
             }
             Next::ClientVerack => self.start_step(ctx, C2S, &[pool.verack]),
             Next::GetdataTx { dir } => {
-                let getdata = *ctx.rng.pick(&pool.getdata_tx);
+                let group = ctx.rng.range_usize(0, pool.getdata_tx.len() - 1);
                 self.next = Next::Txs {
                     dir: 1 - dir,
-                    count: ctx.rng.range_usize(1, 3),
+                    group,
                 };
-                self.start_step(ctx, dir, &[getdata])
+                self.start_step(ctx, dir, &[pool.getdata_tx[group]])
             }
-            Next::Txs { dir, count } => {
-                let mut txs = [0; 3];
-                for tx in txs.iter_mut() {
-                    *tx = *ctx.rng.pick(&pool.txs);
-                }
-                self.start_step(ctx, dir, &txs[..count])
-            }
+            Next::Txs { dir, group } => self.start_step(ctx, dir, &pool.tx_groups[group]),
             Next::GetdataBlock { dir, block } => {
                 self.next = Next::Block {
                     dir: 1 - dir,
@@ -394,13 +388,13 @@ impl Flow {
         match ctx.rng.range(0, 99) {
             0..=59 => self.announce(ctx, dir),
             60..=79 => {
-                let getdata = *ctx.rng.pick(&pool.getdata_tx);
+                let group = ctx.rng.range_usize(0, pool.getdata_tx.len() - 1);
                 let inv = *ctx.rng.pick(&pool.inv_tx);
                 self.next = Next::Txs {
                     dir: 1 - dir,
-                    count: ctx.rng.range_usize(1, 3),
+                    group,
                 };
-                self.start_step(ctx, dir, &[getdata, inv])
+                self.start_step(ctx, dir, &[pool.getdata_tx[group], inv])
             }
             80..=91 => self.ping(ctx, dir),
             _ => {

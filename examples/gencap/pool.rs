@@ -73,7 +73,9 @@ pub struct Pool {
     pub version_server: MsgId,
     pub verack: MsgId,
     pub inv_tx: Vec<MsgId>,
+    /// `getdata_tx[i]` asks (by wtxid) for the transactions `tx_groups[i]`.
     pub getdata_tx: Vec<MsgId>,
+    pub tx_groups: Vec<Vec<MsgId>>,
     pub txs: Vec<MsgId>,
     /// `pongs[i]` echoes the nonce of `pings[i]`.
     pub pings: Vec<MsgId>,
@@ -176,6 +178,51 @@ fn relay_inv_count(rng: &mut Rng) -> usize {
     }
 }
 
+/// Makes a generated block one that the passive checks accept, as real
+/// blocks are: the witness commitment over its wtxids, the merkle root
+/// over its txids, and a regtest-easy proof of work (bits 0x207fffff: half
+/// of all hashes meet it).
+fn make_valid(payload: &mut [u8]) {
+    use btcsniff::p2p::Hash256;
+    use btcsniff::p2p::frame::Command as WireCommand;
+    use btcsniff::p2p::merkle::{WITNESS_COMMITMENT_PREFIX, merkle_root, witness_commitment};
+    use btcsniff::p2p::message::{DecodeContext, Message, decode};
+    let decoded = |payload: &[u8]| {
+        let ctx = DecodeContext {
+            full_detail: true,
+            ..DecodeContext::default()
+        };
+        match decode(&WireCommand::new("block"), payload, &ctx).message {
+            Ok(Message::Block(b)) => b
+                .transactions
+                .iter()
+                .map(|tx| (tx.txid, tx.wtxid.expect("full detail")))
+                .collect::<Vec<_>>(),
+            other => panic!("generated block does not decode: {other:?}"),
+        }
+    };
+    let ids = decoded(payload);
+    let mut wtxids: Vec<Hash256> = ids.iter().map(|(_, w)| *w).collect();
+    wtxids[0] = Hash256::default();
+    let root = merkle_root(&wtxids).expect("transactions").root;
+    let commitment = witness_commitment(&root, &[0u8; 32]);
+    let at = payload
+        .windows(WITNESS_COMMITMENT_PREFIX.len())
+        .position(|w| w == WITNESS_COMMITMENT_PREFIX)
+        .expect("coinbase commitment")
+        + WITNESS_COMMITMENT_PREFIX.len();
+    payload[at..at + 32].copy_from_slice(&commitment.0);
+    let txids: Vec<Hash256> = decoded(payload).iter().map(|(t, _)| *t).collect();
+    let merkle = merkle_root(&txids).expect("transactions").root;
+    payload[36..68].copy_from_slice(&merkle.0);
+    payload[72..76].copy_from_slice(&0x207f_ffffu32.to_le_bytes());
+    // The last hash byte is the most significant: below 0x7f meets it.
+    while sha256d(&payload[..80])[31] >= 0x7f {
+        let nonce = u32::from_le_bytes(payload[76..80].try_into().unwrap());
+        payload[76..80].copy_from_slice(&nonce.wrapping_add(1).to_le_bytes());
+    }
+}
+
 /// Number of distinct small messages of each kind in the pool.
 const SMALL_POOL: usize = 2_000;
 
@@ -212,22 +259,33 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
             0,
         )));
     }
-    let mut getdata_tx = Vec::new();
-    for _ in 0..SMALL_POOL * 15 / 100 {
-        let inv_type = if rng.chance(80) { MSG_WTX } else { MSG_TX };
-        let n = relay_inv_count(rng).min(8);
-        getdata_tx.push(push(frame(
-            Command::Getdata,
-            &inventory_payload(rng, n, inv_type),
-            0,
-            0,
-        )));
-    }
     let mut txs = Vec::new();
+    let mut wtxids = Vec::new();
     for _ in 0..SMALL_POOL * 40 / 100 {
         let mut tx = Vec::with_capacity(400);
         let base = write_relay_tx(&mut tx, rng) as u64;
+        wtxids.push(sha256d(&tx));
         txs.push(push(frame(Command::Tx, &tx, base, 1)));
+    }
+    // Each getdata names (by wtxid, as Core since 0.21) the 1-3
+    // transactions that answer it, so the traffic is what a node sees:
+    // nothing delivered unasked.
+    let (mut getdata_tx, mut tx_groups) = (Vec::new(), Vec::new());
+    for _ in 0..SMALL_POOL * 15 / 100 {
+        let n = rng.range_usize(1, 3);
+        let mut p = Vec::with_capacity(1 + n * 36);
+        compact_size(&mut p, n as u64);
+        let mut group = Vec::with_capacity(n);
+        let first = rng.range_usize(0, txs.len() - 1);
+        for k in 0..n {
+            // Distinct transactions (each delivered once).
+            let i = (first + k) % txs.len();
+            p.extend_from_slice(&MSG_WTX.to_le_bytes());
+            p.extend_from_slice(&wtxids[i]);
+            group.push(txs[i]);
+        }
+        getdata_tx.push(push(frame(Command::Getdata, &p, 0, 0)));
+        tx_groups.push(group);
     }
     let (mut pings, mut pongs) = (Vec::new(), Vec::new());
     for _ in 0..SMALL_POOL * 5 / 100 {
@@ -248,7 +306,8 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
     let mut block_tx_counts = Vec::new();
     for i in 0..block_count {
         let target = rng.range_usize(1_000_000, 1_450_000);
-        let (payload, tx_count, txid_bytes) = build_block(rng, 872_346 + i as u32, target);
+        let (mut payload, tx_count, txid_bytes) = build_block(rng, 872_346 + i as u32, target);
+        make_valid(&mut payload);
         // Announce and request the block by its real hash.
         let hash = sha256d(&payload[..80]);
         inv_block.push(push(frame(
@@ -278,6 +337,7 @@ pub fn build(rng: &mut Rng, block_count: usize) -> Pool {
         verack,
         inv_tx,
         getdata_tx,
+        tx_groups,
         txs,
         pings,
         pongs,

@@ -119,6 +119,9 @@ pub struct FlowRecord {
     pub messages: PerDirection,
     /// v2 flows: what the wire shows and how decryption went.
     pub v2: Option<V2Summary>,
+    /// End records: what each side sent and negotiated (README, "Peer
+    /// records").
+    pub peer: Option<Box<super::peer::PeerRecord>>,
 }
 
 /// The BIP324 facts of a v2 flow (README, "BIP324 v2 sessions").

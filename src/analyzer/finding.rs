@@ -5,9 +5,9 @@
 //! as the codec reports them; the analyzer adds what only it sees (gaps,
 //! handshake order, key-log lookups, fallbacks).
 
-use crate::p2p::Anomaly;
 use crate::p2p::frame::FramingFinding;
 use crate::p2p::v2::V2Finding;
+use crate::p2p::{Anomaly, Hash256};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
@@ -51,6 +51,57 @@ pub enum Finding {
         command_hex: String,
         printable: bool,
     },
+    /// A block whose transactions do not hash to its header's merkle root.
+    MerkleRootMismatch {
+        block: Hash256,
+        header: Hash256,
+        computed: Hash256,
+        transactions: usize,
+    },
+    /// A block whose merkle tree pairs two equal hashes (duplicated
+    /// transactions, CVE-2012-2459): its root proves nothing.
+    MerkleTreeMutated { block: Hash256, transactions: usize },
+    /// A header (of block, headers, cmpctblock, merkleblock) whose hash is
+    /// above the target its `bits` give.
+    PowAboveTarget {
+        command: &'static str,
+        block: Hash256,
+        bits: u32,
+        target: String,
+    },
+    /// A header whose `bits` are no target at all (`negative`,
+    /// `overflow`, `zero`).
+    BitsInvalid {
+        command: &'static str,
+        block: Hash256,
+        bits: u32,
+        detail: &'static str,
+    },
+    /// A block whose coinbase witness commitment (BIP141) does not match
+    /// its transactions' witnesses; `detail` says how.
+    WitnessCommitmentMismatch {
+        block: Hash256,
+        committed: Option<Hash256>,
+        computed: Option<Hash256>,
+        detail: &'static str,
+    },
+    /// A headers message whose entry `index` does not build on the entry
+    /// before it.
+    HeadersNotChained {
+        index: usize,
+        block: Hash256,
+        prev_block: Hash256,
+        expected: Hash256,
+    },
+    /// A pong whose nonce matches no ping the other side sent (and that
+    /// side's stream was captured from its version on).
+    UnmatchedPong { nonce: u64 },
+    /// A tx or block the receiving side did not ask for with getdata
+    /// (and its requests were captured from its version on).
+    Unsolicited {
+        command: &'static str,
+        hash: Hash256,
+    },
 }
 
 impl Finding {
@@ -85,6 +136,14 @@ impl Finding {
             Finding::V2NoHandshake { .. } => "v2_no_handshake",
             Finding::V1Fallback { .. } => "v1_fallback",
             Finding::UnknownCommand { .. } => "unknown_command",
+            Finding::MerkleRootMismatch { .. } => "merkle_root_mismatch",
+            Finding::MerkleTreeMutated { .. } => "merkle_tree_mutated",
+            Finding::PowAboveTarget { .. } => "pow_above_target",
+            Finding::BitsInvalid { .. } => "bits_invalid",
+            Finding::WitnessCommitmentMismatch { .. } => "witness_commitment_mismatch",
+            Finding::HeadersNotChained { .. } => "headers_not_chained",
+            Finding::UnmatchedPong { .. } => "unmatched_pong",
+            Finding::Unsolicited { .. } => "unsolicited",
         }
     }
 

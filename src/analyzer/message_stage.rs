@@ -4,8 +4,11 @@
 //! findings a message gets.
 
 use super::flow_state::Handler;
+use super::peer::PeerState;
+use super::verify;
 use crate::analyzer::event::PeerMeta;
 use crate::analyzer::{Event, Finding, Meta};
+use crate::capture::Timestamp;
 use crate::p2p::DecodeError;
 use crate::p2p::frame::{Checksum, Frame};
 use crate::p2p::message::{self, DecodeContext, Message};
@@ -23,7 +26,88 @@ pub(super) struct Session {
     verack_sent: [bool; 2],
     /// Messages per side.
     pub messages: [u64; 2],
+    /// What each side did (peer records, request and ping checks):
+    /// allocated at the first message (a flood of SYN-only flows costs
+    /// nothing here).
+    peer: Option<Box<PeerState>>,
+    /// A TCP flow ([`PeerState::for_tcp`]).
+    tcp: bool,
+    /// Bytes of a side lost before its first message.
+    lost_early: [bool; 2],
 }
+
+impl Session {
+    /// A TCP flow's session (see [`PeerState::for_tcp`]).
+    pub fn for_tcp() -> Session {
+        Session {
+            tcp: true,
+            ..Session::default()
+        }
+    }
+
+    /// The peer state, made at the first message.
+    pub fn peer_mut(&mut self) -> &mut PeerState {
+        let (tcp, lost) = (self.tcp, self.lost_early);
+        self.peer.get_or_insert_with(|| {
+            let mut p = if tcp {
+                PeerState::for_tcp()
+            } else {
+                PeerState::default()
+            };
+            for (side, lost) in lost.into_iter().enumerate() {
+                if lost {
+                    p.lost(side);
+                }
+            }
+            Box::new(p)
+        })
+    }
+
+    /// Bytes of `side` were lost.
+    pub fn lost(&mut self, side: usize) {
+        match self.peer.as_deref_mut() {
+            Some(p) => p.lost(side),
+            None => {
+                if let Some(l) = self.lost_early.get_mut(side) {
+                    *l = true;
+                }
+            }
+        }
+    }
+
+    /// The peer state, if any message was seen.
+    pub fn peer(&self) -> Option<&PeerState> {
+        self.peer.as_deref()
+    }
+
+    /// Held findings (see [`PeerState::take_deferred`]).
+    pub fn take_deferred(&mut self) -> Vec<(usize, Timestamp, Finding)> {
+        self.peer
+            .as_deref_mut()
+            .map(PeerState::take_deferred)
+            .unwrap_or_default()
+    }
+}
+
+/// Commands decoded for the peer records even when `--command` does not
+/// show them: small payloads, cheap to decode.
+const TRACKED_COMMANDS: [&str; 15] = [
+    "version",
+    "verack",
+    "wtxidrelay",
+    "sendaddrv2",
+    "sendheaders",
+    "sendcmpct",
+    "feefilter",
+    "sendtxrcncl",
+    "inv",
+    "getdata",
+    "notfound",
+    "ping",
+    "pong",
+    "addr",
+    "addrv2",
+];
 
 /// Where a message came from, for the events about it.
 #[derive(Clone, Copy)]
@@ -35,6 +119,13 @@ pub(super) enum Origin<'m> {
 }
 
 impl<'m> Origin<'m> {
+    fn ts(&self) -> Timestamp {
+        match *self {
+            Origin::Flow(meta) => meta.ts,
+            Origin::Peer(meta) => meta.ts,
+        }
+    }
+
     fn message<'e, 'a>(
         &'e self,
         frame: &'e Frame<'a>,
@@ -90,8 +181,10 @@ impl Handler<'_> {
             return;
         }
         let i = side.min(1);
+        let mut first = false;
         if let Some(n) = session.messages.get_mut(i) {
             *n += 1;
+            first = *n == 1;
         }
         let command = String::from_utf8_lossy(frame.command.as_bytes());
         match self.tally.as_mut() {
@@ -104,6 +197,9 @@ impl Handler<'_> {
             }
             None => self.stats.count_message(&command, u64::from(frame.length)),
         }
+        session
+            .peer_mut()
+            .frame(i, first, frame.command.as_bytes(), u64::from(frame.length));
         match frame.checksum {
             Checksum::Valid => {}
             Checksum::Invalid { .. } => self.stats.checksum_invalid += 1,
@@ -112,7 +208,7 @@ impl Handler<'_> {
             Checksum::Absent => self.stats.checksum_absent += 1,
         }
         let wanted = self.wants(&command);
-        if !wanted && command != "version" && command != "verack" {
+        if !wanted && !TRACKED_COMMANDS.contains(&&*command) {
             self.announce_undecoded(origin, frame, &command);
             return;
         }
@@ -132,11 +228,22 @@ impl Handler<'_> {
         {
             *slot = Some(v.version);
         }
-        if !wanted {
-            return;
-        }
+        let mut checks = Vec::new();
         if let Ok(m) = &decoded.message {
             self.announce(origin, frame, m);
+            session.peer_mut().message(i, origin.ts(), m, &mut checks);
+            if wanted {
+                verify::check_message(
+                    m,
+                    frame.payload,
+                    frame.payload_hash,
+                    &mut self.passed_blocks,
+                    &mut checks,
+                );
+            }
+        }
+        if !wanted {
+            return;
         }
         self.emit(origin.message(frame, &decoded.message));
         for anomaly in &decoded.anomalies {
@@ -151,6 +258,9 @@ impl Handler<'_> {
             self.report(origin, finding);
         }
         if let Some(f) = order_finding {
+            self.report(origin, f);
+        }
+        for f in checks {
             self.report(origin, f);
         }
         self.shown += 1;

@@ -11,10 +11,12 @@ mod flow_state;
 pub mod framed;
 mod message_stage;
 pub mod parallel;
+pub mod peer;
 mod pipeline;
 mod sink;
 pub mod stats;
 pub mod v2;
+pub mod verify;
 
 pub use pipeline::Pipeline;
 

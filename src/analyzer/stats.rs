@@ -31,6 +31,8 @@ pub struct FlowStats {
     pub transport: Transport,
     pub messages: u64,
     pub bytes: u64,
+    /// The flow's peer record (JSON: `flow_peers`).
+    pub peer: Option<Box<super::peer::PeerRecord>>,
 }
 
 /// Per direction of a peer of Core's message capture.
@@ -160,6 +162,7 @@ impl Stats {
             transport: flow.transport,
             messages: flow.messages.c2s + flow.messages.s2c,
             bytes: flow.bytes.c2s + flow.bytes.s2c,
+            peer: flow.peer.clone(),
         });
     }
 

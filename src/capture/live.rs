@@ -29,7 +29,7 @@
 use super::libpcap::{Activated, Device, Handle, PcapError};
 use super::{LinkType, Packet, Timestamp};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -257,7 +257,26 @@ pub struct OpenCapture {
     pub link_type: u32,
     /// A warning from `pcap_activate` (e.g. no promiscuous mode).
     pub warning: Option<String>,
+    /// libpcap's counters, updated by the capture thread every
+    /// [`STATS_INTERVAL`] (for `live --metrics`).
+    pub totals: Arc<CaptureTotals>,
     handle: Handle,
+}
+
+/// libpcap's counters of one interface, readable from any thread.
+#[derive(Debug, Default)]
+pub struct CaptureTotals {
+    pub received: AtomicU64,
+    pub dropped: AtomicU64,
+    pub if_dropped: AtomicU64,
+}
+
+impl CaptureTotals {
+    fn store(&self, c: DropCounters) {
+        self.received.store(c.received, Ordering::Relaxed);
+        self.dropped.store(c.dropped, Ordering::Relaxed);
+        self.if_dropped.store(c.if_dropped, Ordering::Relaxed);
+    }
 }
 
 /// Opens every interface (all errors are reported before anything runs).
@@ -294,6 +313,7 @@ pub fn open(options: &LiveOptions) -> anyhow::Result<Vec<OpenCapture>> {
             interface: name.clone(),
             link_type: handle.link_type(),
             warning,
+            totals: Arc::default(),
             handle,
         });
     }
@@ -413,6 +433,7 @@ fn capture_loop(
         if last_check.elapsed() >= STATS_INTERVAL {
             last_check = Instant::now();
             if let Some(now) = counters_of(&mut open.handle) {
+                open.totals.store(now);
                 if now.dropped > last_counters.dropped || now.if_dropped > last_counters.if_dropped
                 {
                     let event = LiveEvent::Dropped {

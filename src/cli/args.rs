@@ -158,6 +158,10 @@ pub struct LiveArgs {
     /// Stop after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<f64>,
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics (off unless
+    /// given; a bare port listens on loopback only).
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_metrics_addr)]
+    pub metrics: Option<std::net::SocketAddr>,
     /// Analyse flows on this many worker threads (default: the available
     /// cores; 1: one thread); `--stats` shows each worker's share.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -431,4 +435,14 @@ fn parse_gap_timeout(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("{s}: must be between 0 and 86400 seconds"))
     }
+}
+
+/// `--metrics`: `HOST:PORT`, or a bare `PORT` on 127.0.0.1 (loopback
+/// unless told otherwise).
+fn parse_metrics_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.parse()
+        .map_err(|_| format!("{s:?}: expected HOST:PORT (e.g. 127.0.0.1:9333) or a port"))
 }

@@ -75,6 +75,21 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     // Output is flushed once per batch, not per line: under load a batch
     // holds hundreds of packets, and a lone packet is a batch of one.
     let mut sink = args.output.sink(std::io::stdout().lock(), false);
+    // `--metrics`: every sink that sees events (this one, and each
+    // worker's with `--threads` above 1) counts them into one registry.
+    let metrics = match args.metrics {
+        Some(addr) => {
+            let metrics = crate::metrics::Metrics::default();
+            for c in session.captures() {
+                metrics.watch_capture(&c.interface, Arc::clone(&c.totals));
+            }
+            let bound = crate::metrics::serve(addr, metrics.clone())?;
+            eprintln!("btcsniff: metrics at http://{bound}/metrics");
+            sink = Box::new(crate::metrics::MetricsSink::new(sink, metrics.clone()));
+            Some(metrics)
+        }
+        None => None,
+    };
     let mut notice = |n: Notice<'_>| match n {
         Notice::Warning(w) => eprintln!("btcsniff: warning: {w}"),
         // On a terminal the note in the output says it already.
@@ -87,7 +102,13 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let interactive = super::stdout_is_interactive();
     let workers = if config_threads > 1 {
         let output = args.output.clone();
-        let make_sink: SinkFactory = Arc::new(move |buf| output.sink(buf, false));
+        let make_sink: SinkFactory = Arc::new(move |buf| {
+            let sink = output.sink(buf, false);
+            match &metrics {
+                Some(m) => Box::new(crate::metrics::MetricsSink::new(sink, m.clone())),
+                None => sink,
+            }
+        });
         let out = std::io::stdout()
             .as_fd()
             .try_clone_to_owned()

@@ -150,6 +150,35 @@ pub struct FlowInfo {
     pub last_ts: Timestamp,
     pub to_server: DirStats,
     pub to_client: DirStats,
+    /// When the three-way handshake's segments passed the sensor.
+    pub handshake: TcpHandshake,
+}
+
+/// Capture times of the SYN, the SYN-ACK and the client's first ACK after
+/// it (each the first one seen): the sensor's view of the TCP round trip.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpHandshake {
+    pub syn: Option<Timestamp>,
+    pub syn_ack: Option<Timestamp>,
+    pub ack: Option<Timestamp>,
+}
+
+impl TcpHandshake {
+    /// Notes a segment of direction `dir` with these flags.
+    pub fn segment(&mut self, ts: Timestamp, dir: Direction, syn: bool, ack: bool) {
+        match (dir, syn, ack) {
+            (Direction::ClientToServer, true, false) => {
+                self.syn.get_or_insert(ts);
+            }
+            (Direction::ServerToClient, true, true) if self.syn.is_some() => {
+                self.syn_ack.get_or_insert(ts);
+            }
+            (Direction::ClientToServer, false, true) if self.syn_ack.is_some() => {
+                self.ack.get_or_insert(ts);
+            }
+            _ => {}
+        }
+    }
 }
 
 impl FlowInfo {

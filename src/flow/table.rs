@@ -154,6 +154,10 @@ impl<S> FlowTable<S> {
             ..
         } = slot;
         info.last_ts = info.last_ts.max(ts);
+        if info.handshake.ack.is_none() && (seg.flags.syn || seg.flags.ack) {
+            info.handshake
+                .segment(ts, dir, seg.flags.syn, seg.flags.ack);
+        }
         let (reasm, peer, stats) = match dir {
             Direction::ClientToServer => (&mut *to_server, &mut *to_client, &mut info.to_server),
             Direction::ServerToClient => (&mut *to_client, &mut *to_server, &mut info.to_client),
@@ -314,6 +318,7 @@ impl<S> FlowTable<S> {
             last_ts: ts,
             to_server: Default::default(),
             to_client: Default::default(),
+            handshake: Default::default(),
         };
         self.next_id = self.next_id.saturating_add(1);
         self.stats.flows_created = self.stats.flows_created.saturating_add(1);

@@ -32,6 +32,11 @@ const TICK: Duration = Duration::from_millis(100);
 /// How far behind the wall clock an idle tick moves capture time (below a
 /// second): packets are delivered in immediate mode, within milliseconds.
 const CLOCK_MARGIN_NANOS: u32 = 250_000_000;
+/// What the output holds (the writer's buffer, the rounds of
+/// `--threads` workers, whose sinks are where `--metrics` counts) is
+/// written out at least this often: output to a file and the metrics lag
+/// the traffic by about this much at most.
+const FLUSH_AT_LEAST: Duration = Duration::from_secs(1);
 /// How long the capture goes on after the probe ends, to see the close.
 const PROBE_GRACE: Duration = Duration::from_secs(1);
 
@@ -288,6 +293,7 @@ fn drive<P: Pipeline>(
         probe_keys: probe.as_ref().map(|p| &p.keys),
         stop,
         interactive,
+        last_flush: Instant::now(),
         output_closed: false,
         counters: CaptureCounters::default(),
         capture_errors: Vec::new(),
@@ -342,6 +348,8 @@ struct Running<'p, P> {
     probe_keys: Option<&'p ProbeKeys>,
     stop: &'p Arc<AtomicBool>,
     interactive: bool,
+    /// When held output was last written out ([`FLUSH_AT_LEAST`]).
+    last_flush: Instant,
     output_closed: bool,
     counters: CaptureCounters,
     capture_errors: Vec<String>,
@@ -375,15 +383,25 @@ impl<P: Pipeline> Running<'_, P> {
             now.secs.saturating_sub(1),
             now.nanos.saturating_add(1_000_000_000 - CLOCK_MARGIN_NANOS),
         );
-        let interactive = self.interactive;
+        let flush = self.flush_due();
         let advanced = self.analyzer.advance(behind).and_then(|()| {
-            if interactive {
+            if flush {
                 self.analyzer.flush_output()
             } else {
                 Ok(())
             }
         });
         self.output(advanced)
+    }
+
+    /// Whether to write out what the output holds now: after every batch
+    /// when interactive, else every [`FLUSH_AT_LEAST`].
+    fn flush_due(&mut self) -> bool {
+        if self.interactive || self.last_flush.elapsed() >= FLUSH_AT_LEAST {
+            self.last_flush = Instant::now();
+            return true;
+        }
+        false
     }
 
     fn event(
@@ -407,7 +425,7 @@ impl<P: Pipeline> Running<'_, P> {
                 if fed? == Progress::Done {
                     self.stop.store(true, Ordering::Relaxed);
                 }
-                if self.interactive {
+                if self.flush_due() {
                     let flushed = self.analyzer.flush_output();
                     self.output(flushed)?;
                 }

@@ -18,6 +18,7 @@ use std::io::{self, Write};
 pub mod announce;
 mod envelope;
 pub mod fields;
+mod flow_peer;
 mod flows;
 pub mod line;
 pub mod payload;

@@ -12,6 +12,7 @@
 
 mod announce;
 mod clock;
+mod peer_table;
 mod style;
 mod tree;
 
@@ -338,17 +339,8 @@ impl<W: Write> TextSink<W> {
         for (kind, n) in &s.findings {
             let _ = writeln!(self.line, "   finding {kind}: {n}");
         }
-        for f in &s.flows {
-            let _ = writeln!(
-                self.line,
-                "   flow {} {} <-> {} {} {} messages {} bytes",
-                f.flow,
-                f.client,
-                f.server,
-                f.transport.name(),
-                f.messages,
-                f.bytes
-            );
+        if !s.flows.is_empty() {
+            peer_table::write_peer_table(&s.flows, &mut self.line);
         }
         for p in &s.peers {
             let _ = writeln!(

@@ -16,6 +16,7 @@
 pub mod encode;
 pub mod frame;
 pub mod hash;
+pub mod merkle;
 pub mod message;
 pub mod network;
 pub mod reader;

@@ -7,6 +7,7 @@ use super::AnalyzerConfig;
 use super::chunk_times::ChunkTimes;
 use super::classify::{Class, FirstBytes, V1_PREFIX_LEN};
 use super::message_stage::{Origin, Session};
+use super::peer::PeerRecord;
 use super::v2::{V2Context, V2Flow};
 use crate::analyzer::Sink;
 use crate::analyzer::event::{FlowEvent, PerDirection, Transport};
@@ -70,6 +71,8 @@ pub struct Handler<'s> {
     /// The first-announcer table, or (a worker) the round's observations
     /// for the merge to feed it with (see announce/mod.rs).
     pub(super) announce: crate::analyzer::announce::Recorder,
+    /// Blocks already checked whole (see [`crate::analyzer::verify`]).
+    pub(super) passed_blocks: crate::analyzer::verify::PassedBlocks,
 }
 
 fn dir_index(dir: Direction) -> usize {
@@ -105,6 +108,7 @@ impl<'s> Handler<'s> {
             shown: 0,
             tally: None,
             announce,
+            passed_blocks: Default::default(),
         }
     }
 
@@ -191,6 +195,7 @@ impl<'s> Handler<'s> {
                 s2c: meta.session.messages[1],
             },
             v2: v2.map(V2Flow::summary),
+            peer: None,
         }
     }
 
@@ -263,6 +268,7 @@ impl<'s> Handler<'s> {
         offset: u64,
         bytes: u64,
     ) {
+        state.meta.session.lost(dir_index(dir));
         if let Some(v2) = state.v2.as_deref_mut() {
             if let Some(f) = v2.gap(dir_index(dir), bytes, &mut self.v2) {
                 self.finding(info, dir, ts, f);
@@ -341,7 +347,7 @@ impl FlowHandler<FlowState> for Handler<'_> {
                 scanned: 0,
                 network: None,
                 pending: Vec::new(),
-                session: Session::default(),
+                session: Session::for_tcp(),
             },
         }
     }
@@ -386,6 +392,16 @@ impl FlowHandler<FlowState> for Handler<'_> {
                 }
             }
         }
+        // Held request and ping findings (message_stage.rs): decided now
+        // that every gap of the flow is known.
+        for (side, ts, f) in state.meta.session.take_deferred() {
+            let dir = if side == 0 {
+                Direction::ClientToServer
+            } else {
+                Direction::ServerToClient
+            };
+            self.finding(info, dir, ts, f);
+        }
         let mut record = self.record(
             info,
             &state.meta,
@@ -394,6 +410,11 @@ impl FlowHandler<FlowState> for Handler<'_> {
             self.now,
         );
         record.reason = Some(reason);
+        let peer = state.meta.session.peer();
+        let sides = peer.map(|p| p.record()).unwrap_or_default();
+        let mut peer_record = PeerRecord::new(info, sides);
+        peer_record.checks_dropped = peer.map_or(0, |p| p.checks_dropped());
+        record.peer = Some(Box::new(peer_record));
         self.stats.record_flow_end(&record);
         self.emit(Event::Flow(&record));
     }

@@ -195,6 +195,7 @@ impl FlowHandler<Route> for Front {
         if let Some(free) = self.free_slots.get_mut(usize::from(route.worker)) {
             free.push(route.slot);
         }
-        self.push(route, info, OpKind::End(reason));
+        let facts = Box::new(super::EndFacts::of(info));
+        self.push(route, info, OpKind::End(reason, facts));
     }
 }

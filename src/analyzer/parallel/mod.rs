@@ -159,7 +159,38 @@ impl Ident {
             last_ts: self.first_ts,
             to_server: dir(p0, b0),
             to_client: dir(p1, b1),
+            handshake: Default::default(),
         }
+    }
+}
+
+/// What a flow's end record needs of the table's [`FlowInfo`] beyond the
+/// counts (the peer record's duration, TCP handshake, retransmissions).
+struct EndFacts {
+    last_ts: Timestamp,
+    handshake: crate::flow::TcpHandshake,
+    retransmitted_bytes: [u64; 2],
+}
+
+impl EndFacts {
+    fn of(info: &FlowInfo) -> EndFacts {
+        EndFacts {
+            last_ts: info.last_ts,
+            handshake: info.handshake,
+            retransmitted_bytes: [
+                info.to_server.reassembly.retransmitted_bytes,
+                info.to_client.reassembly.retransmitted_bytes,
+            ],
+        }
+    }
+
+    /// `info` (made by [`Ident::info`]) as the table had it at the end.
+    fn apply(&self, info: &mut FlowInfo) {
+        info.last_ts = self.last_ts;
+        info.handshake = self.handshake;
+        let [c2s, s2c] = self.retransmitted_bytes;
+        info.to_server.reassembly.retransmitted_bytes = c2s;
+        info.to_client.reassembly.retransmitted_bytes = s2c;
     }
 }
 
@@ -178,7 +209,7 @@ enum OpKind {
         offset: u64,
         bytes: u64,
     },
-    End(EndReason),
+    End(EndReason, Box<EndFacts>),
     /// A note from the source (live capture's drop notices).
     Note {
         ts: Timestamp,

@@ -97,11 +97,12 @@ pub fn run(
                         handler.event(&info, state, ev);
                     }
                 }
-                OpKind::End(reason) => {
+                OpKind::End(reason, facts) => {
                     if let Some(flow) = flows.get_mut(slot).and_then(Option::take) {
                         let before = handler.stats.flows.len();
                         let (ident, state) = *flow;
-                        let info = ident.info(op.counts);
+                        let mut info = ident.info(op.counts);
+                        facts.apply(&mut info);
                         let state = match state {
                             Some(state) => *state,
                             None => handler.new_flow(&info),

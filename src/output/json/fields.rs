@@ -42,6 +42,9 @@ pub trait Fields {
     fn u64(&mut self, n: u64);
     fn i64(&mut self, n: i64);
     fn f64(&mut self, x: f64);
+    /// A fixed-point number, `whole.frac` with `digits` decimals (a
+    /// duration in seconds or milliseconds, exact, as `ts` is written).
+    fn decimal(&mut self, whole: u64, frac: u64, digits: usize);
     fn bool(&mut self, b: bool);
     fn null(&mut self);
     /// A string: a name of this crate's, or text already decoded.
@@ -172,4 +175,9 @@ pub fn hash_list<'h, F: Fields + ?Sized>(
 ) {
     f.key(key);
     array(f, hashes, |f, h| f.hash(h));
+}
+
+/// `whole.frac` with `frac` zero-padded to `digits` decimals.
+pub fn decimal_text(whole: u64, frac: u64, digits: usize) -> String {
+    format!("{whole}.{frac:0digits$}")
 }

@@ -30,6 +30,10 @@ pub fn flow_record<F: Fields>(record: &FlowRecord, f: &mut F) {
         f.key(key!("v2"));
         v2_summary(v2, f);
     }
+    if let Some(peer) = &record.peer {
+        f.key(key!("peer"));
+        super::flow_peer::peer_record(peer, f);
+    }
 }
 
 fn v2_summary<F: Fields>(v2: &V2Summary, f: &mut F) {
@@ -126,6 +130,21 @@ pub fn stats<F: Fields>(s: &Stats, f: &mut F) {
         f.end_object();
     });
     f.field_u64(key!("flows_not_listed"), s.flows_not_listed);
+    if s.flows.iter().any(|flow| flow.peer.is_some()) {
+        // The listed flows' peer records, in the order of `flows`.
+        f.key(key!("flow_peers"));
+        let peers = s
+            .flows
+            .iter()
+            .filter_map(|flow| Some((flow.flow, flow.peer.as_deref()?)));
+        array(f, peers, |f, (flow, peer)| {
+            f.begin_object();
+            f.field_u64(key!("flow"), flow);
+            f.key(key!("peer"));
+            super::flow_peer::peer_record(peer, f);
+            f.end_object();
+        });
+    }
     if !s.peers.is_empty() {
         f.key(key!("peers"));
         array(f, &s.peers, |f, peer| {

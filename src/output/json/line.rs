@@ -135,6 +135,10 @@ impl Fields for JsonLine<'_> {
         }
     }
 
+    fn decimal(&mut self, whole: u64, frac: u64, digits: usize) {
+        self.raw(super::fields::decimal_text(whole, frac, digits).as_bytes());
+    }
+
     #[inline(always)]
     fn bool(&mut self, b: bool) {
         self.raw(if b { b"true" } else { b"false" });

@@ -4,9 +4,9 @@
 
 use super::fields::{Fields, key};
 use crate::analyzer::Finding;
-use crate::p2p::Anomaly;
 use crate::p2p::frame::FramingFinding;
 use crate::p2p::v2::V2Finding;
+use crate::p2p::{Anomaly, Hash256};
 
 /// A finding's values after its `kind` (which each sink shows its own way).
 pub fn finding_values<F: Fields + ?Sized>(finding: &Finding, f: &mut F) {
@@ -53,7 +53,86 @@ pub fn finding_values<F: Fields + ?Sized>(finding: &Finding, f: &mut F) {
             f.field_str(key!("command_hex"), command_hex);
             f.field_bool(key!("printable"), *printable);
         }
+        Finding::MerkleRootMismatch {
+            block,
+            header,
+            computed,
+            transactions,
+        } => {
+            f.field_hash(key!("block"), block);
+            f.field_hash(key!("header"), header);
+            f.field_hash(key!("computed"), computed);
+            f.field_u64(key!("transactions"), *transactions as u64);
+        }
+        Finding::MerkleTreeMutated {
+            block,
+            transactions,
+        } => {
+            f.field_hash(key!("block"), block);
+            f.field_u64(key!("transactions"), *transactions as u64);
+        }
+        Finding::PowAboveTarget {
+            command,
+            block,
+            bits,
+            target,
+        } => {
+            header_at(f, command, block, *bits);
+            f.field_str(key!("target"), target);
+        }
+        Finding::BitsInvalid {
+            command,
+            block,
+            bits,
+            detail,
+        } => {
+            header_at(f, command, block, *bits);
+            f.field_str(key!("detail"), detail);
+        }
+        Finding::WitnessCommitmentMismatch {
+            block,
+            committed,
+            computed,
+            detail,
+        } => {
+            f.field_hash(key!("block"), block);
+            for (key, hash) in [(key!("committed"), committed), (key!("computed"), computed)] {
+                f.key(key);
+                match hash {
+                    Some(h) => f.hash(h),
+                    None => f.null(),
+                }
+            }
+            f.field_str(key!("detail"), detail);
+        }
+        Finding::HeadersNotChained {
+            index,
+            block,
+            prev_block,
+            expected,
+        } => {
+            f.field_u64(key!("index"), *index as u64);
+            f.field_hash(key!("block"), block);
+            f.field_hash(key!("prev_block"), prev_block);
+            f.field_hash(key!("expected"), expected);
+        }
+        Finding::UnmatchedPong { nonce } => {
+            f.key(key!("nonce"));
+            f.id64(*nonce);
+        }
+        Finding::Unsolicited { command, hash } => {
+            f.field_str(key!("command"), command);
+            f.field_hash(key!("hash"), hash);
+        }
     }
+}
+
+/// The header a proof-of-work finding is about: which message, its hash,
+/// its `bits` as the 8 hex digits Core prints.
+fn header_at<F: Fields + ?Sized>(f: &mut F, command: &str, block: &Hash256, bits: u32) {
+    f.field_str(key!("command"), command);
+    f.field_hash(key!("block"), block);
+    f.field_hex(key!("bits"), &bits.to_be_bytes());
 }
 
 fn framing_values<F: Fields + ?Sized>(finding: &FramingFinding, f: &mut F) {

@@ -4,7 +4,7 @@
 //! finding line ([`Pairs`]). Peer strings are escaped for the terminal.
 
 use crate::output::escape::push_escaped;
-use crate::output::json::fields::{Fields, Key};
+use crate::output::json::fields::{Fields, Key, decimal_text};
 use crate::p2p::Hash256;
 use crate::p2p::hash::Hex;
 use std::fmt::Write as _;
@@ -156,6 +156,9 @@ macro_rules! scalars {
                     out.push_str("null")
                 }
             });
+        }
+        fn decimal(&mut $self, whole: u64, frac: u64, digits: usize) {
+            $self.$write(&|out| out.push_str(&decimal_text(whole, frac, digits)));
         }
         fn bool(&mut $self, b: bool) {
             $self.$write(&|out| out.push_str(if b { "true" } else { "false" }));

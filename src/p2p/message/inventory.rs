@@ -73,6 +73,14 @@ impl<'a> InvItems<'a> {
         })
     }
 
+    /// Each item's type id alone (counting by type without the hashes).
+    pub fn type_ids(&self) -> impl Iterator<Item = u32> + use<'a> {
+        self.raw.chunks_exact(INV_ITEM_SIZE).map(|item| {
+            item.first_chunk::<4>()
+                .map_or(0, |b| u32::from_le_bytes(*b))
+        })
+    }
+
     pub fn get(&self, index: usize) -> Option<InvItem> {
         self.iter().nth(index)
     }

@@ -1,0 +1,76 @@
+//! `live --metrics` scraped by a real Prometheus (Debian's package, installed
+//! by scripts/setup.sh) beside two real nodes (bcoin regtest), in a network
+//! namespace that has nothing but lo: runs scripts/test-prometheus.sh, which
+//! asks Prometheus's HTTP query API and compares every counter with what the
+//! JSON output of the same `live` run says. Needs root, `unshare`,
+//! `prometheus`, node, jq and bcoin; without them it says SKIPPED loudly
+//! (and fails under CI=true, where it must run).
+
+#[path = "support/live.rs"]
+mod live;
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// The script bounds each step; this is the last resort.
+const RUN_BOUND: Duration = Duration::from_secs(300);
+
+fn missing_prerequisite(repo: &Path) -> Option<String> {
+    if !live::can_use_namespaces() {
+        return Some("cannot make a network namespace (needs root and unshare)".into());
+    }
+    for tool in ["ip", "node", "jq", "prometheus"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !found {
+            return Some(format!("`{tool}` not found (scripts/setup.sh installs it)"));
+        }
+    }
+    let bcoin = repo.join(".cache/bcoin/node_modules/bcoin/package.json");
+    if !bcoin.exists() {
+        return Some(format!(
+            "bcoin not installed ({} missing: run scripts/bcoin/install.sh)",
+            bcoin.display()
+        ));
+    }
+    None
+}
+
+#[test]
+fn prometheus_scrapes_the_counters_the_json_output_shows() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if let Some(reason) = missing_prerequisite(repo) {
+        live::skip(&format!("SKIPPED metrics_prometheus: {reason}"));
+        return;
+    }
+    let out = support::scratch_dir("prometheus");
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo.join("scripts/test-prometheus.sh"))
+        .arg(env!("CARGO_BIN_EXE_btcsniff"))
+        .arg(&out);
+    let support::Finished {
+        status,
+        stdout,
+        stderr,
+    } = support::run_bounded(cmd, RUN_BOUND);
+    println!("{stdout}");
+    assert!(status.success(), "{stdout}\n{stderr}");
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    // The checks that matter, by name: each compares Prometheus with the JSON.
+    for check in [
+        "ok: target up:",
+        "ok: messages: Prometheus ",
+        "ok: by_command_direction: ",
+        "ok: bytes_by_command: ",
+        "ok: flows_by_transport: ",
+        "ok: build_info: ",
+        "ok: README recipe ",
+    ] {
+        assert!(stdout.contains(check), "missing '{check}':\n{stdout}");
+    }
+}
