@@ -4,7 +4,9 @@
 # --threads 1 and --threads = cores, and prints capture MB/s, messages/s,
 # peak RSS, the speed-up, the fraction of the (one-core) hashing limit and,
 # when tshark is installed, the ratio to tshark on a slice of the same
-# capture.
+# capture. tshark and editcap are used when present (Debian:
+# `DEBIAN_FRONTEND=noninteractive apt-get install -y tshark`); they are not
+# installed by scripts/setup.sh, since no test needs them.
 #
 #   bench/run.sh                 # 1024 MB per workload, 3 runs, median
 #   BENCH_MB=256 RUNS=5 bench/run.sh

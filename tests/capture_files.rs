@@ -27,8 +27,47 @@ fn read_all(mut r: FileReader) -> (Vec<Rec>, Option<CaptureErrorKind>) {
     panic!("runaway reader");
 }
 
-fn from_bytes(bytes: Vec<u8>) -> FileReader {
-    FileReader::from_read("mem.pcap", Cursor::new(bytes)).expect("open")
+/// Reads `bytes` as a stream and, written to a file, memory-mapped (as
+/// `read` reads a regular file); both must give the same packets and the
+/// same error (kind, offset, packet). Returns the stream's result.
+fn read_both(bytes: Vec<u8>) -> (Vec<Rec>, Option<CaptureErrorKind>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "btcsniff-mapped-{}-{}.pcap",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, &bytes).expect("write");
+    let file = std::fs::File::open(&path).expect("open");
+    let counter = std::sync::Arc::new(AtomicU64::new(0));
+    let mapped = FileReader::mapped("mem.pcap", &file, Some(counter.clone()));
+    std::fs::remove_file(&path).ok();
+    let streamed = FileReader::from_read("mem.pcap", Cursor::new(bytes.clone()));
+    let (mapped, streamed) = match (mapped, streamed) {
+        (Some(Ok(m)), Ok(s)) => (read_all(m), read_all(s)),
+        (Some(Err(m)), Err(s)) => {
+            assert_eq!(format!("{:?}", m.kind), format!("{:?}", s.kind));
+            return (Vec::new(), Some(s.kind));
+        }
+        (None, _) if bytes.is_empty() => panic!("empty input"),
+        (m, s) => panic!(
+            "mapped {:?} against streamed {:?}",
+            m.map(|r| r.err().map(|e| e.to_string())),
+            s.err().map(|e| e.to_string())
+        ),
+    };
+    assert_eq!(mapped.0, streamed.0, "packets, mapped against streamed");
+    assert_eq!(
+        format!("{:?}", mapped.1),
+        format!("{:?}", streamed.1),
+        "error, mapped against streamed"
+    );
+    if streamed.1.is_none() {
+        // Progress counts every byte of a file read to its end.
+        assert_eq!(counter.load(Ordering::Relaxed), bytes.len() as u64);
+    }
+    streamed
 }
 
 #[test]
@@ -125,7 +164,7 @@ fn classic_pcap_in_both_byte_orders_and_resolutions() {
         (1_700_000_001, 5, b"defgh", 1500),
     ];
     for big_endian in [false, true] {
-        let (p, err) = read_all(from_bytes(classic(big_endian, true, 101, 65535, recs)));
+        let (p, err) = read_both(classic(big_endian, true, 101, 65535, recs));
         assert!(err.is_none(), "{err:?}");
         assert_eq!(p.len(), 2);
         assert_eq!(
@@ -141,7 +180,7 @@ fn classic_pcap_in_both_byte_orders_and_resolutions() {
         );
 
         let micro = [(1_700_000_000, 654_321, &b"x"[..], 1)];
-        let (p, _) = read_all(from_bytes(classic(big_endian, false, 113, 65535, &micro)));
+        let (p, _) = read_both(classic(big_endian, false, 113, 65535, &micro));
         assert_eq!(
             p[0].0,
             Timestamp {
@@ -321,7 +360,7 @@ fn pcapng_two_interfaces_two_link_types_and_sections() {
     be.epb(0, (5 << 10) | 512, b"sll!x", 5); // odd length: padded in the file
     ng.out.extend_from_slice(&be.out);
 
-    let (p, err) = read_all(from_bytes(ng.out));
+    let (p, err) = read_both(ng.out);
     assert!(err.is_none(), "{err:?}");
     assert_eq!(p.len(), 3);
     assert_eq!(
@@ -373,7 +412,7 @@ fn pcapng_packet_on_undescribed_interface_is_an_error() {
     ng.idb(1, 0, None);
     ng.epb(0, 1, b"ok", 2);
     ng.epb(3, 2, b"no", 2);
-    let (p, err) = read_all(from_bytes(ng.out));
+    let (p, err) = read_both(ng.out);
     assert_eq!(p.len(), 1);
     match err {
         Some(CaptureErrorKind::UnknownInterface {
@@ -396,7 +435,7 @@ fn truncated_file_yields_the_packets_before_the_cut() {
         off += 16 + caplen;
     }
     for cut in [off + 5, off + 16 + 3] {
-        let (p, err) = read_all(from_bytes(bytes[..cut].to_vec()));
+        let (p, err) = read_both(bytes[..cut].to_vec());
         assert_eq!(p.len(), 9);
         match err {
             Some(CaptureErrorKind::Truncated { offset, packet: 10 }) => {
@@ -406,7 +445,7 @@ fn truncated_file_yields_the_packets_before_the_cut() {
         }
     }
     // Cut exactly between records: a clean end.
-    let (p, err) = read_all(from_bytes(bytes[..off].to_vec()));
+    let (p, err) = read_both(bytes[..off].to_vec());
     assert_eq!((p.len(), err.is_none()), (9, true));
 }
 
@@ -442,7 +481,7 @@ fn oversized_records_are_rejected_before_allocation() {
     f.extend_from_slice(&100_000u32.to_le_bytes());
     f.extend_from_slice(&100_000u32.to_le_bytes());
     f.extend_from_slice(&[0; 64]);
-    let (p, err) = read_all(from_bytes(f));
+    let (p, err) = read_both(f);
     assert_eq!(p.len(), 1);
     assert!(
         matches!(
@@ -462,7 +501,7 @@ fn oversized_records_are_rejected_before_allocation() {
         f.extend_from_slice(&0x7fff_ffffu32.to_be_bytes());
         f.extend_from_slice(&0x7fff_ffffu32.to_be_bytes());
         f.resize(f.len() + tail, 0);
-        let (_, err) = read_all(from_bytes(f));
+        let (_, err) = read_both(f);
         assert!(
             matches!(
                 err,
@@ -489,7 +528,7 @@ fn record_larger_than_the_initial_buffer_is_read() {
         4 << 20,
         &[(1, 0, &big, big.len() as u32), (2, 0, b"after", 5)],
     );
-    let (p, err) = read_all(from_bytes(f));
+    let (p, err) = read_both(f);
     assert!(err.is_none(), "{err:?}");
     assert_eq!(p.len(), 2);
     assert_eq!(p[0].4.len(), 3 << 20);
@@ -508,7 +547,7 @@ fn pcapng_block_with_impossible_length_is_malformed() {
     ng.epb(0, 1, b"data", 4);
     // Block length 8: shorter than any block's fixed header and trailer.
     ng.out[good_end + 4..good_end + 8].copy_from_slice(&8u32.to_le_bytes());
-    let (p, err) = read_all(from_bytes(ng.out));
+    let (p, err) = read_both(ng.out);
     assert!(p.is_empty());
     match err {
         Some(CaptureErrorKind::Malformed {
@@ -541,8 +580,31 @@ proptest::proptest! {
                 *b = v;
             }
         }
-        if let Ok(r) = FileReader::from_read("fuzz", Cursor::new(bytes)) {
-            let _ = read_all(r);
+        // The same packets and error whether streamed or mapped.
+        let _ = read_both(bytes);
+    }
+}
+
+#[test]
+fn mapped_and_streamed_agree_at_every_cut() {
+    // A file cut anywhere (inside the file header, a record header, a
+    // record): the same packets and the same error either way.
+    let pcap = std::fs::read(MAINNET).expect("read")[..6_000].to_vec();
+    let mut ng = Ng {
+        be: true,
+        out: Vec::new(),
+    };
+    ng.shb();
+    ng.idb(1, 0, Some(9));
+    for i in 0..40u32 {
+        ng.epb(0, u64::from(i), &[i as u8; 90], 90);
+    }
+    for bytes in [pcap, ng.out] {
+        let mut cuts = 0;
+        for cut in (1..bytes.len()).step_by(7) {
+            read_both(bytes[..cut].to_vec());
+            cuts += 1;
         }
+        assert!(cuts > 100);
     }
 }

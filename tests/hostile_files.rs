@@ -313,3 +313,45 @@ fn pcapng_with_endless_interface_blocks() {
     one_line_error(&out, &path, &["more than 65536 interfaces", &at]);
     assert!(messages(&out).is_empty());
 }
+
+#[test]
+fn a_file_truncated_while_it_is_read_in_place_is_a_clean_error() {
+    // A regular file is read memory-mapped: another process truncating it
+    // meanwhile (a `tcpdump -W` ring overwriting it) makes the reading
+    // fault (SIGBUS), which must end in a message and exit 1, not a crash.
+    use std::io::Read;
+    let sample = std::fs::read(data(SAMPLE)).expect("sample");
+    let records = &sample[24..];
+    let mut big = sample[..24].to_vec();
+    while big.len() < 64 << 20 {
+        big.extend_from_slice(records);
+    }
+    let scratch = Scratch::new("shrinks");
+    let path = scratch.write("ring.pcap", &big);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_btcsniff"))
+        .arg("read")
+        .arg(&path)
+        .args(["--format", "json", "-q"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run btcsniff");
+    let mut stdout = child.stdout.take().expect("stdout");
+    // The first output: reading has started, and stalls on the full pipe
+    // long before the end of the file.
+    let mut first = [0u8; 4096];
+    stdout.read_exact(&mut first).expect("first output");
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .expect("reopen")
+        .set_len(4096)
+        .expect("truncate");
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).expect("drain");
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("shrank while it was being read"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -28,6 +28,7 @@ pub fn run(data: &[u8]) {
         verbose: !data.len().is_multiple_of(3),
         raw: data.len().is_multiple_of(7),
         flush_each: false,
+        held: false,
         look: TextLook {
             colour: terminal,
             terminal,

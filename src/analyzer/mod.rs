@@ -18,7 +18,7 @@ pub mod stats;
 pub mod v2;
 pub mod verify;
 
-pub use pipeline::Pipeline;
+pub use pipeline::{Pipeline, SharedSource};
 
 use crate::capture::{Packet, Timestamp};
 use crate::flow::{FlowLimits, FlowTable};

@@ -7,6 +7,11 @@ use crate::analyzer::Stats;
 use crate::analyzer::stats::CaptureCounters;
 use crate::capture::{Packet, Timestamp};
 use std::io;
+use std::sync::Arc;
+
+/// Bytes shared with the workers that stay valid as long as they are held
+/// (a memory-mapped capture file).
+pub type SharedSource = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
 pub trait Pipeline {
     /// Feeds one captured packet. An `Err` is an output error.
@@ -28,6 +33,11 @@ pub trait Pipeline {
     fn append_keylog(&mut self, bytes: &[u8]);
     /// libpcap's counters, for the summary.
     fn set_capture_counters(&mut self, counters: CaptureCounters);
+    /// The bytes the next packets borrow from, when they stay valid
+    /// after the packet (a capture file read in place): stream data in
+    /// them can be handed on without a copy. `None`: packets' bytes are
+    /// only valid during the call. One thread ignores it.
+    fn set_source(&mut self, _source: Option<SharedSource>) {}
     /// Ends every flow, writes everything out; the summary and each
     /// worker's share of the work (empty on one thread).
     fn finish(self) -> io::Result<(Stats, Vec<super::parallel::WorkerLoad>)>;

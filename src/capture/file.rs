@@ -17,12 +17,15 @@
 
 use super::blocks::{Format, Outcome, Step, classify, internal, open_error, step_for_error};
 use super::input::{ErrorTap, read_full};
+use super::mapped::{self, MappedReader};
 use super::{CaptureError, CaptureErrorKind, LinkType, Packet, Timestamp};
+use memmap2::Mmap;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, PcapNGReader};
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 
 /// Initial size of the read buffer: many records per refill.
@@ -65,6 +68,36 @@ impl Compression {
     }
 }
 
+/// Whether `magic` starts a pcapng file (else classic pcap), and the
+/// format's state before its first block; `None` for neither.
+fn format_of(magic: [u8; 4]) -> Option<(bool, Format)> {
+    match magic {
+        [0x0a, 0x0d, 0x0d, 0x0a] => Some((
+            true,
+            Format::Ng {
+                interfaces: Vec::new(),
+                last_ts: Timestamp::ZERO,
+                big_endian: false,
+            },
+        )),
+        [0xa1, 0xb2, 0xc3, 0xd4]
+        | [0xd4, 0xc3, 0xb2, 0xa1]
+        | [0xa1, 0xb2, 0x3c, 0x4d]
+        | [0x4d, 0x3c, 0xb2, 0xa1] => Some((
+            false,
+            // The header comes back as the first block; until then these
+            // placeholders are never used for a packet.
+            Format::Legacy {
+                link: LinkType(0),
+                snaplen: 0,
+                nanos: false,
+                big_endian: false,
+            },
+        )),
+        _ => None,
+    }
+}
+
 /// ts_sec, ts_usec, caplen, origlen.
 const LEGACY_RECORD_HEADER: u64 = 16;
 
@@ -74,6 +107,8 @@ pub struct FileReader {
     inner: Box<dyn PcapReaderIterator + Send>,
     format: Format,
     io_error: Arc<Mutex<Option<io::Error>>>,
+    /// The file, when read in place.
+    map: Option<Arc<Mmap>>,
     /// Bytes of the block returned last, consumed at the next call (the
     /// returned packet borrows them until then).
     pending_consume: usize,
@@ -138,50 +173,87 @@ impl FileReader {
             inner: io::Cursor::new(magic).chain(input),
             error: Arc::clone(&io_error),
         };
-        let (inner, format): (Box<dyn PcapReaderIterator + Send>, Format) = match magic {
-            [0x0a, 0x0d, 0x0d, 0x0a] => {
-                let r = PcapNGReader::new(INITIAL_BUFFER, tap)
-                    .map_err(|e| err(open_error(e, &io_error)))?;
-                (
-                    Box::new(r),
-                    Format::Ng {
-                        interfaces: Vec::new(),
-                        last_ts: Timestamp::ZERO,
-                        big_endian: false,
-                    },
-                )
-            }
-            [0xa1, 0xb2, 0xc3, 0xd4]
-            | [0xd4, 0xc3, 0xb2, 0xa1]
-            | [0xa1, 0xb2, 0x3c, 0x4d]
-            | [0x4d, 0x3c, 0xb2, 0xa1] => {
-                let r = LegacyPcapReader::new(INITIAL_BUFFER, tap)
-                    .map_err(|e| err(open_error(e, &io_error)))?;
-                // The header comes back as the first block; until then these
-                // placeholders are never used for a packet.
-                (
-                    Box::new(r),
-                    Format::Legacy {
-                        link: LinkType(0),
-                        snaplen: 0,
-                        nanos: false,
-                        big_endian: false,
-                    },
-                )
-            }
-            _ => return Err(err(CaptureErrorKind::NotACapture { magic, len: got })),
+        let (ng, format) = format_of(magic)
+            .ok_or_else(|| err(CaptureErrorKind::NotACapture { magic, len: got }))?;
+        let inner: Box<dyn PcapReaderIterator + Send> = if ng {
+            Box::new(
+                PcapNGReader::new(INITIAL_BUFFER, tap)
+                    .map_err(|e| err(open_error(e, &io_error)))?,
+            )
+        } else {
+            Box::new(
+                LegacyPcapReader::new(INITIAL_BUFFER, tap)
+                    .map_err(|e| err(open_error(e, &io_error)))?,
+            )
         };
-        Ok(FileReader {
+        Ok(FileReader::with(file, inner, format, io_error, None))
+    }
+
+    /// Reads the regular file `file` in place, memory-mapped (see
+    /// [`super::mapped`]), counting the bytes read into `counter`; `None`
+    /// when it is not mapped (empty, compressed, or the system refuses):
+    /// the caller reads it as a stream.
+    pub fn mapped(
+        name: impl AsRef<Path>,
+        file: &File,
+        counter: Option<Arc<AtomicU64>>,
+    ) -> Option<Result<FileReader, CaptureError>> {
+        let name = name.as_ref().to_path_buf();
+        let map = mapped::map(file)?;
+        let mut magic = [0u8; 4];
+        let got = map.len().min(magic.len());
+        if let (Some(to), Some(from)) = (magic.get_mut(..got), map.get(..got)) {
+            to.copy_from_slice(from);
+        }
+        if Compression::of(magic).is_some() {
+            return None;
+        }
+        let io_error = Arc::new(Mutex::new(None));
+        let err = |kind| CaptureError {
+            file: name.clone(),
+            kind,
+        };
+        let Some((ng, format)) = format_of(magic) else {
+            return Some(Err(err(CaptureErrorKind::NotACapture { magic, len: got })));
+        };
+        let reader = match MappedReader::new(Arc::clone(&map), ng, INITIAL_BUFFER, counter) {
+            Ok(r) => r,
+            Err(e) => return Some(Err(err(open_error(e, &io_error)))),
+        };
+        Some(Ok(FileReader::with(
+            name,
+            Box::new(reader),
+            format,
+            io_error,
+            Some(map),
+        )))
+    }
+
+    fn with(
+        file: PathBuf,
+        inner: Box<dyn PcapReaderIterator + Send>,
+        format: Format,
+        io_error: Arc<Mutex<Option<io::Error>>>,
+        map: Option<Arc<Mmap>>,
+    ) -> FileReader {
+        FileReader {
             file,
             inner,
             format,
             io_error,
+            map,
             pending_consume: 0,
             packets: 0,
             capacity: INITIAL_BUFFER,
             snaplen_warned: false,
             warning: None,
-        })
+        }
+    }
+
+    /// The mapped file packets borrow from, when it is read in place:
+    /// their bytes stay valid as long as the map lives.
+    pub fn map(&self) -> Option<&Arc<Mmap>> {
+        self.map.as_ref()
     }
 
     /// The name given at open time.

@@ -27,6 +27,7 @@ pub mod filter;
 mod input;
 pub mod libpcap;
 pub mod live;
+mod mapped;
 mod writer;
 
 pub use file::FileReader;

@@ -375,8 +375,19 @@ impl OutputArgs {
             verbose: self.verbose >= 1,
             raw: self.verbose >= 2,
             flush_each,
+            held: false,
             look: self.look.look(),
         }
+    }
+
+    /// The sink of a parallel pipeline's worker, writing to `out`: as
+    /// [`OutputArgs::sink`], its output taken whole by the worker.
+    pub fn worker_sink<'w, W: std::io::Write + 'w>(&self, out: W) -> Box<dyn Sink + 'w> {
+        let options = SinkOptions {
+            held: true,
+            ..self.sink_options(false)
+        };
+        filtered(make_sink(self.format, out, options), &self.commands)
     }
 
     /// The sink these flags ask for, writing to `out`: the format, and

@@ -103,7 +103,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let workers = if config_threads > 1 {
         let output = args.output.clone();
         let make_sink: SinkFactory = Arc::new(move |buf| {
-            let sink = output.sink(buf, false);
+            let sink = output.worker_sink(buf);
             match &metrics {
                 Some(m) => Box::new(crate::metrics::MetricsSink::new(sink, m.clone())),
                 None => sink,

@@ -3,7 +3,7 @@
 use super::args::{AnalysisArgs, InputArgs, ReadArgs};
 use super::progress::{self, CountingRead, ReadProgress};
 use crate::analyzer::parallel::{ParallelAnalyzer, SinkFactory};
-use crate::analyzer::{Analyzer, AnalyzerConfig, Event, Pipeline, Progress, Stats};
+use crate::analyzer::{Analyzer, AnalyzerConfig, Event, Pipeline, Progress, SharedSource, Stats};
 use crate::capture::file::STDIN_NAME;
 use crate::capture::filter::PacketFilter;
 use crate::capture::{CaptureError, CaptureErrorKind, FileReader};
@@ -127,7 +127,7 @@ pub(super) fn worker_threads_for(
 /// `read` over `threads` workers: the same output, events and summary.
 fn read_parallel(args: &ReadArgs, threads: usize, input: &mut Input) -> anyhow::Result<Stats> {
     let output = args.output.clone();
-    let make_sink: SinkFactory = Arc::new(move |buf| output.sink(buf, false));
+    let make_sink: SinkFactory = Arc::new(move |buf| output.worker_sink(buf));
     // Standard output as a file of its own: the merge's vectored writes
     // of the workers' buffers go straight to `writev`, without a copy.
     let out = std::io::stdout()
@@ -259,6 +259,9 @@ impl Input {
                     continue;
                 }
             };
+            // A file read in place: its packets outlive the call.
+            let source = reader.map().map(|map| Arc::clone(map) as SharedSource);
+            analyzer.set_source(source);
             loop {
                 if self.interrupted.load(Ordering::Relaxed) {
                     break 'files;
@@ -300,13 +303,31 @@ impl Input {
     }
 }
 
-/// Opens one input (`-` is standard input) with its bytes counted.
+/// Whether regular files may be memory-mapped: not when
+/// `BTCSNIFF_NO_MMAP` is set (to read a file that another process may
+/// truncate meanwhile as a stream; see the README).
+fn mapping_allowed() -> bool {
+    std::env::var_os("BTCSNIFF_NO_MMAP").is_none()
+}
+
+/// Opens one input (`-` is standard input) with its bytes counted: a
+/// regular file is read in place (memory-mapped), anything else (standard
+/// input, a pipe, a compressed capture) as a stream.
 fn open(path: &Path, counter: Arc<AtomicU64>) -> Result<FileReader, CaptureError> {
     if path.as_os_str() == STDIN_NAME {
         return FileReader::from_read(path, CountingRead::new(std::io::stdin(), counter));
     }
     match std::fs::File::open(path) {
-        Ok(file) => FileReader::from_read(path, CountingRead::new(file, counter)),
+        Ok(file) => {
+            let regular = file.metadata().is_ok_and(|m| m.is_file());
+            if regular
+                && mapping_allowed()
+                && let Some(reader) = FileReader::mapped(path, &file, Some(Arc::clone(&counter)))
+            {
+                return reader;
+            }
+            FileReader::from_read(path, CountingRead::new(file, counter))
+        }
         Err(e) => Err(CaptureError {
             file: path.to_path_buf(),
             kind: CaptureErrorKind::Io(e),

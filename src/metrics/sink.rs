@@ -169,4 +169,12 @@ impl Sink for MetricsSink<'_> {
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
+
+    fn unwritten(&self) -> Option<usize> {
+        self.inner.unwritten()
+    }
+
+    fn take_unwritten(&mut self, spare: Vec<u8>) -> Result<Vec<u8>, Vec<u8>> {
+        self.inner.take_unwritten(spare)
+    }
 }

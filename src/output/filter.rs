@@ -38,6 +38,14 @@ impl Sink for CommandFilter<'_> {
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
+
+    fn unwritten(&self) -> Option<usize> {
+        self.inner.unwritten()
+    }
+
+    fn take_unwritten(&mut self, spare: Vec<u8>) -> Result<Vec<u8>, Vec<u8>> {
+        self.inner.take_unwritten(spare)
+    }
 }
 
 /// The sink for `commands`: `inner` itself when the list is empty (all

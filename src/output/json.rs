@@ -243,7 +243,7 @@ impl<W: Write> Sink for JsonSink<W> {
             Event::Stats(stats) => self.record("stats", None, |f| flows::stats(stats, f)),
         }
         self.line.push(b'\n');
-        if self.options.flush_each || self.line.len() >= WRITE_AT {
+        if self.options.flush_each || self.line.len() >= WRITE_AT && !self.options.held {
             self.write_out()?;
         }
         Ok(())
@@ -252,6 +252,15 @@ impl<W: Write> Sink for JsonSink<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.write_out()?;
         self.out.flush()
+    }
+
+    fn unwritten(&self) -> Option<usize> {
+        Some(self.line.len())
+    }
+
+    fn take_unwritten(&mut self, mut spare: Vec<u8>) -> Result<Vec<u8>, Vec<u8>> {
+        spare.clear();
+        Ok(std::mem::replace(&mut self.line, spare))
     }
 }
 

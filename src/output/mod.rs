@@ -58,6 +58,9 @@ pub struct SinkOptions {
     pub raw: bool,
     /// Flush after every event (live capture, probe, JSON to a pipe).
     pub flush_each: bool,
+    /// The output is taken whole by the caller ([`Sink::take_unwritten`]:
+    /// the parallel pipeline's workers), not written as it grows.
+    pub held: bool,
     /// Text only: colour, layout and time column.
     pub look: TextLook,
 }

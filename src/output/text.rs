@@ -418,6 +418,10 @@ impl<W: Write> Sink for TextSink<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+
+    fn unwritten(&self) -> Option<usize> {
+        Some(self.out.buffer().len())
+    }
 }
 
 /// `n` in decimal, without `fmt`.

@@ -6,7 +6,7 @@
 //! the order of the calls, which is the single-threaded order.
 
 use super::affinity::Affinity;
-use super::{Batch, Counts, Ident, Op, OpKind, Round};
+use super::{Batch, Counts, Ident, Op, OpKind, Round, SharedSource};
 use crate::capture::Timestamp;
 use crate::flow::{EndReason, FlowHandler, FlowInfo, StreamEvent};
 use std::sync::mpsc::{Receiver, SyncSender};
@@ -41,6 +41,9 @@ pub struct Front {
     to_merge: SyncSender<Round>,
     /// The merge stopped (an output error): nothing more is sent.
     pub stopped: bool,
+    /// What packets borrow from, when it outlives them: stream data in it
+    /// goes to the workers as a range, not copied.
+    source: Option<SharedSource>,
 }
 
 impl Front {
@@ -62,7 +65,24 @@ impl Front {
             spare,
             to_merge,
             stopped: false,
+            source: None,
         }
+    }
+
+    /// Packets now borrow from `source` (see
+    /// [`crate::analyzer::Pipeline::set_source`]): the round so far goes
+    /// out first, so that a batch refers to one source.
+    pub fn set_source(&mut self, source: Option<SharedSource>) {
+        self.send_round();
+        self.source = source;
+    }
+
+    /// Where `bytes` are in the source, when they are in it.
+    fn in_source(&self, bytes: &[u8]) -> Option<(usize, usize)> {
+        let whole = (**self.source.as_ref()?).as_ref();
+        let start = (bytes.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+        let end = start.checked_add(bytes.len())?;
+        (end <= whole.len()).then_some((start, end))
     }
 
     fn push(&mut self, route: Route, info: &FlowInfo, kind: OpKind) {
@@ -162,17 +182,38 @@ impl FlowHandler<Route> for Front {
     fn event(&mut self, info: &FlowInfo, route: &mut Route, ev: StreamEvent<'_>) {
         let kind = match ev {
             StreamEvent::Data { dir, ts, bytes } => {
+                let in_source = self.in_source(bytes);
                 let Some(batch) = self.batches.get_mut(usize::from(route.worker)) else {
                     return;
                 };
-                let start = batch.data.len();
-                batch.data.extend_from_slice(bytes);
                 self.round_bytes += bytes.len();
-                OpKind::Data {
-                    dir,
-                    ts,
-                    start,
-                    end: batch.data.len(),
+                match in_source {
+                    // In order, straight from a packet of the file: a range.
+                    Some((start, end)) => {
+                        if batch.source.is_none() {
+                            batch.source.clone_from(&self.source);
+                        }
+                        OpKind::Data {
+                            dir,
+                            ts,
+                            start,
+                            end,
+                            shared: true,
+                        }
+                    }
+                    // Reassembled out of order, or packets that do not
+                    // outlive the call: copied.
+                    None => {
+                        let start = batch.data.len();
+                        batch.data.extend_from_slice(bytes);
+                        OpKind::Data {
+                            dir,
+                            ts,
+                            start,
+                            end: batch.data.len(),
+                            shared: false,
+                        }
+                    }
                 }
             }
             StreamEvent::Gap {

@@ -90,7 +90,7 @@ pub fn run(
                 l.events += o.ends.len() as u64;
                 l.messages += o.commands.iter().map(|c| c.count).sum::<u64>();
             }
-            if o.bytes.capacity() <= super::KEEP_AT_MOST
+            if o.bytes.capacity() <= super::KEEP_OUTPUT_AT_MOST
                 && let Some(back) = spare_bytes.get(w)
             {
                 let _ = back.send(o.bytes);

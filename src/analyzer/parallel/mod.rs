@@ -30,7 +30,7 @@ mod worker;
 
 pub use tally::CommandTally;
 
-use super::{AnalyzerConfig, Progress};
+use super::{AnalyzerConfig, Progress, SharedSource};
 use crate::analyzer::Sink;
 use crate::analyzer::Stats;
 pub use crate::analyzer::stats::WorkerLoad;
@@ -196,12 +196,14 @@ impl EndFacts {
 
 enum OpKind {
     New(Box<Ident>),
-    /// Stream bytes, at `start..end` of the batch's data.
+    /// Stream bytes, at `start..end` of the batch's data, or of its
+    /// source when `shared`.
     Data {
         dir: Direction,
         ts: Timestamp,
         start: usize,
         end: usize,
+        shared: bool,
     },
     Gap {
         dir: Direction,
@@ -225,6 +227,8 @@ enum OpKind {
 struct Batch {
     ops: Vec<Op>,
     data: Vec<u8>,
+    /// What `shared` stream data refers to (the capture file, in place).
+    source: Option<SharedSource>,
 }
 
 impl Batch {
@@ -236,13 +240,18 @@ impl Batch {
         }
         self.ops.clear();
         self.data.clear();
+        self.source = None;
         Some(self)
     }
 }
 
-/// Buffers larger than this are not reused (one huge round, e.g. a block
-/// written whole with -v, must not keep its memory).
+/// Batches larger than this are not reused (one huge round must not keep
+/// its memory).
 const KEEP_AT_MOST: usize = 1 << 20;
+/// Output buffers larger than this are not reused (a block written whole
+/// with -v); a round of small messages (about 3 bytes of JSON per byte of
+/// stream, ~800 KB) keeps its buffer instead of allocating a new one.
+const KEEP_OUTPUT_AT_MOST: usize = 4 << 20;
 
 /// A worker's channels: its rounds in, its output out, and the buffers
 /// going back to be reused (batches to the front, output to the worker).
@@ -457,6 +466,10 @@ impl super::Pipeline for ParallelAnalyzer {
 
     fn set_capture_counters(&mut self, counters: CaptureCounters) {
         self.stats.capture = Some(counters);
+    }
+
+    fn set_source(&mut self, source: Option<SharedSource>) {
+        self.front.set_source(source);
     }
 
     /// Ends every flow (end of input), waits for the output to be written

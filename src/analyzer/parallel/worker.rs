@@ -5,9 +5,9 @@
 
 use super::tally::CommandTally;
 use super::{Batch, Ident, OpKind, RoundOutput, SharedBuf, SinkFactory, WorkerLinks, WorkerOutput};
-use crate::analyzer::AnalyzerConfig;
 use crate::analyzer::announce::Recorder;
 use crate::analyzer::flow_state::{FlowState, Handler};
+use crate::analyzer::{AnalyzerConfig, Sink};
 use crate::flow::{FlowHandler, StreamEvent};
 use crate::p2p::v2::KeyLog;
 
@@ -23,6 +23,31 @@ fn state_of<'f>(
     info: &crate::flow::FlowInfo,
 ) -> &'f mut FlowState {
     state.get_or_insert_with(|| Box::new(handler.new_flow(info)))
+}
+
+/// How much output the sink holds beyond `buf`: flushed into `buf` when
+/// the sink does not say.
+fn unwritten(sink: &mut dyn Sink) -> usize {
+    sink.unwritten().unwrap_or_else(|| {
+        // Into `buf`: writing to memory does not fail.
+        let _ = sink.flush();
+        0
+    })
+}
+
+/// The round's output: the sink's own buffer when it holds all of it (no
+/// copy), else everything flushed into `buf`.
+fn take_output(sink: &mut dyn Sink, buf: &SharedBuf, spare: Vec<u8>) -> Vec<u8> {
+    let spare = if buf.len() == 0 {
+        match sink.take_unwritten(spare) {
+            Ok(bytes) => return bytes,
+            Err(spare) => spare,
+        }
+    } else {
+        spare
+    };
+    let _ = sink.flush();
+    buf.swap(spare)
 }
 
 pub fn run(
@@ -44,7 +69,12 @@ pub fn run(
     }
     let mut flows: Vec<Option<Flow>> = Vec::new();
     let mut flows_started = 0u64;
-    for Batch { mut ops, data } in links.batches {
+    for Batch {
+        mut ops,
+        data,
+        source,
+    } in links.batches
+    {
         let mut ends = Vec::with_capacity(ops.len());
         let mut flow_ends = Vec::new();
         for (i, op) in ops.drain(..).enumerate() {
@@ -69,12 +99,17 @@ pub fn run(
                     ts,
                     start,
                     end,
+                    shared,
                 } => {
                     if let Some(flow) = flows.get_mut(slot).and_then(Option::as_mut) {
                         let (ident, state) = &mut **flow;
                         let info = ident.info(op.counts);
                         let state = state_of(&mut handler, state, &info);
-                        let bytes = data.get(start..end).unwrap_or_default();
+                        let from = match (&source, shared) {
+                            (Some(source), true) => (**source).as_ref(),
+                            _ => &data[..],
+                        };
+                        let bytes = from.get(start..end).unwrap_or_default();
                         handler.event(&info, state, StreamEvent::Data { dir, ts, bytes });
                     }
                 }
@@ -131,12 +166,11 @@ pub fn run(
                     }
                 }
             }
-            // Into `buf`: writing to memory does not fail.
-            let _ = handler.sink.flush();
-            ends.push(buf.len());
+            ends.push(buf.len() + unwritten(&mut *handler.sink));
         }
+        let spare = links.spare_bytes.try_recv().unwrap_or_default();
         let output = RoundOutput {
-            bytes: buf.swap(links.spare_bytes.try_recv().unwrap_or_default()),
+            bytes: take_output(&mut *handler.sink, &buf, spare),
             ends,
             commands: handler
                 .tally
@@ -156,7 +190,7 @@ pub fn run(
             handler.v2.keys_awaited(),
             std::sync::atomic::Ordering::Relaxed,
         );
-        if let Some(spare) = (Batch { ops, data }).recycled() {
+        if let Some(spare) = (Batch { ops, data, source }).recycled() {
             let _ = links.spare_batches.send(spare);
         }
         if links.output.send(WorkerOutput::Round(output)).is_err() {
