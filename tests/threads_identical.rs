@@ -2,7 +2,9 @@
 //! analyzer): random captures of many flows (v1 and BIP324 v2, with and
 //! without their keys), segmented at random, reordered, duplicated, with
 //! lost segments, bad checksums, idle timeouts, gap timeouts, evictions
-//! under `--max-flows`, read with 1, 2, 3 and 7 threads.
+//! under `--max-flows`, read with 1, 2, 3 and 7 threads. Flows announce
+//! txs and blocks from a shared pool, so the `--stats` first-announcer
+//! table is fed across flows.
 
 mod support;
 mod v2session;
@@ -62,13 +64,24 @@ fn v1_stream(rng: &mut Rng) -> Vec<u8> {
         let mut msg = match rng.below(5) {
             0 => frame(REGTEST, "ping", &rng.next().to_le_bytes()),
             1 => {
+                // Txs and blocks, half of them from a pool every flow
+                // draws from: the same hashes announced across flows.
                 let n = rng.below(40) as usize;
                 let mut p = vec![n as u8];
                 for _ in 0..n {
-                    p.extend_from_slice(&1u32.to_le_bytes());
-                    p.extend(noise(32, rng.next()));
+                    let kind: u32 = [1, 2, 5][rng.below(3) as usize];
+                    p.extend_from_slice(&kind.to_le_bytes());
+                    p.extend(shared_or_new(rng, 32));
                 }
-                frame(REGTEST, "inv", &p)
+                if rng.chance(30) {
+                    // A headers message of one header from the pool.
+                    let mut h = vec![1u8];
+                    h.extend(shared_or_new(rng, 80));
+                    h.push(0);
+                    frame(REGTEST, "headers", &h)
+                } else {
+                    frame(REGTEST, "inv", &p)
+                }
             }
             2 => frame(REGTEST, "tx", &noise(rng.below(3000) as usize, rng.next())),
             3 => frame(
@@ -84,6 +97,15 @@ fn v1_stream(rng: &mut Rng) -> Vec<u8> {
         out.extend(msg);
     }
     out
+}
+
+/// `n` bytes: from a pool of 16 shared by all flows, or new.
+fn shared_or_new(rng: &mut Rng, n: usize) -> Vec<u8> {
+    if rng.chance(50) {
+        noise(n, 1_000 + rng.below(16))
+    } else {
+        noise(n, rng.next())
+    }
 }
 
 fn cut(rng: &mut Rng, stream: &[u8], from_client: bool, segs: &mut Vec<(bool, u32, Vec<u8>)>) {
@@ -294,7 +316,8 @@ fn read(path: &Path, threads: u32, args: &[String]) -> (Vec<u8>, Vec<u8>, Option
     (out.stdout, out.stderr, out.status.code())
 }
 
-fn check(seed: u64, flows: u64, max_flows: Option<u64>, json: bool) {
+/// Returns the output (of every thread count).
+fn check(seed: u64, flows: u64, max_flows: Option<u64>, json: bool) -> Vec<u8> {
     let dir = scratch_dir(&format!("threads-{seed}-{flows}"));
     let path = dir.join("random.pcap");
     let keylog = dir.join("keys.log");
@@ -338,6 +361,7 @@ fn check(seed: u64, flows: u64, max_flows: Option<u64>, json: bool) {
     if std::env::var_os("THREADS_TEST_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }
+    one.0
 }
 
 proptest! {
@@ -350,20 +374,27 @@ proptest! {
         max_flows in prop::option::of(2u64..6),
         json in any::<bool>(),
     ) {
-        check(seed, flows, max_flows, json);
+        let _ = check(seed, flows, max_flows, json);
     }
 }
 
 /// One flow only: nothing to share out, the same bytes all the same.
 #[test]
 fn a_single_flow_gives_the_same_bytes() {
-    check(7, 1, None, true);
+    let _ = check(7, 1, None, true);
 }
 
 /// A capture with everything at once: many flows, v2 with and without keys,
 /// evictions, idle and gap timeouts (the random cases vary around it).
 #[test]
 fn a_busy_capture_gives_the_same_bytes() {
-    check(11, 60, Some(4), true);
-    check(12, 60, None, false);
+    let json = check(11, 60, Some(4), true);
+    let _ = check(12, 60, None, false);
+    // Announced across flows: some block hash by several peers (the
+    // first-announcer table's order matters).
+    let text = String::from_utf8_lossy(&json);
+    let stats: serde_json::Value =
+        serde_json::from_str(text.lines().last().expect("stats line")).expect("JSON");
+    let blocks = stats["blocks_first_seen"].as_array().expect("blocks");
+    assert!(blocks.iter().any(|b| b["peers"].as_u64() > Some(1)));
 }

@@ -209,6 +209,7 @@ impl Handler<'_> {
         }
         let wanted = self.wants(&command);
         if !wanted && !TRACKED_COMMANDS.contains(&&*command) {
+            self.announce_undecoded(origin, frame, &command);
             return;
         }
         let order_finding = handshake_order(session, i, &command);
@@ -229,6 +230,7 @@ impl Handler<'_> {
         }
         let mut checks = Vec::new();
         if let Ok(m) = &decoded.message {
+            self.announce(origin, frame, m);
             session.peer_mut().message(i, origin.ts(), m, &mut checks);
             if wanted {
                 verify::check_message(

@@ -2,6 +2,7 @@
 //! messages and findings -> one event stream to a sink. Shared by `read`
 //! and `live`.
 
+pub mod announce;
 mod chunk_times;
 pub mod classify;
 pub mod event;
@@ -41,6 +42,9 @@ pub struct AnalyzerConfig {
     pub max_messages: Option<u64>,
     /// BIP324 v2 decryption (the key log itself: [`Analyzer::set_keylog`]).
     pub v2: v2::V2Options,
+    /// Keep the first-announcer table (`--stats` shows it; off, the
+    /// announcing messages cost nothing more).
+    pub announce: bool,
 }
 
 /// Whether to go on after a packet.
@@ -163,6 +167,9 @@ impl<'s> Analyzer<'s> {
     pub fn finish(mut self) -> io::Result<Stats> {
         self.table.finish(&mut self.handler);
         self.peers.record_stats(&mut self.handler.stats);
+        if let announce::Recorder::Table(table) = std::mem::take(&mut self.handler.announce) {
+            self.handler.stats.announce = table.finish();
+        }
         self.handler.take_error()?;
         self.handler.sink.flush()?;
         Ok(self.handler.stats)

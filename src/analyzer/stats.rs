@@ -113,6 +113,8 @@ pub struct Stats {
     /// Live with worker threads: each worker's share (absent otherwise;
     /// `read` writes the summary of one thread whatever `--threads`).
     pub workers: Vec<WorkerLoad>,
+    /// Who was first (analyzer/announce).
+    pub announce: super::announce::AnnounceSummary,
 }
 
 impl Stats {

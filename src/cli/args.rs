@@ -404,6 +404,7 @@ impl AnalysisArgs {
             commands: (!output.commands.is_empty()).then(|| output.commands.clone()),
             verbose: output.verbose >= 1,
             max_messages: output.count,
+            announce: output.stats,
             ..self.config_all()
         }
     }
@@ -429,6 +430,8 @@ impl AnalysisArgs {
                 extra_magics: self.magics.clone(),
                 wait_for_keys: false,
             },
+            // The report does not show it.
+            announce: false,
         }
     }
 }

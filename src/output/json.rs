@@ -15,6 +15,7 @@ use crate::p2p::v2::MessageType;
 use fields::Fields as _;
 use std::io::{self, Write};
 
+pub mod announce;
 mod envelope;
 pub mod fields;
 mod flow_peer;

@@ -10,6 +10,7 @@
 //! in aligned columns with a `Z` on UTC times, and coloured; piped, it is
 //! exactly the line above.
 
+mod announce;
 mod clock;
 mod peer_table;
 mod style;
@@ -376,6 +377,7 @@ impl<W: Write> TextSink<W> {
                 s.flows_not_listed
             );
         }
+        self.announce_summary(&s.announce);
         trim_newline(&mut self.line);
     }
 }

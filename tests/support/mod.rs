@@ -131,6 +131,13 @@ impl Pcap {
         self.ts_us += secs * 1_000_000;
     }
 
+    /// The next record is captured at `ts_us` (microseconds since the
+    /// epoch; not before the last record).
+    pub fn next_record_at(&mut self, ts_us: u64) {
+        assert!(ts_us > self.ts_us, "the capture clock goes forward");
+        self.ts_us = ts_us - 1000;
+    }
+
     pub fn len(&self) -> usize {
         self.bytes.len()
     }

@@ -68,6 +68,9 @@ pub struct Handler<'s> {
     /// In a worker of the parallel pipeline: messages per command counted
     /// here instead of in `stats.by_command` (see parallel/tally.rs).
     pub(super) tally: Option<crate::analyzer::parallel::CommandTally>,
+    /// The first-announcer table, or (a worker) the round's observations
+    /// for the merge to feed it with (see announce/mod.rs).
+    pub(super) announce: crate::analyzer::announce::Recorder,
     /// Blocks already checked whole (see [`crate::analyzer::verify`]).
     pub(super) passed_blocks: crate::analyzer::verify::PassedBlocks,
 }
@@ -94,6 +97,7 @@ fn event_meta(info: &FlowInfo, dir: Direction, ts: Timestamp) -> Meta {
 
 impl<'s> Handler<'s> {
     pub fn new(config: AnalyzerConfig, sink: &'s mut dyn Sink) -> Self {
+        let announce = crate::analyzer::announce::Recorder::new(config.announce);
         Handler {
             sink,
             stats: Stats::default(),
@@ -103,6 +107,7 @@ impl<'s> Handler<'s> {
             error: None,
             shown: 0,
             tally: None,
+            announce,
             passed_blocks: Default::default(),
         }
     }

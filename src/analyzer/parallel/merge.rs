@@ -8,6 +8,7 @@
 use super::tally::{self, CommandCount};
 use super::{Round, RoundOutput, WorkerOutput};
 use crate::analyzer::Stats;
+use crate::analyzer::announce::{Observation, Table};
 use crate::analyzer::stats::{FlowStats, MAX_LISTED_FLOWS};
 use std::io::{self, IoSlice, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,6 +39,7 @@ pub fn run(
         })
         .collect();
     let gone = || io::Error::other("a worker of the parallel pipeline stopped");
+    let mut announce = Table::default();
     for round in rounds {
         let mut outputs: Vec<Option<RoundOutput>> = (0..n).map(|_| None).collect();
         let mut seen = vec![false; n];
@@ -81,6 +83,7 @@ pub fn run(
         drop(slices);
         let mut commands: Vec<(u32, CommandCount)> = Vec::new();
         let mut flows: Vec<(u32, FlowStats)> = Vec::new();
+        let mut announced: Vec<(u32, Observation)> = Vec::new();
         for (w, o) in outputs.into_iter().enumerate() {
             let Some(o) = o else { continue };
             if let Some(l) = load.get_mut(w) {
@@ -95,6 +98,13 @@ pub fn run(
             let at = |op: u32| place[w].get(op as usize).copied().unwrap_or(u32::MAX);
             commands.extend(o.commands.into_iter().map(|c| (at(c.first_op), c)));
             flows.extend(o.flows.into_iter().map(|(op, f)| (at(op), f)));
+            announced.extend(o.announced.into_iter().map(|(op, a)| (at(op), a)));
+        }
+        // Stable: an operation's announcements stay in the worker's order,
+        // so the table is fed as the single-threaded analyzer feeds it.
+        announced.sort_by_key(|a| a.0);
+        for (_, a) in announced {
+            announce.observe(a.kind, a.hash, a.peer, a.ts);
         }
         commands.sort_by_key(|c| c.0);
         let before = stats.by_command.values().map(|c| c.count).sum::<u64>();
@@ -121,6 +131,7 @@ pub fn run(
             _ => return Err(gone()),
         }
     }
+    stats.announce = announce.finish();
     Ok(Merged { stats, load })
 }
 
@@ -167,11 +178,14 @@ fn add(total: &mut Stats, worker: Stats) {
         peers_not_listed,
         capture,
         workers,
+        announce,
     } = worker;
     // Kept by the front (packets) or by the merge (lists); a worker has
     // no peers of Core's message capture and no live counters.
     debug_assert!(by_command.is_empty() && flows.is_empty() && peers.is_empty());
     debug_assert!(capture.is_none() && peers_not_listed == 0 && workers.is_empty());
+    // The merge feeds the one table (workers hand over observations).
+    debug_assert!(announce.announcers.is_empty() && announce.txs_seen == 0);
     total.packets += packets;
     total.packets_skipped += packets_skipped;
     total.packets_cut_by_snaplen += packets_cut_by_snaplen;

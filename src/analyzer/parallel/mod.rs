@@ -277,6 +277,9 @@ struct RoundOutput {
     commands: Vec<tally::CommandCount>,
     /// Flows ended this round: the operation, and the summary's entry.
     flows: Vec<(u32, FlowStats)>,
+    /// Hashes announced this round, with their operation, in the order
+    /// the worker decoded them.
+    announced: Vec<(u32, crate::analyzer::announce::Observation)>,
 }
 
 enum WorkerOutput {

@@ -5,6 +5,7 @@
 
 use super::tally::CommandTally;
 use super::{Batch, Ident, OpKind, RoundOutput, SharedBuf, SinkFactory, WorkerLinks, WorkerOutput};
+use crate::analyzer::announce::Recorder;
 use crate::analyzer::flow_state::{FlowState, Handler};
 use crate::analyzer::{AnalyzerConfig, Sink};
 use crate::flow::{FlowHandler, StreamEvent};
@@ -55,6 +56,7 @@ pub fn run(
     make_sink: SinkFactory,
     links: WorkerLinks,
 ) {
+    let config_announce = config.announce;
     let buf = SharedBuf::default();
     let mut sink = make_sink(buf.clone());
     let mut handler = Handler::new(config, sink.as_mut());
@@ -62,6 +64,9 @@ pub fn run(
         handler.v2.set_keylog(log);
     }
     handler.tally = Some(CommandTally::default());
+    if config_announce {
+        handler.announce = Recorder::Round(Vec::new());
+    }
     let mut flows: Vec<Option<Flow>> = Vec::new();
     let mut flows_started = 0u64;
     for Batch {
@@ -172,6 +177,10 @@ pub fn run(
                 .as_mut()
                 .map(CommandTally::take)
                 .unwrap_or_default(),
+            announced: match &mut handler.announce {
+                Recorder::Round(list) => std::mem::take(list),
+                Recorder::Table(_) | Recorder::Off => Vec::new(),
+            },
             flows: flow_ends
                 .into_iter()
                 .zip(std::mem::take(&mut handler.stats.flows))

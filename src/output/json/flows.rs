@@ -159,6 +159,7 @@ pub fn stats<F: Fields>(s: &Stats, f: &mut F) {
         });
     }
     nonzero(f, key!("peers_not_listed"), s.peers_not_listed);
+    super::announce::announce(&s.announce, f);
     if let Some(c) = &s.capture {
         f.key(key!("capture"));
         f.begin_object();
