@@ -24,6 +24,8 @@
 #  6. per kind: findings == the JSON finding records
 #  7. every PromQL recipe in the README evaluates and gives series
 #  8. btcsniff_build_info carries the binary's version
+#  9. node A announced every block first (Prometheus's announcer_first),
+#     and after SIGINT the --stats summary's first counts are the same
 # Each prints "ok: ..." or "FAIL: ..."; exit 1 on any FAIL.
 set -euo pipefail
 
@@ -66,7 +68,7 @@ trap 'echo "test-prometheus: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
 # 1. The sensor. Its output goes through a pipe, as to jq: lines are then
 # written at each capture batch, not when a buffer fills.
-"$btcsniff" live -i lo -f "tcp port $A_P2P or tcp port $B_P2P or tcp port $C_P2P" --format json \
+"$btcsniff" live -i lo -f "tcp port $A_P2P or tcp port $B_P2P or tcp port $C_P2P" --format json --stats \
     --metrics "127.0.0.1:$METRICS_PORT" > >(cat >"$out/live.jsonl") 2>"$out/live.err" &
 sniff=$!
 pids+=("$sniff")
@@ -215,6 +217,30 @@ done < <(awk '/^```promql$/ {inside = 1; next} /^```$/ {inside = 0} inside' "$he
 version="$("$btcsniff" --version | awk '{print $2}')"
 build="$(prom query 'btcsniff_build_info' | jq -r .labels.version)"
 if [[ "$build" == "$version" ]]; then ok "build_info: version $build"; else fail "build_info: '$build', binary says '$version'"; fi
+
+# 5. Who was first: A mined every block, so across all flows it announced
+# each first; B and C only relay. Then btcsniff stops (SIGINT) and its
+# --stats summary must agree with what Prometheus had.
+prom query 'btcsniff_announcer_first' | jq -r '"\(.labels.peer) \(.labels.kind) \(.value)"' | sort >"$out/announcer_first.prometheus"
+prom query 'btcsniff_announcer_announced' | jq -r '"\(.labels.peer) \(.labels.kind) \(.value)"' | sort >"$out/announcer_announced.prometheus"
+a_blocks="$(awk -v a="127.0.0.1:$A_P2P" '$1 == a && $2 == "block" {print $3}' "$out/announcer_first.prometheus")"
+all_blocks="$(awk '$2 == "block" {n += $3} END {print n + 0}' "$out/announcer_first.prometheus")"
+if [[ "${a_blocks:-0}" -ge 102 && "$a_blocks" == "$all_blocks" ]]; then
+    ok "first announcer: node A first for all $a_blocks blocks ($(tr '\n' ';' <"$out/announcer_first.prometheus"))"
+else
+    fail "first announcer: node A first for ${a_blocks:-no} of $all_blocks blocks: $(tr '\n' ';' <"$out/announcer_first.prometheus")"
+fi
+kill -INT "$sniff"
+for _ in $(seq 100); do kill -0 "$sniff" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$sniff" 2>/dev/null; then fail "btcsniff did not stop on SIGINT"; fi
+sleep 0.5
+jq -r 'select(.type == "stats") | .announcers[] | "\(.peer) tx \(.txs.first)", "\(.peer) block \(.blocks.first)"' \
+    "$out/live.jsonl" | sort >"$out/announcer_first.json"
+if [[ -s "$out/announcer_first.json" ]] && cmp -s "$out/announcer_first.prometheus" "$out/announcer_first.json"; then
+    ok "first announcer: Prometheus == --stats ($(wc -l <"$out/announcer_first.json") series)"
+else
+    fail "first announcer differ (< Prometheus, > --stats): $(diff "$out/announcer_first.prometheus" "$out/announcer_first.json" | head -n 10 | tr '\n' ' ')"
+fi
 
 echo "failures: $failures"
 [[ "$failures" == 0 ]]

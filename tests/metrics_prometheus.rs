@@ -70,6 +70,8 @@ fn prometheus_scrapes_the_counters_the_json_output_shows() {
         "ok: flows_by_transport: ",
         "ok: build_info: ",
         "ok: README recipe ",
+        "ok: first announcer: node A first for all ",
+        "ok: first announcer: Prometheus == --stats",
     ] {
         assert!(stdout.contains(check), "missing '{check}':\n{stdout}");
     }

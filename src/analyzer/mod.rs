@@ -45,6 +45,9 @@ pub struct AnalyzerConfig {
     /// Keep the first-announcer table (`--stats` shows it; off, the
     /// announcing messages cost nothing more).
     pub announce: bool,
+    /// Where the table publishes its standings while running (`live
+    /// --metrics`); needs `announce`.
+    pub announce_board: Option<announce::Board>,
 }
 
 /// Whether to go on after a packet.
@@ -118,6 +121,9 @@ impl<'s> Analyzer<'s> {
 
     /// Writes out what the sink holds (live: once per batch of packets).
     pub fn flush_output(&mut self) -> io::Result<()> {
+        if let announce::Recorder::Table(table) = &mut self.handler.announce {
+            table.publish_if_due();
+        }
         self.handler.sink.flush()
     }
 

@@ -162,6 +162,10 @@ pub struct LiveArgs {
     /// given; a bare port listens on loopback only).
     #[arg(long, value_name = "HOST:PORT", value_parser = parse_metrics_addr)]
     pub metrics: Option<std::net::SocketAddr>,
+    /// With --metrics: the first-announcer figures name this many peers
+    /// (those most often first), the others count together as "(other)".
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "metrics")]
+    pub metrics_peers: usize,
     /// Analyse flows on this many worker threads (default: the available
     /// cores; 1: one thread); `--stats` shows each worker's share.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -432,6 +436,7 @@ impl AnalysisArgs {
             },
             // The report does not show it.
             announce: false,
+            announce_board: None,
         }
     }
 }

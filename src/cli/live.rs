@@ -28,6 +28,16 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         }
         None => None,
     };
+    // `--metrics` shows who announces first while the capture runs: the
+    // first-announcer table is kept (as with --stats) and publishes here.
+    let board = args
+        .metrics
+        .map(|_| crate::analyzer::announce::Board::default());
+    let mut analyzer = args.analysis.config(&args.output);
+    if let Some(board) = &board {
+        analyzer.announce = true;
+        analyzer.announce_board = Some(board.clone());
+    }
     let config = LiveConfig {
         capture: LiveOptions {
             interfaces: args
@@ -42,7 +52,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         },
         write: args.write.clone(),
         duration: args.duration.map(Duration::from_secs_f64),
-        analyzer: args.analysis.config(&args.output),
+        analyzer,
         keylog: args.analysis.keylog.clone(),
         probe,
         stats: args.output.stats,
@@ -80,6 +90,9 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
     let metrics = match args.metrics {
         Some(addr) => {
             let metrics = crate::metrics::Metrics::default();
+            if let Some(board) = board {
+                metrics.show_announcers(board, args.metrics_peers);
+            }
             for c in session.captures() {
                 metrics.watch_capture(&c.interface, Arc::clone(&c.totals));
             }

@@ -24,6 +24,7 @@ mod sink;
 pub use server::serve;
 pub use sink::MetricsSink;
 
+use crate::analyzer::announce::{Board, Kind, Standing};
 use crate::capture::live::CaptureTotals;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -63,6 +64,14 @@ struct InterfaceLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AnnouncerLabels {
+    /// `ip:port`, or `(other)` for the peers beyond the top N.
+    peer: String,
+    /// `tx` or `block`.
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BuildLabels {
     version: &'static str,
 }
@@ -93,6 +102,10 @@ pub struct Metrics {
     /// The live capture's interfaces and libpcap's counters of each, read
     /// at every scrape.
     interfaces: Arc<Mutex<Vec<WatchedCapture>>>,
+    announcer_first: Family<AnnouncerLabels, Gauge>,
+    announcer_announced: Family<AnnouncerLabels, Gauge>,
+    /// The first-announcer standings and how many peers to name.
+    announcers: Arc<Mutex<Option<(Board, usize)>>>,
 }
 
 impl Default for Metrics {
@@ -109,6 +122,9 @@ impl Default for Metrics {
             capture_dropped: Family::default(),
             capture_if_dropped: Family::default(),
             interfaces: Arc::default(),
+            announcer_first: Family::default(),
+            announcer_announced: Family::default(),
+            announcers: Arc::default(),
         }
     }
 }
@@ -167,6 +183,16 @@ impl Metrics {
             "Packets the interface or its driver dropped, by interface",
             self.capture_if_dropped.clone(),
         );
+        r.register(
+            "announcer_first",
+            "Block hashes and txids this peer announced first, among those seen since the start (the top N peers by blocks first; the rest as peer=\"(other)\")",
+            self.announcer_first.clone(),
+        );
+        r.register(
+            "announcer_announced",
+            "Block hashes and txids this peer announced (each once), the same peers",
+            self.announcer_announced.clone(),
+        );
         let build = Family::<BuildLabels, Gauge>::default();
         build
             .get_or_create(&BuildLabels {
@@ -184,8 +210,76 @@ impl Metrics {
         }
     }
 
-    /// Brings the capture counters up to libpcap's (before a scrape).
+    /// Shows the first-announcer standings published on `board`, naming
+    /// the `top` peers most often first.
+    pub fn show_announcers(&self, board: Board, top: usize) {
+        if let Ok(mut a) = self.announcers.lock() {
+            *a = Some((board, top));
+        }
+    }
+
+    /// Brings the first-announcer gauges to the last standings published.
+    /// Only the scrape thread writes them, so clearing and refilling is
+    /// not seen half done.
+    fn refresh_announcers(&self) {
+        let Ok(a) = self.announcers.lock() else {
+            return;
+        };
+        let Some((board, top)) = a.as_ref() else {
+            return;
+        };
+        let mut standings = board.read();
+        // Most often first with blocks, then txs, then most announcements.
+        standings.sort_by_key(|s| {
+            std::cmp::Reverse((
+                s.first_of(Kind::Block),
+                s.first_of(Kind::Tx),
+                s.announced_of(Kind::Block) + s.announced_of(Kind::Tx),
+            ))
+        });
+        self.announcer_first.clear();
+        self.announcer_announced.clear();
+        let mut rest: Option<Standing> = None;
+        for (i, s) in standings.into_iter().enumerate() {
+            let Some(peer) = s.peer.as_ref().filter(|_| i < *top) else {
+                let r = rest.get_or_insert(Standing {
+                    peer: None,
+                    announced: [0; 2],
+                    first: [0; 2],
+                });
+                for k in 0..2 {
+                    r.announced[k] += s.announced[k];
+                    r.first[k] += s.first[k];
+                }
+                continue;
+            };
+            self.set_announcer(peer.to_string(), &s);
+        }
+        if let Some(r) = rest {
+            self.set_announcer("(other)".to_string(), &r);
+        }
+    }
+
+    fn set_announcer(&self, peer: String, s: &Standing) {
+        for (kind, name) in [(Kind::Tx, "tx"), (Kind::Block, "block")] {
+            let labels = AnnouncerLabels {
+                peer: peer.clone(),
+                kind: name,
+            };
+            let gauge = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+            self.announcer_first
+                .get_or_create(&labels)
+                .set(gauge(s.first_of(kind)));
+            self.announcer_announced
+                .get_or_create(&labels)
+                .set(gauge(s.announced_of(kind)));
+        }
+    }
+
+    /// Brings the capture counters up to libpcap's and the announcers to
+    /// their last standings (before a scrape).
     pub fn refresh(&self) {
+        self.refresh_announcers();
         let Ok(list) = self.interfaces.lock() else {
             return;
         };

@@ -10,8 +10,11 @@
 //! feeds the table in the single-threaded order (see parallel/merge.rs),
 //! so the summary is the same whatever `--threads`.
 
+mod board;
 mod record;
 mod table;
+
+pub use board::{Board, Standing};
 
 pub use table::{
     Announcer, BLOCK_CAPACITY, BLOCK_PEER_SLOTS, BlockSeen, DELAY_WINDOW, KindTally, MAX_PEERS,
@@ -102,10 +105,15 @@ pub enum Recorder {
 }
 
 impl Recorder {
-    /// The recorder of a handler on one thread.
-    pub fn new(on: bool) -> Self {
+    /// The recorder of a handler on one thread (publishing on `board`
+    /// while it runs, if given).
+    pub fn new(on: bool, board: Option<&Board>) -> Self {
         if on {
-            Recorder::Table(Box::default())
+            let mut table = Box::<Table>::default();
+            if let Some(board) = board {
+                table.publish_on(board.clone());
+            }
+            Recorder::Table(table)
         } else {
             Recorder::Off
         }

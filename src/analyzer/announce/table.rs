@@ -275,6 +275,10 @@ pub struct Table {
     others: Option<PeerTally>,
     /// Announcements not tallied: their hash's peer slots were full.
     pub beyond_slots: u64,
+    /// Every announcement observed (for the publisher: has it changed?).
+    observed: u64,
+    /// Where the standings go while running (`live --metrics`).
+    publisher: Option<super::board::Publisher>,
 }
 
 impl Default for Table {
@@ -295,7 +299,59 @@ impl Table {
             peers: Vec::new(),
             others: None,
             beyond_slots: 0,
+            observed: 0,
+            publisher: None,
         }
+    }
+
+    /// Publishes the standings on `board` (see [`Table::publish_if_due`]).
+    pub fn publish_on(&mut self, board: super::Board) {
+        self.publisher = Some(super::board::Publisher::new(board));
+    }
+
+    /// Publishes the standings if asked to, at most once a second (the
+    /// owner calls it at each round of output).
+    pub fn publish_if_due(&mut self) {
+        if let Some(mut publisher) = self.publisher.take() {
+            publisher.publish_if_due(self, self.observed);
+            self.publisher = Some(publisher);
+        }
+    }
+
+    /// Each peer's counts so far: the tallies of the hashes gone, plus the
+    /// hashes held now as they stand (their first announcer so far).
+    pub fn standings(&self) -> Vec<super::Standing> {
+        let mut standings: Vec<super::Standing> = self
+            .peers
+            .iter()
+            .chain(&self.others)
+            .map(|p| super::Standing {
+                peer: p.peer.clone(),
+                announced: [p.kinds[0].announced, p.kinds[1].announced],
+                first: [p.kinds[0].first, p.kinds[1].first],
+            })
+            .collect();
+        let others = self.peers.len();
+        let mut add = |kind: Kind, peers: &[u16], first: usize| {
+            for (i, &peer) in peers.iter().enumerate() {
+                let at = if peer == OTHER_PEERS {
+                    others
+                } else {
+                    usize::from(peer)
+                };
+                if let Some(s) = standings.get_mut(at) {
+                    s.announced[kind as usize] += 1;
+                    s.first[kind as usize] += u64::from(i == first);
+                }
+            }
+        };
+        for e in self.txs.in_order() {
+            add(Kind::Tx, &e.peers[..usize::from(e.len)], e.first().0);
+        }
+        for e in self.blocks.in_order() {
+            add(Kind::Block, &e.peers[..usize::from(e.len)], e.first().0);
+        }
+        standings
     }
 
     /// `peer` announced (or delivered) `hash` in a message whose last byte
@@ -312,6 +368,7 @@ impl Table {
     }
 
     fn observe_by(&mut self, kind: Kind, hash: Hash256, peer: u16, ts: Timestamp) {
+        self.observed += 1;
         let micros = ts
             .secs
             .saturating_mul(1_000_000)

@@ -214,3 +214,66 @@ fn named_peers_and_flow_peers_in_one_table() {
         Some("peer.onion:8333")
     );
 }
+
+/// The standings while running (live --metrics) count the hashes still
+/// held as they stand, so they equal the summary made at the end, and
+/// the board shows them once published.
+#[test]
+fn standings_while_running_equal_the_summary_at_the_end() {
+    let mut t = Table::with_capacity(3, 2);
+    let board = Board::default();
+    t.publish_on(board.clone());
+    let (a, b, c) = (peer(1), peer(2), peer(3));
+    // More hashes than the capacities: some are settled by eviction,
+    // some are still held when the standings are taken.
+    for i in 0..5u32 {
+        let ms = i * 1_000;
+        t.observe(Kind::Block, hash(i), a, at(ms + 5));
+        t.observe(Kind::Block, hash(i), b, at(ms + i % 2));
+        t.observe(Kind::Tx, hash(100 + i), c, at(ms));
+        t.observe(Kind::Tx, hash(100 + i), a, at(ms + 7));
+    }
+    assert!(board.read().is_empty(), "nothing published before asked");
+    t.publish_if_due();
+    let running = board.read();
+    assert_eq!(running, t.standings());
+    let summary = t.finish();
+    let at_end: Vec<Standing> = summary
+        .announcers
+        .iter()
+        .map(|p| Standing {
+            peer: p.peer.clone(),
+            announced: [p.kinds[0].announced, p.kinds[1].announced],
+            first: [p.kinds[0].first, p.kinds[1].first],
+        })
+        .collect();
+    for s in &running {
+        assert!(at_end.contains(s), "{s:?} not in {at_end:?}");
+    }
+    assert_eq!(running.len(), at_end.len());
+    // b announced every block 4 or 5 ms before a; c every tx before a.
+    let now = |p| {
+        running
+            .iter()
+            .find(|s| s.peer == Some(Announcer::Addr(p)))
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            now(b).first_of(Kind::Block),
+            now(b).announced_of(Kind::Block)
+        ),
+        (5, 5)
+    );
+    assert_eq!(
+        (
+            now(a).first_of(Kind::Block),
+            now(a).announced_of(Kind::Block)
+        ),
+        (0, 5)
+    );
+    assert_eq!(
+        (now(c).first_of(Kind::Tx), now(a).first_of(Kind::Tx)),
+        (5, 0)
+    );
+}

@@ -97,7 +97,10 @@ fn event_meta(info: &FlowInfo, dir: Direction, ts: Timestamp) -> Meta {
 
 impl<'s> Handler<'s> {
     pub fn new(config: AnalyzerConfig, sink: &'s mut dyn Sink) -> Self {
-        let announce = crate::analyzer::announce::Recorder::new(config.announce);
+        let announce = crate::analyzer::announce::Recorder::new(
+            config.announce,
+            config.announce_board.as_ref(),
+        );
         Handler {
             sink,
             stats: Stats::default(),

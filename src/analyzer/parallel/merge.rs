@@ -29,6 +29,7 @@ pub fn run(
     spare_bytes: Vec<Sender<Vec<u8>>>,
     out: &mut dyn Write,
     messages: &AtomicU64,
+    board: Option<crate::analyzer::announce::Board>,
 ) -> io::Result<Merged> {
     let n = workers.len();
     let mut stats = Stats::default();
@@ -40,6 +41,9 @@ pub fn run(
         .collect();
     let gone = || io::Error::other("a worker of the parallel pipeline stopped");
     let mut announce = Table::default();
+    if let Some(board) = board {
+        announce.publish_on(board);
+    }
     for round in rounds {
         let mut outputs: Vec<Option<RoundOutput>> = (0..n).map(|_| None).collect();
         let mut seen = vec![false; n];
@@ -106,6 +110,7 @@ pub fn run(
         for (_, a) in announced {
             announce.observe(a.kind, a.hash, a.peer, a.ts);
         }
+        announce.publish_if_due();
         commands.sort_by_key(|c| c.0);
         let before = stats.by_command.values().map(|c| c.count).sum::<u64>();
         tally::list_in_order(&mut stats, commands.into_iter().map(|c| c.1));

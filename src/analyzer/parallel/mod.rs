@@ -348,9 +348,19 @@ impl ParallelAnalyzer {
         }
         let messages = Arc::new(AtomicU64::new(0));
         let counted = Arc::clone(&messages);
+        let board = config.announce_board.clone();
         let merge = std::thread::Builder::new()
             .name("merge".to_string())
-            .spawn(move || merge::run(route_rx, from_workers, spare_bytes, &mut out, &counted))?;
+            .spawn(move || {
+                merge::run(
+                    route_rx,
+                    from_workers,
+                    spare_bytes,
+                    &mut out,
+                    &counted,
+                    board,
+                )
+            })?;
         Ok(ParallelAnalyzer {
             table: FlowTable::new(config.limits, &config.extra_ports),
             front: Front::new(to_workers, spare_batches, route_tx),
