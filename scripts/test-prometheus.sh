@@ -26,6 +26,8 @@
 #  8. btcsniff_build_info carries the binary's version
 #  9. node A announced every block first (Prometheus's announcer_first),
 #     and after SIGINT the --stats summary's first counts are the same
+# 10. peer records: per-command counts of each flow side equal the message
+#     lines; the three node-to-node flows carry bcoin's version both ways
 # Each prints "ok: ..." or "FAIL: ..."; exit 1 on any FAIL.
 set -euo pipefail
 
@@ -241,6 +243,25 @@ if [[ -s "$out/announcer_first.json" ]] && cmp -s "$out/announcer_first.promethe
 else
     fail "first announcer differ (< Prometheus, > --stats): $(diff "$out/announcer_first.prometheus" "$out/announcer_first.json" | head -n 10 | tr '\n' ' ')"
 fi
+
+# 6. Peer records (flow end records): each side's per-command counts equal
+# the message lines of that flow and side; the three node-to-node flows
+# show bcoin's version on both sides.
+jq -s -r '(map(select(.type == "flow" and .event == "start") | {key: (.flow | tostring), value: .client}) | from_entries) as $client
+    | map(select(.type == "message") | .side = (if .src == $client[.flow | tostring] then "client" else "server" end))
+    | group_by([.flow, .side, .command])[] | "\(.[0].flow) \(.[0].side) \(.[0].command) \(length)"' \
+    "$out/live.jsonl" | sort >"$out/peer_commands.json"
+jq -r 'select(.type == "flow" and .event == "end" and .peer != null) | .flow as $f | .peer
+    | ["client", "server"][] as $side | .[$side].commands | to_entries[] | "\($f) \($side) \(.key) \(.value.messages)"' \
+    "$out/live.jsonl" | sort >"$out/peer_commands.record"
+if [[ -s "$out/peer_commands.json" ]] && cmp -s "$out/peer_commands.json" "$out/peer_commands.record"; then
+    ok "peer records: per-command counts of $(wc -l <"$out/peer_commands.json") flow sides equal the message lines"
+else
+    fail "peer records differ (< message lines, > records): $(diff "$out/peer_commands.json" "$out/peer_commands.record" | head -n 10 | tr '\n' ' ')"
+fi
+node_flows="$(jq -s 'map(select(.type == "flow" and .event == "end" and .peer.client.version.user_agent == "/bcoin:v1.0.2/"
+    and .peer.server.version.user_agent == "/bcoin:v1.0.2/" and .peer.server.version.start_height >= 0)) | length' "$out/live.jsonl")"
+if [[ "$node_flows" == 3 ]]; then ok "peer records: 3 node-to-node flows with bcoin's version on both sides"; else fail "peer records: $node_flows node-to-node flows with both versions (3 expected)"; fi
 
 echo "failures: $failures"
 [[ "$failures" == 0 ]]

@@ -72,6 +72,8 @@ fn prometheus_scrapes_the_counters_the_json_output_shows() {
         "ok: README recipe ",
         "ok: first announcer: node A first for all ",
         "ok: first announcer: Prometheus == --stats",
+        "ok: peer records: per-command counts",
+        "ok: peer records: 3 node-to-node flows",
     ] {
         assert!(stdout.contains(check), "missing '{check}':\n{stdout}");
     }
