@@ -214,7 +214,7 @@ pub fn summarize(message: &Message<'_>, out: &mut String) {
 }
 
 /// `1 address`, `2 addresses`: a count and its noun, singular for one.
-struct Count(usize, &'static str, &'static str);
+pub(crate) struct Count(pub usize, pub &'static str, pub &'static str);
 
 impl std::fmt::Display for Count {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -13,6 +13,7 @@ use super::TextSink;
 use crate::analyzer::announce::{AnnounceSummary, KindTally};
 use crate::output::escape::escape_str;
 use crate::output::json::announce::{OTHER_PEERS, millis};
+use crate::output::summary::Count;
 use crate::output::time::format_utc;
 use std::fmt::Write as _;
 use std::io::Write;
@@ -78,9 +79,13 @@ impl<W: Write> TextSink<W> {
                 .map_or(OTHER_PEERS.to_string(), |a| escape_str(&a.to_string()));
             let _ = writeln!(
                 self.line,
-                "   block {} first {first} {peer}, {} peers, spread {:.3} ms",
+                "   block {} first {first} {peer}, {}, spread {:.3} ms",
                 b.hash,
-                b.peers,
+                Count(
+                    usize::try_from(b.peers).unwrap_or(usize::MAX),
+                    "peer",
+                    "peers"
+                ),
                 millis(b.spread_micros)
             );
         }
