@@ -2,7 +2,7 @@
 # `btcsniff live --metrics` scraped by a real Prometheus, beside two real
 # nodes (bcoin regtest), all in a network namespace that has nothing but lo.
 #
-#   scripts/test-prometheus.sh BTCSNIFF OUT_DIR
+#   [LIVE_ARGS="--threads 1"] scripts/test-prometheus.sh BTCSNIFF OUT_DIR
 #
 # Re-executes itself under `unshare --net` (needs root) unless it already
 # runs in a lo-only namespace. Needs `prometheus` (Debian's package,
@@ -28,6 +28,9 @@
 #     and after SIGINT the --stats summary's first counts are the same
 # 10. peer records: per-command counts of each flow side equal the message
 #     lines; the three node-to-node flows carry bcoin's version both ways
+# 11. SIGUSR1 while the nodes are connected writes snapshot records of the
+#     three node-to-node flows, each before its end record, with per-command
+#     counts no higher than the end record's
 # Each prints "ok: ..." or "FAIL: ..."; exit 1 on any FAIL.
 set -euo pipefail
 
@@ -70,7 +73,8 @@ trap 'echo "test-prometheus: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
 # 1. The sensor. Its output goes through a pipe, as to jq: lines are then
 # written at each capture batch, not when a buffer fills.
-"$btcsniff" live -i lo -f "tcp port $A_P2P or tcp port $B_P2P or tcp port $C_P2P" --format json --stats \
+# shellcheck disable=SC2086 # LIVE_ARGS: more flags, e.g. --threads 1
+"$btcsniff" live -i lo -f "tcp port $A_P2P or tcp port $B_P2P or tcp port $C_P2P" --format json --stats ${LIVE_ARGS:-} \
     --metrics "127.0.0.1:$METRICS_PORT" > >(cat >"$out/live.jsonl") 2>"$out/live.err" &
 sniff=$!
 pids+=("$sniff")
@@ -121,6 +125,18 @@ done
 [[ -n "$synced" ]] || { echo "FAIL: nodes B and C did not sync to height 102 (at $(ctl_b height), $(ctl_c height))"; exit 1; }
 timeout 60 "$btcsniff" probe "127.0.0.1:$A_P2P" --network regtest --block "$block" \
     >"$out/probe.txt" 2>&1 || { echo "FAIL: probe: $(tail -n 3 "$out/probe.txt")"; exit 1; }
+# While the nodes are still connected: SIGUSR1 asks for a snapshot of the
+# open flows (flow records with "event":"snapshot" and their peer records).
+kill -USR1 "$sniff"
+snapshots=0
+for _ in $(seq 50); do
+    snapshots="$(jq -s 'map(select(.type == "flow" and .event == "snapshot"
+        and .peer.client.version.user_agent == "/bcoin:v1.0.2/"
+        and .peer.server.version.user_agent == "/bcoin:v1.0.2/")) | length' "$out/live.jsonl" 2>/dev/null || echo 0)"
+    [[ "$snapshots" -ge 3 ]] && break
+    sleep 0.2
+done
+
 # A frame no node should send: `version` with an empty payload (its
 # checksum right), on a connection of its own. A decode finding, so
 # findings have something to count; node A drops the connection.
@@ -262,6 +278,24 @@ fi
 node_flows="$(jq -s 'map(select(.type == "flow" and .event == "end" and .peer.client.version.user_agent == "/bcoin:v1.0.2/"
     and .peer.server.version.user_agent == "/bcoin:v1.0.2/" and .peer.server.version.start_height >= 0)) | length' "$out/live.jsonl")"
 if [[ "$node_flows" == 3 ]]; then ok "peer records: 3 node-to-node flows with bcoin's version on both sides"; else fail "peer records: $node_flows node-to-node flows with both versions (3 expected)"; fi
+
+# 7. The snapshot (SIGUSR1): the three node-to-node flows, open then, each
+# before its end record, with per-command counts no higher than at the end.
+if [[ "$snapshots" -ge 3 ]]; then
+    ok "snapshot: $snapshots open node-to-node flows with their peer records on SIGUSR1"
+else
+    fail "snapshot: $snapshots node-to-node flows in snapshot records after SIGUSR1 (3 expected)"
+fi
+grew="$(jq -s '[to_entries[] | select(.value.type == "flow" and (.value.event == "snapshot" or .value.event == "end"))
+    | {i: .key, flow: .value.flow, event: .value.event, peer: .value.peer}]
+    | group_by(.flow)[] | select(any(.[]; .event == "snapshot"))
+    | (map(select(.event == "snapshot"))[0]) as $snap | (map(select(.event == "end"))[0]) as $last
+    | if $last == null or $last.i < $snap.i then "flow \($snap.flow): no end record after its snapshot"
+      else (["client", "server"][] as $side | $snap.peer[$side].commands | to_entries[]
+            | select(.value.messages > ($last.peer[$side].commands[.key].messages // 0))
+            | "flow \($snap.flow) \($side) \(.key): \(.value.messages) at the snapshot, fewer at the end")
+      end' "$out/live.jsonl")"
+if [[ -z "$grew" ]]; then ok "snapshot: each before its end record, counts within the end's"; else fail "snapshot: $grew"; fi
 
 echo "failures: $failures"
 [[ "$failures" == 0 ]]

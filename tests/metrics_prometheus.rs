@@ -41,15 +41,32 @@ fn missing_prerequisite(repo: &Path) -> Option<String> {
     None
 }
 
+/// With worker threads (each worker's sink counts, the merge publishes
+/// the first announcers).
 #[test]
 fn prometheus_scrapes_the_counters_the_json_output_shows() {
+    scrape_beside_three_nodes("prometheus", "--threads 2");
+}
+
+/// On one thread (the analyzer counts and publishes).
+#[test]
+fn prometheus_scrapes_the_same_on_one_thread() {
+    scrape_beside_three_nodes("prometheus-1", "--threads 1");
+}
+
+/// One run at a time: each starts three nodes and a Prometheus.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn scrape_beside_three_nodes(name: &str, live_args: &str) {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     if let Some(reason) = missing_prerequisite(repo) {
         live::skip(&format!("SKIPPED metrics_prometheus: {reason}"));
         return;
     }
-    let out = support::scratch_dir("prometheus");
+    let out = support::scratch_dir(name);
     let mut cmd = Command::new("bash");
+    cmd.env("LIVE_ARGS", live_args);
     cmd.arg(repo.join("scripts/test-prometheus.sh"))
         .arg(env!("CARGO_BIN_EXE_btcsniff"))
         .arg(&out);
@@ -74,6 +91,8 @@ fn prometheus_scrapes_the_counters_the_json_output_shows() {
         "ok: first announcer: Prometheus == --stats",
         "ok: peer records: per-command counts",
         "ok: peer records: 3 node-to-node flows",
+        "ok: snapshot: 3 open node-to-node flows",
+        "ok: snapshot: each before its end record",
     ] {
         assert!(stdout.contains(check), "missing '{check}':\n{stdout}");
     }

@@ -85,6 +85,8 @@ pub enum FlowEvent {
     Start,
     /// A v2 flow's keys became known (live: logged after the flow began).
     Decrypting,
+    /// An open flow as it stands, with its peer record (live: on SIGUSR1).
+    Snapshot,
     End,
 }
 
@@ -94,6 +96,7 @@ impl FlowEvent {
         match self {
             FlowEvent::Start => "start",
             FlowEvent::Decrypting => "decrypting",
+            FlowEvent::Snapshot => "snapshot",
             FlowEvent::End => "end",
         }
     }

@@ -120,6 +120,15 @@ impl<'s> Analyzer<'s> {
     }
 
     /// Writes out what the sink holds (live: once per batch of packets).
+    /// Every open flow's record as it stands, in order of creation (live,
+    /// on SIGUSR1).
+    pub fn snapshot(&mut self) -> io::Result<()> {
+        let handler = &mut self.handler;
+        self.table
+            .each_open(|info, state| handler.snapshot(info, state));
+        self.handler.take_error()
+    }
+
     pub fn flush_output(&mut self) -> io::Result<()> {
         if let announce::Recorder::Table(table) = &mut self.handler.announce {
             table.publish_if_due();

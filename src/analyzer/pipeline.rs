@@ -23,6 +23,9 @@ pub trait Pipeline {
     fn messages(&mut self) -> u64;
     /// Brings capture time to `now` while no packet comes (live).
     fn advance(&mut self, now: Timestamp) -> io::Result<()>;
+    /// Writes every open flow's record as it stands, with its peer record,
+    /// in order of creation (live, on SIGUSR1).
+    fn snapshot(&mut self) -> io::Result<()>;
     /// Writes out what is held (live: once per batch of packets).
     fn flush_output(&mut self) -> io::Result<()>;
     /// A note from the source, between the events around it.
@@ -55,6 +58,9 @@ impl Pipeline for super::Analyzer<'_> {
     }
     fn advance(&mut self, now: Timestamp) -> io::Result<()> {
         super::Analyzer::advance(self, now)
+    }
+    fn snapshot(&mut self) -> io::Result<()> {
+        super::Analyzer::snapshot(self)
     }
     fn flush_output(&mut self) -> io::Result<()> {
         super::Analyzer::flush_output(self)

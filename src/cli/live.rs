@@ -82,6 +82,7 @@ pub fn run(args: LiveArgs) -> anyhow::Result<u8> {
         ctrlc::set_handler(move || stop.store(true, Ordering::Relaxed))
             .context("installing the Ctrl-C handler")?;
     }
+    crate::live::snapshot_signal::install().context("installing the SIGUSR1 handler")?;
     // Output is flushed once per batch, not per line: under load a batch
     // holds hundreds of packets, and a lone packet is a batch of one.
     let mut sink = args.output.sink(std::io::stdout().lock(), false);

@@ -268,6 +268,23 @@ impl<S> FlowTable<S> {
         }
     }
 
+    /// Every open flow, in order of creation (a look at them while they
+    /// run: live's snapshot on SIGUSR1). Nothing is delivered or ended.
+    pub fn each_open(&mut self, mut look: impl FnMut(&FlowInfo, &mut S)) {
+        let mut open: Vec<(u64, u32)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (s.info.id, i as u32)))
+            .collect();
+        open.sort_unstable();
+        for (_, idx) in open {
+            if let Some(slot) = self.slots.get_mut(idx as usize).and_then(Option::as_mut) {
+                look(&slot.info, &mut slot.state);
+            }
+        }
+    }
+
     /// Ends every flow ([`EndReason::EndOfInput`]) in order of creation,
     /// delivering buffered data after gaps for its holes.
     pub fn finish(&mut self, handler: &mut impl FlowHandler<S>) {

@@ -9,6 +9,7 @@
 
 mod keylog_follow;
 mod probe_alongside;
+pub mod snapshot_signal;
 
 pub use keylog_follow::Follower;
 
@@ -322,6 +323,9 @@ fn drive<P: Pipeline>(
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => state.idle_tick()?,
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
+        if snapshot_signal::take() {
+            state.snapshot()?;
+        }
     }
     if !state.wind_down()? {
         return Ok(Ran {
@@ -374,6 +378,18 @@ impl<P: Pipeline> Running<'_, P> {
     /// times out (README, "Gaps and time") on a quiet link too. Behind the
     /// clock by a margin: a packet the kernel stamped just now may still be
     /// on its way to us.
+    /// Every open flow's record as it stands, written out at once.
+    fn snapshot(&mut self) -> anyhow::Result<()> {
+        if self.output_closed {
+            return Ok(());
+        }
+        let written = self
+            .analyzer
+            .snapshot()
+            .and_then(|()| self.analyzer.flush_output());
+        self.output(written)
+    }
+
     fn idle_tick(&mut self) -> anyhow::Result<()> {
         if self.output_closed {
             return Ok(());

@@ -257,7 +257,9 @@ impl<W: Write> TextSink<W> {
         if let Some(v2) = &record.v2 {
             write_v2_summary(v2, &mut self.line);
         }
-        if record.event == FlowEvent::End || record.transport != Transport::V1 {
+        if matches!(record.event, FlowEvent::End | FlowEvent::Snapshot)
+            || record.transport != Transport::V1
+        {
             let _ = write!(
                 self.line,
                 " packets {}/{} bytes {}/{} messages {}/{} (client/server)",

@@ -413,12 +413,35 @@ impl FlowHandler<FlowState> for Handler<'_> {
             self.now,
         );
         record.reason = Some(reason);
+        record.peer = Some(Box::new(Self::peer_record(info, &state)));
+        self.stats.record_flow_end(&record);
+        self.emit(Event::Flow(&record));
+    }
+}
+
+impl Handler<'_> {
+    /// An open flow's record as it stands, with its peer record (live's
+    /// snapshot); flows not yet known to be Bitcoin have none.
+    pub(crate) fn snapshot(&mut self, info: &FlowInfo, state: &FlowState) {
+        if !matches!(state.meta.class, Class::V1 | Class::V2 | Class::Unknown) {
+            return;
+        }
+        let mut record = self.record(
+            info,
+            &state.meta,
+            state.v2.as_deref(),
+            FlowEvent::Snapshot,
+            self.now,
+        );
+        record.peer = Some(Box::new(Self::peer_record(info, state)));
+        self.emit(Event::Flow(&record));
+    }
+
+    fn peer_record(info: &FlowInfo, state: &FlowState) -> PeerRecord {
         let peer = state.meta.session.peer();
         let sides = peer.map(|p| p.record()).unwrap_or_default();
         let mut peer_record = PeerRecord::new(info, sides);
         peer_record.checks_dropped = peer.map_or(0, |p| p.checks_dropped());
-        record.peer = Some(Box::new(peer_record));
-        self.stats.record_flow_end(&record);
-        self.emit(Event::Flow(&record));
+        peer_record
     }
 }

@@ -117,6 +117,12 @@ impl Front {
         self.push_op(route, Counts::default(), kind);
     }
 
+    /// An open flow's snapshot, made by its worker (live, on SIGUSR1).
+    pub fn snapshot(&mut self, info: &FlowInfo, route: Route) {
+        let facts = Box::new(super::EndFacts::of(info));
+        self.push(route, info, OpKind::Snapshot(facts));
+    }
+
     /// Key-log bytes for every worker, in order with the flows' events.
     pub fn keylog(&mut self, bytes: &[u8]) {
         let bytes: std::sync::Arc<[u8]> = bytes.into();

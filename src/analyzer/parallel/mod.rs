@@ -184,7 +184,8 @@ impl EndFacts {
         }
     }
 
-    /// `info` (made by [`Ident::info`]) as the table had it at the end.
+    /// `info` (made by [`Ident::info`]) as the table had it at the end
+    /// (or at a snapshot).
     fn apply(&self, info: &mut FlowInfo) {
         info.last_ts = self.last_ts;
         info.handshake = self.handshake;
@@ -212,6 +213,8 @@ enum OpKind {
         bytes: u64,
     },
     End(EndReason, Box<EndFacts>),
+    /// The flow's record as it stands (live, on SIGUSR1).
+    Snapshot(Box<EndFacts>),
     /// A note from the source (live capture's drop notices).
     Note {
         ts: Timestamp,
@@ -456,6 +459,13 @@ impl super::Pipeline for ParallelAnalyzer {
 
     /// Sends the round being built: the merge writes it when the workers
     /// are done with it.
+    fn snapshot(&mut self) -> io::Result<()> {
+        let front = &mut self.front;
+        self.table
+            .each_open(|info, route| front.snapshot(info, *route));
+        self.check()
+    }
+
     fn flush_output(&mut self) -> io::Result<()> {
         self.front.send_round();
         self.check()

@@ -148,6 +148,18 @@ pub fn run(
                         }
                     }
                 }
+                OpKind::Snapshot(facts) => {
+                    // A flow without state saw no data yet: not Bitcoin
+                    // so far, no record (as on one thread).
+                    if let Some(flow) = flows.get_mut(slot).and_then(Option::as_mut) {
+                        let (ident, state) = &mut **flow;
+                        if let Some(state) = state.as_deref() {
+                            let mut info = ident.info(op.counts);
+                            facts.apply(&mut info);
+                            handler.snapshot(&info, state);
+                        }
+                    }
+                }
                 OpKind::Note { ts, source, text } => {
                     let note = crate::analyzer::Event::Note {
                         ts,
