@@ -9,6 +9,7 @@
 //! multisig; anything else is nonstandard.
 
 pub mod address;
+mod base58;
 
 pub use address::Address;
 
