@@ -36,6 +36,9 @@ impl Base58Text {
 }
 
 /// `limbs = limbs * mul + add`, limbs little-endian in base [`LIMB`].
+// Cannot overflow: a limb is below 58^5 < 2^30, `mul` at most 2^32 and the
+// carry below 2^33, so `limb * mul + carry` stays below 2^63.
+#[allow(clippy::arithmetic_side_effects)]
 fn mul_add(limbs: &mut [u64; LIMBS], mul: u64, add: u64) {
     let mut carry = add;
     for limb in limbs.iter_mut() {
@@ -46,6 +49,10 @@ fn mul_add(limbs: &mut [u64; LIMBS], mul: u64, add: u64) {
     debug_assert_eq!(carry, 0, "25 bytes fit in {LIMBS} limbs");
 }
 
+// Indexes are into fixed-size arrays at fixed or proven positions: `start`
+// goes down from 35 exactly 35 times, then up over written digits only,
+// and a leading zero byte never takes a digit of its own (checked below).
+#[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 pub fn encode_check(payload: &[u8; 21]) -> Base58Text {
     let checksum = sha256d(payload);
     let mut data = [0u8; 25];
@@ -115,7 +122,7 @@ mod tests {
                 *b = x as u8;
             }
             // The version bytes of mainnet and test networks, often.
-            if x % 3 == 0 {
+            if x.is_multiple_of(3) {
                 p[0] = [0x00, 0x05, 0x6f, 0xc4][(x >> 8) as usize % 4];
             }
             cases.push(p);
