@@ -36,7 +36,9 @@ fi
 ip link set lo up
 
 P2P_PORT=18444
-HTTP_PORT=48450
+# Below the ephemeral range (32768-60999): the node's listening port must
+# not be one a client socket of ctl.js may already hold (EADDRINUSE).
+HTTP_PORT=28450
 API_KEY=btcsniff-probe-test
 # shellcheck source=bcoin/node.sh
 source "$here/bcoin/node.sh"
