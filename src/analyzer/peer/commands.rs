@@ -2,46 +2,9 @@
 //! slot is found by name without allocating, and a peer inventing a new
 //! command for every message grows nothing (those land in `other`).
 
-/// The commands counted one by one: those the decoder knows.
-pub const COUNTED: [&str; 37] = [
-    "version",
-    "verack",
-    "addr",
-    "addrv2",
-    "sendaddrv2",
-    "inv",
-    "getdata",
-    "notfound",
-    "getblocks",
-    "getheaders",
-    "tx",
-    "block",
-    "headers",
-    "getaddr",
-    "ping",
-    "pong",
-    "mempool",
-    "merkleblock",
-    "filterload",
-    "filteradd",
-    "filterclear",
-    "sendheaders",
-    "feefilter",
-    "sendcmpct",
-    "cmpctblock",
-    "getblocktxn",
-    "blocktxn",
-    "getcfilters",
-    "cfilter",
-    "getcfheaders",
-    "cfheaders",
-    "getcfcheckpt",
-    "cfcheckpt",
-    "wtxidrelay",
-    "sendtxrcncl",
-    "reject",
-    "alert",
-];
+/// The commands counted one by one: those the decoder knows (the
+/// order of [`slot`]'s indexes).
+pub const COUNTED: [&str; 37] = crate::p2p::message::KNOWN_COMMANDS;
 
 /// The name under which commands not in [`COUNTED`] are counted (a space:
 /// no framed command can have it).
