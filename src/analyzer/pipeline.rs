@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 /// Bytes shared with the workers that stay valid as long as they are held
 /// (a memory-mapped capture file).
-pub type SharedSource = Arc<dyn AsRef<[u8]> + Send + Sync>;
+pub type SharedSource = Arc<crate::capture::MappedFile>;
 
 pub trait Pipeline {
     /// Feeds one captured packet. An `Err` is an output error.

@@ -17,9 +17,8 @@
 
 use super::blocks::{Format, Outcome, Step, classify, internal, open_error, step_for_error};
 use super::input::{ErrorTap, read_full};
-use super::mapped::{self, MappedReader};
+use super::mapped::{self, MappedFile, MappedReader};
 use super::{CaptureError, CaptureErrorKind, LinkType, Packet, Timestamp};
-use memmap2::Mmap;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, PcapNGReader};
 use std::fs::File;
@@ -108,7 +107,7 @@ pub struct FileReader {
     format: Format,
     io_error: Arc<Mutex<Option<io::Error>>>,
     /// The file, when read in place.
-    map: Option<Arc<Mmap>>,
+    map: Option<Arc<MappedFile>>,
     /// Bytes of the block returned last, consumed at the next call (the
     /// returned packet borrows them until then).
     pending_consume: usize,
@@ -201,8 +200,8 @@ impl FileReader {
         let name = name.as_ref().to_path_buf();
         let map = mapped::map(file)?;
         let mut magic = [0u8; 4];
-        let got = map.len().min(magic.len());
-        if let (Some(to), Some(from)) = (magic.get_mut(..got), map.get(..got)) {
+        let got = map.bytes().len().min(magic.len());
+        if let (Some(to), Some(from)) = (magic.get_mut(..got), map.bytes().get(..got)) {
             to.copy_from_slice(from);
         }
         if Compression::of(magic).is_some() {
@@ -234,7 +233,7 @@ impl FileReader {
         inner: Box<dyn PcapReaderIterator + Send>,
         format: Format,
         io_error: Arc<Mutex<Option<io::Error>>>,
-        map: Option<Arc<Mmap>>,
+        map: Option<Arc<MappedFile>>,
     ) -> FileReader {
         FileReader {
             file,
@@ -252,7 +251,7 @@ impl FileReader {
 
     /// The mapped file packets borrow from, when it is read in place:
     /// their bytes stay valid as long as the map lives.
-    pub fn map(&self) -> Option<&Arc<Mmap>> {
+    pub fn map(&self) -> Option<&Arc<MappedFile>> {
         self.map.as_ref()
     }
 

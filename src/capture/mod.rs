@@ -31,6 +31,7 @@ mod mapped;
 mod writer;
 
 pub use file::FileReader;
+pub use mapped::MappedFile;
 pub use writer::PcapWriter;
 
 use std::fmt;

@@ -260,7 +260,7 @@ impl Input {
                 }
             };
             // A file read in place: its packets outlive the call.
-            let source = reader.map().map(|map| Arc::clone(map) as SharedSource);
+            let source: Option<SharedSource> = reader.map().map(Arc::clone);
             analyzer.set_source(source);
             loop {
                 if self.interrupted.load(Ordering::Relaxed) {

@@ -9,6 +9,9 @@ use super::affinity::Affinity;
 use super::{Batch, Counts, Ident, Op, OpKind, Round, SharedSource};
 use crate::capture::Timestamp;
 use crate::flow::{EndReason, FlowHandler, FlowInfo, StreamEvent};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 
 /// A round is sent when its data reaches this many bytes...
@@ -44,6 +47,49 @@ pub struct Front {
     /// What packets borrow from, when it outlives them: stream data in it
     /// goes to the workers as a range, not copied.
     source: Option<SharedSource>,
+    /// What of `source` rounds in flight still refer to.
+    held: Held,
+}
+
+/// Which bytes of the source the rounds not yet written refer to, so that
+/// the reader gives back no page a worker is still to read (it would be
+/// faulted in again and stay resident). Shared ranges only grow with the
+/// file's offsets (they are in-order data straight from the packet being
+/// read), so the first range of the oldest round in flight is the bound.
+#[derive(Default)]
+struct Held {
+    /// Rounds sent to the merge so far.
+    sent: u64,
+    /// Rounds the merge has written.
+    written: Arc<AtomicU64>,
+    /// Per round in flight that has shared ranges: its number, and the
+    /// offset of its first range.
+    rounds: VecDeque<(u64, usize)>,
+    /// The first shared range of the round being built.
+    building: Option<usize>,
+}
+
+impl Held {
+    /// A round goes out.
+    fn sent(&mut self) {
+        if let Some(first) = self.building.take() {
+            self.rounds.push_back((self.sent, first));
+        }
+        self.sent += 1;
+    }
+
+    /// From where the rounds not yet written need the source
+    /// (`usize::MAX`: nowhere).
+    fn needed_from(&mut self) -> usize {
+        let written = self.written.load(Ordering::Relaxed);
+        while self.rounds.front().is_some_and(|&(n, _)| n < written) {
+            self.rounds.pop_front();
+        }
+        match self.rounds.front() {
+            Some(&(_, first)) => first,
+            None => self.building.unwrap_or(usize::MAX),
+        }
+    }
 }
 
 impl Front {
@@ -51,6 +97,7 @@ impl Front {
         to_workers: Vec<SyncSender<Batch>>,
         spare: Vec<Receiver<Batch>>,
         to_merge: SyncSender<Round>,
+        written: Arc<AtomicU64>,
     ) -> Front {
         let n = to_workers.len();
         Front {
@@ -66,6 +113,10 @@ impl Front {
             to_merge,
             stopped: false,
             source: None,
+            held: Held {
+                written,
+                ..Held::default()
+            },
         }
     }
 
@@ -74,12 +125,24 @@ impl Front {
     /// out first, so that a batch refers to one source.
     pub fn set_source(&mut self, source: Option<SharedSource>) {
         self.send_round();
+        if let Some(old) = &self.source {
+            old.hold_from(usize::MAX);
+        }
+        self.held.rounds.clear();
         self.source = source;
+    }
+
+    /// Tells the source what the rounds in flight still need (after each
+    /// packet).
+    pub fn hold_source(&mut self) {
+        if let Some(source) = &self.source {
+            source.hold_from(self.held.needed_from());
+        }
     }
 
     /// Where `bytes` are in the source, when they are in it.
     fn in_source(&self, bytes: &[u8]) -> Option<(usize, usize)> {
-        let whole = (**self.source.as_ref()?).as_ref();
+        let whole = self.source.as_ref()?.bytes();
         let start = (bytes.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
         let end = start.checked_add(bytes.len())?;
         (end <= whole.len()).then_some((start, end))
@@ -159,6 +222,7 @@ impl Front {
         if self.to_merge.send(Round { route }).is_err() {
             self.stopped = true;
         }
+        self.held.sent();
         self.round_bytes = 0;
     }
 }
@@ -199,6 +263,7 @@ impl FlowHandler<Route> for Front {
                         if batch.source.is_none() {
                             batch.source.clone_from(&self.source);
                         }
+                        self.held.building.get_or_insert(start);
                         OpKind::Data {
                             dir,
                             ts,
@@ -244,5 +309,33 @@ impl FlowHandler<Route> for Front {
         }
         let facts = Box::new(super::EndFacts::of(info));
         self.push(route, info, OpKind::End(reason, facts));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Held;
+    use std::sync::atomic::Ordering;
+
+    #[test]
+    fn the_oldest_round_in_flight_with_shared_ranges_bounds_the_hold() {
+        let mut held = Held::default();
+        assert_eq!(held.needed_from(), usize::MAX, "nothing in flight");
+        held.building = Some(1000);
+        assert_eq!(held.needed_from(), 1000, "the round being built");
+        held.sent(); // round 0, from 1000
+        held.sent(); // round 1, no shared range
+        held.building = Some(5000);
+        held.sent(); // round 2, from 5000
+        assert_eq!(held.needed_from(), 1000);
+        held.written.store(1, Ordering::Relaxed);
+        assert_eq!(held.needed_from(), 5000, "round 0 written");
+        held.written.store(2, Ordering::Relaxed);
+        assert_eq!(held.needed_from(), 5000, "round 2 still in flight");
+        held.building = Some(9000);
+        held.written.store(3, Ordering::Relaxed);
+        assert_eq!(held.needed_from(), 9000, "only the round being built");
+        held.building = None;
+        assert_eq!(held.needed_from(), usize::MAX);
     }
 }

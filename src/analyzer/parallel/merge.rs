@@ -23,12 +23,20 @@ pub struct Merged {
     pub load: Vec<super::WorkerLoad>,
 }
 
+/// What the merge counts as it goes, for the reading thread.
+pub struct Counters<'a> {
+    /// Messages written (progress display).
+    pub messages: &'a AtomicU64,
+    /// Rounds written (what the workers no longer need of the input).
+    pub rounds: &'a AtomicU64,
+}
+
 pub fn run(
     rounds: Receiver<Round>,
     workers: Vec<Receiver<WorkerOutput>>,
     spare_bytes: Vec<Sender<Vec<u8>>>,
     out: &mut dyn Write,
-    messages: &AtomicU64,
+    counters: Counters<'_>,
     board: Option<crate::analyzer::announce::Board>,
 ) -> io::Result<Merged> {
     let n = workers.len();
@@ -85,6 +93,7 @@ pub fn run(
         }
         write_all_vectored(out, &mut slices)?;
         drop(slices);
+        counters.rounds.fetch_add(1, Ordering::Relaxed);
         let mut commands: Vec<(u32, CommandCount)> = Vec::new();
         let mut flows: Vec<(u32, FlowStats)> = Vec::new();
         let mut announced: Vec<(u32, Observation)> = Vec::new();
@@ -115,7 +124,9 @@ pub fn run(
         let before = stats.by_command.values().map(|c| c.count).sum::<u64>();
         tally::list_in_order(&mut stats, commands.into_iter().map(|c| c.1));
         let after = stats.by_command.values().map(|c| c.count).sum::<u64>();
-        messages.fetch_add(after - before, Ordering::Relaxed);
+        counters
+            .messages
+            .fetch_add(after - before, Ordering::Relaxed);
         // Stable: one operation ends at most one flow.
         flows.sort_by_key(|f| f.0);
         for (_, f) in flows {

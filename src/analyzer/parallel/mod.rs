@@ -19,8 +19,10 @@
 //!
 //! Memory: the table's caps are the same (one table); each flow's
 //! analyzer state lives in exactly one worker, so the total is bounded as
-//! with one thread. Rounds in flight are bounded (a few per worker, each
-//! at most ~256 KiB of stream data and 1024 operations).
+//! with one thread. Rounds in flight are bounded ([`ROUNDS_IN_FLIGHT`],
+//! each at most ~256 KiB of stream data and 1024 operations); what they
+//! still refer to of a memory-mapped capture is held resident, and no
+//! more (`Front::hold_source`).
 
 mod affinity;
 mod front;
@@ -48,8 +50,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
-/// Rounds queued per worker (and per worker output): the reorder window.
-const ROUNDS_IN_FLIGHT: usize = 2;
+/// Rounds queued per worker (and per worker output, and routes waiting
+/// for the merge): the reorder window, up to 8 MiB of stream data. A
+/// message's work comes at once when its last byte does (a block: a
+/// megabyte hashed and formatted), so a worker finishing a block holds up
+/// the merge while the other must go on: with 2 rounds (512 KiB) both
+/// workers waited in turn, and 2 threads were 1.03x one on blocks; 32
+/// rounds give 1.4-1.5x (2 cores, 256 MB capture, bench/run.sh).
+const ROUNDS_IN_FLIGHT: usize = 32;
 
 /// Most worker threads (the route stores a worker in 16 bits).
 pub const MAX_THREADS: usize = 256;
@@ -351,6 +359,8 @@ impl ParallelAnalyzer {
         }
         let messages = Arc::new(AtomicU64::new(0));
         let counted = Arc::clone(&messages);
+        let rounds_written = Arc::new(AtomicU64::new(0));
+        let written = Arc::clone(&rounds_written);
         let board = config.announce_board.clone();
         let merge = std::thread::Builder::new()
             .name("merge".to_string())
@@ -360,13 +370,16 @@ impl ParallelAnalyzer {
                     from_workers,
                     spare_bytes,
                     &mut out,
-                    &counted,
+                    merge::Counters {
+                        messages: &counted,
+                        rounds: &written,
+                    },
                     board,
                 )
             })?;
         Ok(ParallelAnalyzer {
             table: FlowTable::new(config.limits, &config.extra_ports),
-            front: Front::new(to_workers, spare_batches, route_tx),
+            front: Front::new(to_workers, spare_batches, route_tx, rounds_written),
             stats: Stats::default(),
             warnings: Vec::new(),
             workers,
@@ -384,6 +397,7 @@ impl ParallelAnalyzer {
             Ok(segment) => {
                 self.front.now = packet.ts;
                 self.table.segment(packet.ts, &segment, &mut self.front);
+                self.front.hold_source();
             }
             Err(skip) => super::count_skipped(&mut self.stats, &mut self.warnings, packet, skip),
         }
@@ -416,7 +430,7 @@ impl ParallelAnalyzer {
         // Dropping the senders ends the workers' and the merge's loops.
         let front = std::mem::replace(
             &mut self.front,
-            Front::new(Vec::new(), Vec::new(), sync_channel(0).0),
+            Front::new(Vec::new(), Vec::new(), sync_channel(0).0, Arc::default()),
         );
         drop(front);
         for w in self.workers.drain(..) {

@@ -106,7 +106,7 @@ pub fn run(
                         let info = ident.info(op.counts);
                         let state = state_of(&mut handler, state, &info);
                         let from = match (&source, shared) {
-                            (Some(source), true) => (**source).as_ref(),
+                            (Some(source), true) => source.bytes(),
                             _ => &data[..],
                         };
                         let bytes = from.get(start..end).unwrap_or_default();
