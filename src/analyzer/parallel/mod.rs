@@ -51,13 +51,14 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
 /// Rounds queued per worker (and per worker output, and routes waiting
-/// for the merge): the reorder window, up to 8 MiB of stream data. A
+/// for the merge): the reorder window, up to 4 MiB of stream data. A
 /// message's work comes at once when its last byte does (a block: a
 /// megabyte hashed and formatted), so a worker finishing a block holds up
 /// the merge while the other must go on: with 2 rounds (512 KiB) both
-/// workers waited in turn, and 2 threads were 1.03x one on blocks; 32
-/// rounds give 1.4-1.5x (2 cores, 256 MB capture, bench/run.sh).
-const ROUNDS_IN_FLIGHT: usize = 32;
+/// workers waited in turn, and 2 threads were 1.03x one on blocks. 16
+/// and 32 rounds are as fast (2 cores, 256 MB captures); 32 held 64 MB
+/// resident on inv traffic (JSON is ~3x its input), 16 holds 44 MB.
+const ROUNDS_IN_FLIGHT: usize = 16;
 
 /// Most worker threads (the route stores a worker in 16 bits).
 pub const MAX_THREADS: usize = 256;
