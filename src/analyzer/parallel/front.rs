@@ -6,12 +6,13 @@
 //! the order of the calls, which is the single-threaded order.
 
 use super::affinity::Affinity;
+use super::budget::OutputBudget;
 use super::{Batch, Counts, Ident, Op, OpKind, Round, SharedSource};
 use crate::capture::Timestamp;
 use crate::flow::{EndReason, FlowHandler, FlowInfo, StreamEvent};
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 /// A round is sent when its data reaches this many bytes...
@@ -60,8 +61,8 @@ pub struct Front {
 struct Held {
     /// Rounds sent to the merge so far.
     sent: u64,
-    /// Rounds the merge has written.
-    written: Arc<AtomicU64>,
+    /// Counts the rounds the merge has written.
+    budget: Arc<OutputBudget>,
     /// Per round in flight that has shared ranges: its number, and the
     /// offset of its first range.
     rounds: VecDeque<(u64, usize)>,
@@ -81,7 +82,7 @@ impl Held {
     /// From where the rounds not yet written need the source
     /// (`usize::MAX`: nowhere).
     fn needed_from(&mut self) -> usize {
-        let written = self.written.load(Ordering::Relaxed);
+        let written = self.budget.written.load(Ordering::Relaxed);
         while self.rounds.front().is_some_and(|&(n, _)| n < written) {
             self.rounds.pop_front();
         }
@@ -97,7 +98,7 @@ impl Front {
         to_workers: Vec<SyncSender<Batch>>,
         spare: Vec<Receiver<Batch>>,
         to_merge: SyncSender<Round>,
-        written: Arc<AtomicU64>,
+        budget: Arc<OutputBudget>,
     ) -> Front {
         let n = to_workers.len();
         Front {
@@ -114,7 +115,7 @@ impl Front {
             stopped: false,
             source: None,
             held: Held {
-                written,
+                budget,
                 ..Held::default()
             },
         }
@@ -213,6 +214,7 @@ impl Front {
             if batch.ops.is_empty() {
                 continue;
             }
+            batch.round = self.held.sent;
             let full = std::mem::replace(batch, spare.try_recv().unwrap_or_default());
             if tx.send(full).is_err() {
                 self.stopped = true;
@@ -328,12 +330,12 @@ mod tests {
         held.building = Some(5000);
         held.sent(); // round 2, from 5000
         assert_eq!(held.needed_from(), 1000);
-        held.written.store(1, Ordering::Relaxed);
+        held.budget.written.store(1, Ordering::Relaxed);
         assert_eq!(held.needed_from(), 5000, "round 0 written");
-        held.written.store(2, Ordering::Relaxed);
+        held.budget.written.store(2, Ordering::Relaxed);
         assert_eq!(held.needed_from(), 5000, "round 2 still in flight");
         held.building = Some(9000);
-        held.written.store(3, Ordering::Relaxed);
+        held.budget.written.store(3, Ordering::Relaxed);
         assert_eq!(held.needed_from(), 9000, "only the round being built");
         held.building = None;
         assert_eq!(held.needed_from(), usize::MAX);

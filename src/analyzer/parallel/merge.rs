@@ -27,8 +27,9 @@ pub struct Merged {
 pub struct Counters<'a> {
     /// Messages written (progress display).
     pub messages: &'a AtomicU64,
-    /// Rounds written (what the workers no longer need of the input).
-    pub rounds: &'a AtomicU64,
+    /// Rounds and bytes written (what the workers no longer need of the
+    /// input, and how much output waits).
+    pub budget: &'a super::budget::OutputBudget,
 }
 
 pub fn run(
@@ -39,6 +40,7 @@ pub fn run(
     counters: Counters<'_>,
     board: Option<crate::analyzer::announce::Board>,
 ) -> io::Result<Merged> {
+    let _close = super::budget::CloseOnDrop(counters.budget);
     let n = workers.len();
     let mut stats = Stats::default();
     let mut load: Vec<super::WorkerLoad> = (0..n)
@@ -91,9 +93,10 @@ pub fn run(
             written[w] = end;
             i = j;
         }
+        let bytes = slices.iter().map(|s| s.len()).sum();
         write_all_vectored(out, &mut slices)?;
         drop(slices);
-        counters.rounds.fetch_add(1, Ordering::Relaxed);
+        counters.budget.wrote(bytes);
         let mut commands: Vec<(u32, CommandCount)> = Vec::new();
         let mut flows: Vec<(u32, FlowStats)> = Vec::new();
         let mut announced: Vec<(u32, Observation)> = Vec::new();

@@ -25,6 +25,7 @@
 //! more (`Front::hold_source`).
 
 mod affinity;
+mod budget;
 mod front;
 mod merge;
 mod tally;
@@ -237,6 +238,8 @@ enum OpKind {
 /// A worker's operations of one round.
 #[derive(Default)]
 struct Batch {
+    /// The round's number (from 0).
+    round: u64,
     ops: Vec<Op>,
     data: Vec<u8>,
     /// What `shared` stream data refers to (the capture file, in place).
@@ -268,6 +271,8 @@ const KEEP_OUTPUT_AT_MOST: usize = 4 << 20;
 /// A worker's channels: its rounds in, its output out, and the buffers
 /// going back to be reused (batches to the front, output to the worker).
 struct WorkerLinks {
+    /// Shared by all: output waiting for the merge.
+    budget: Arc<budget::OutputBudget>,
     /// Set after each round: whether this worker's v2 flows wait for keys.
     keys_awaited: Arc<AtomicBool>,
     batches: Receiver<Batch>,
@@ -332,6 +337,7 @@ impl ParallelAnalyzer {
         let mut spare_bytes = Vec::new();
         let mut keys_awaited = Vec::new();
         let mut workers = Vec::new();
+        let budget = Arc::new(budget::OutputBudget::default());
         for i in 0..threads {
             let (batch_tx, batches) = sync_channel::<Batch>(ROUNDS_IN_FLIGHT);
             let (output, out_rx) = sync_channel::<WorkerOutput>(ROUNDS_IN_FLIGHT);
@@ -340,6 +346,7 @@ impl ParallelAnalyzer {
             let awaited = Arc::new(AtomicBool::new(false));
             keys_awaited.push(Arc::clone(&awaited));
             let links = WorkerLinks {
+                budget: Arc::clone(&budget),
                 keys_awaited: awaited,
                 batches,
                 output,
@@ -360,8 +367,7 @@ impl ParallelAnalyzer {
         }
         let messages = Arc::new(AtomicU64::new(0));
         let counted = Arc::clone(&messages);
-        let rounds_written = Arc::new(AtomicU64::new(0));
-        let written = Arc::clone(&rounds_written);
+        let merge_budget = Arc::clone(&budget);
         let board = config.announce_board.clone();
         let merge = std::thread::Builder::new()
             .name("merge".to_string())
@@ -373,14 +379,14 @@ impl ParallelAnalyzer {
                     &mut out,
                     merge::Counters {
                         messages: &counted,
-                        rounds: &written,
+                        budget: &merge_budget,
                     },
                     board,
                 )
             })?;
         Ok(ParallelAnalyzer {
             table: FlowTable::new(config.limits, &config.extra_ports),
-            front: Front::new(to_workers, spare_batches, route_tx, rounds_written),
+            front: Front::new(to_workers, spare_batches, route_tx, budget),
             stats: Stats::default(),
             warnings: Vec::new(),
             workers,

@@ -70,11 +70,13 @@ pub fn run(
     let mut flows: Vec<Option<Flow>> = Vec::new();
     let mut flows_started = 0u64;
     for Batch {
+        round,
         mut ops,
         data,
         source,
     } in links.batches
     {
+        links.budget.wait_turn(round);
         let mut ends = Vec::with_capacity(ops.len());
         let mut flow_ends = Vec::new();
         for (i, op) in ops.drain(..).enumerate() {
@@ -202,7 +204,14 @@ pub fn run(
             handler.v2.keys_awaited(),
             std::sync::atomic::Ordering::Relaxed,
         );
-        if let Some(spare) = (Batch { ops, data, source }).recycled() {
+        links.budget.made(output.bytes.len());
+        let batch = Batch {
+            round,
+            ops,
+            data,
+            source,
+        };
+        if let Some(spare) = batch.recycled() {
             let _ = links.spare_batches.send(spare);
         }
         if links.output.send(WorkerOutput::Round(output)).is_err() {

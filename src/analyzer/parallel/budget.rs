@@ -1,0 +1,114 @@
+//! How much formatted output may wait for the merge. Rounds in flight are
+//! bounded in number, but one round's output is not: a round that ends
+//! blocks written with `-v` is megabytes of JSON. A worker therefore
+//! waits before a round while the output not yet written is over
+//! [`OUTPUT_IN_FLIGHT`], unless its round is the next the merge writes.
+//!
+//! That exception is what keeps it from locking up: the merge writes
+//! rounds in order, and every worker with operations in the next round
+//! has that round next in its queue (its earlier ones were written), so
+//! the next round is always made, and the merge always gets on.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
+
+/// Output bytes made but not written before workers wait.
+pub const OUTPUT_IN_FLIGHT: usize = 16 << 20;
+
+#[derive(Default)]
+pub struct OutputBudget {
+    /// Bytes made by workers, not yet written by the merge.
+    in_flight: Mutex<usize>,
+    /// Signalled by the merge after each round.
+    written_cv: Condvar,
+    /// Rounds the merge has written.
+    pub written: AtomicU64,
+}
+
+impl OutputBudget {
+    /// Before a worker makes `round`: waits while it may not.
+    pub fn wait_turn(&self, round: u64) {
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while *in_flight > OUTPUT_IN_FLIGHT && round > self.written.load(Ordering::Acquire) {
+            in_flight = self
+                .written_cv
+                .wait(in_flight)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// A worker made `bytes` of output.
+    pub fn made(&self, bytes: usize) {
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *in_flight = in_flight.saturating_add(bytes);
+    }
+
+    /// The merge wrote a round of `bytes`.
+    pub fn wrote(&self, bytes: usize) {
+        let mut in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *in_flight = in_flight.saturating_sub(bytes);
+        self.written.fetch_add(1, Ordering::Release);
+        drop(in_flight);
+        self.written_cv.notify_all();
+    }
+
+    /// The merge stopped (the end, or an output error): nobody waits.
+    pub fn close(&self) {
+        let in_flight = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.written.store(u64::MAX, Ordering::Release);
+        drop(in_flight);
+        self.written_cv.notify_all();
+    }
+}
+
+/// Closes the budget when dropped (however the merge ends).
+pub struct CloseOnDrop<'a>(pub &'a OutputBudget);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn over_budget_only_the_next_round_is_made() {
+        let budget = Arc::new(OutputBudget::default());
+        budget.made(OUTPUT_IN_FLIGHT + 1);
+        // Round 0 is the next to be written: it goes on at once.
+        budget.wait_turn(0);
+        let waiting = Arc::clone(&budget);
+        let later = std::thread::spawn(move || waiting.wait_turn(1));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!later.is_finished(), "round 1 made while over budget");
+        budget.wrote(OUTPUT_IN_FLIGHT + 1);
+        later.join().unwrap();
+    }
+
+    #[test]
+    fn a_closed_budget_lets_every_round_go() {
+        let budget = Arc::new(OutputBudget::default());
+        budget.made(OUTPUT_IN_FLIGHT + 1);
+        let waiting = Arc::clone(&budget);
+        let later = std::thread::spawn(move || waiting.wait_turn(5));
+        drop(CloseOnDrop(&budget));
+        later.join().unwrap();
+    }
+}
