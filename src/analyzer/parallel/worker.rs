@@ -50,6 +50,48 @@ fn take_output(sink: &mut dyn Sink, buf: &SharedBuf, spare: Vec<u8>) -> Vec<u8> 
     buf.swap(spare)
 }
 
+/// Asks the CPU for what the next operation reads: its stream data in the
+/// capture file, last touched by the reading thread on another core.
+fn prefetch(op: &super::Op, source: Option<&crate::capture::MappedFile>) {
+    #[cfg(target_arch = "x86_64")]
+    if let (
+        OpKind::Data {
+            start,
+            end,
+            shared: true,
+            ..
+        },
+        Some(source),
+    ) = (&op.kind, source)
+        && let Some(bytes) = source.bytes().get(*start..*end)
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        for line in bytes.chunks(64).take(4) {
+            // SAFETY: a prefetch never faults; the address is in `bytes`.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast::<i8>()) };
+        }
+    }
+}
+
+/// How far ahead operations are fetched (written by the reading thread
+/// on another core, each a cache miss the hardware prefetcher did not
+/// hide: the load of an operation was 30% of this loop on inv traffic).
+const OPS_AHEAD: usize = 4;
+
+/// Asks the CPU for an operation's two cache lines.
+fn prefetch_op(op: *const super::Op) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let line = op.cast::<i8>();
+        // SAFETY: a prefetch never faults, whatever the address.
+        unsafe {
+            _mm_prefetch::<_MM_HINT_T0>(line);
+            _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(64));
+        }
+    }
+}
+
 pub fn run(
     config: AnalyzerConfig,
     keylog: Option<KeyLog>,
@@ -79,7 +121,15 @@ pub fn run(
         links.budget.wait_turn(round);
         let mut ends = Vec::with_capacity(ops.len());
         let mut flow_ends = Vec::new();
-        for (i, op) in ops.drain(..).enumerate() {
+        let (first_op, count) = (ops.as_ptr(), ops.len());
+        let mut drained = ops.drain(..).enumerate().peekable();
+        while let Some((i, op)) = drained.next() {
+            if let Some((_, next)) = drained.peek() {
+                prefetch(next, source.as_deref());
+            }
+            if i + OPS_AHEAD < count {
+                prefetch_op(first_op.wrapping_add(i + OPS_AHEAD));
+            }
             let op_index = i as u32;
             if let Some(t) = handler.tally.as_mut() {
                 t.op = op_index;
@@ -182,6 +232,7 @@ pub fn run(
             }
             ends.push(buf.len() + unwritten(&mut *handler.sink));
         }
+        drop(drained);
         let spare = links.spare_bytes.try_recv().unwrap_or_default();
         let output = RoundOutput {
             bytes: take_output(&mut *handler.sink, &buf, spare),
