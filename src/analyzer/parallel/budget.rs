@@ -40,6 +40,27 @@ impl OutputBudget {
         }
     }
 
+    /// Before the reading thread sends `round`: while `most` rounds are in
+    /// flight, waits until no more than half are. It then makes a burst of
+    /// rounds and sleeps through the workers' burst, instead of waking for
+    /// each round a worker takes (a context switch each, on both sides).
+    pub fn wait_for_room(&self, round: u64, most: u64) {
+        let in_flight = |written: &AtomicU64| round.saturating_sub(written.load(Ordering::Acquire));
+        if in_flight(&self.written) < most {
+            return;
+        }
+        let mut guard = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while in_flight(&self.written) > most / 2 {
+            guard = self
+                .written_cv
+                .wait(guard)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
     /// A worker made `bytes` of output.
     pub fn made(&self, bytes: usize) {
         let mut in_flight = self
@@ -100,6 +121,19 @@ mod tests {
         assert!(!later.is_finished(), "round 1 made while over budget");
         budget.wrote(OUTPUT_IN_FLIGHT + 1);
         later.join().unwrap();
+    }
+
+    #[test]
+    fn a_full_window_waits_until_half_of_it_is_written() {
+        let budget = Arc::new(OutputBudget::default());
+        budget.wait_for_room(3, 4); // 3 rounds in flight: room
+        let waiting = Arc::clone(&budget);
+        let front = std::thread::spawn(move || waiting.wait_for_room(4, 4));
+        budget.wrote(0); // 3 in flight: still more than half
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!front.is_finished(), "went on with 3 of 4 rounds in flight");
+        budget.wrote(0); // 2 in flight
+        front.join().unwrap();
     }
 
     #[test]

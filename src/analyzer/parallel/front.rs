@@ -205,6 +205,8 @@ impl Front {
             self.route.clear();
             return;
         }
+        let most = super::ROUNDS_IN_FLIGHT as u64;
+        self.held.budget.wait_for_room(self.held.sent, most);
         for ((batch, tx), spare) in self
             .batches
             .iter_mut()

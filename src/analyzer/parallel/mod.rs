@@ -59,7 +59,7 @@ use std::thread::JoinHandle;
 /// workers waited in turn, and 2 threads were 1.03x one on blocks. 16
 /// and 32 rounds are as fast (2 cores, 256 MB captures); 32 held 64 MB
 /// resident on inv traffic (JSON is ~3x its input), 16 holds 44 MB.
-const ROUNDS_IN_FLIGHT: usize = 16;
+pub(super) const ROUNDS_IN_FLIGHT: usize = 16;
 
 /// Most worker threads (the route stores a worker in 16 bits).
 pub const MAX_THREADS: usize = 256;
