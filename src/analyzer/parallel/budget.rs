@@ -129,6 +129,8 @@ mod tests {
         budget.wait_for_room(3, 4); // 3 rounds in flight: room
         let waiting = Arc::clone(&budget);
         let front = std::thread::spawn(move || waiting.wait_for_room(4, 4));
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!front.is_finished(), "went on with 4 of 4 rounds in flight");
         budget.wrote(0); // 3 in flight: still more than half
         std::thread::sleep(Duration::from_millis(50));
         assert!(!front.is_finished(), "went on with 3 of 4 rounds in flight");
