@@ -51,15 +51,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
-/// Rounds queued per worker (and per worker output, and routes waiting
-/// for the merge): the reorder window, up to 4 MiB of stream data. A
-/// message's work comes at once when its last byte does (a block: a
-/// megabyte hashed and formatted), so a worker finishing a block holds up
-/// the merge while the other must go on: with 2 rounds (512 KiB) both
-/// workers waited in turn, and 2 threads were 1.03x one on blocks. 16
-/// and 32 rounds are as fast (2 cores, 256 MB captures); 32 held 64 MB
-/// resident on inv traffic (JSON is ~3x its input), 16 holds 44 MB.
-pub(super) const ROUNDS_IN_FLIGHT: usize = 16;
+/// Rounds in flight (sent by the reading thread, not yet written by the
+/// merge): the reorder window, up to 8 MiB of stream data. A message's
+/// work comes at once when its last byte does (a block: a megabyte hashed
+/// and formatted), so while one worker finishes a block the other must
+/// have rounds queued. Measured on 2 cores (gencap captures, JSON, 2
+/// threads; wall time, peak RSS on 1 GB): 2 rounds, blocks 1.03x one
+/// thread; 16 rounds, 1.76-1.98 s, 46-52 MiB; 32 rounds, 1.61-1.71 s,
+/// 52-58 MiB; 64 rounds, no faster, 64-72 MiB. CPUs busy (perf stat, 256
+/// MB blocks): 1.57-1.76 with 16, 1.69-1.84 with 32, 1.85-1.92 with 64.
+pub(super) const ROUNDS_IN_FLIGHT: usize = 32;
 
 /// Most worker threads (the route stores a worker in 16 bits).
 pub const MAX_THREADS: usize = 256;
