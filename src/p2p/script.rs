@@ -10,6 +10,7 @@
 
 pub mod address;
 mod base58;
+mod segwit;
 
 pub use address::Address;
 

@@ -1,10 +1,9 @@
 //! Addresses: a [`Destination`] written for a network, base58check for
 //! P2PKH and P2SH, bech32 (witness v0) or bech32m (v1 and later, BIP350)
-//! for witness programs: bech32 by rust-bitcoin's own encoder (`bech32`),
-//! base58check by ours (`base58.rs`, checked against `base58ck`).
+//! for witness programs, both by our own encoders (`segwit.rs`, checked
+//! against the `bech32` crate; `base58.rs`, checked against `base58ck`).
 
 use super::Destination;
-use bech32::{Fe32, Hrp};
 use std::fmt;
 
 use crate::p2p::Network;
@@ -14,24 +13,25 @@ use crate::p2p::Network;
 struct Prefixes {
     pubkey_hash: u8,
     script_hash: u8,
-    hrp: Hrp,
+    /// The human-readable part of segwit addresses.
+    hrp: &'static str,
 }
 
 const MAINNET: Prefixes = Prefixes {
     pubkey_hash: 0x00,
     script_hash: 0x05,
-    hrp: bech32::hrp::BC,
+    hrp: "bc",
 };
 /// testnet3, testnet4 and signet.
 const TEST: Prefixes = Prefixes {
     pubkey_hash: 0x6f,
     script_hash: 0xc4,
-    hrp: bech32::hrp::TB,
+    hrp: "tb",
 };
 const REGTEST: Prefixes = Prefixes {
     pubkey_hash: 0x6f,
     script_hash: 0xc4,
-    hrp: bech32::hrp::BCRT,
+    hrp: "bcrt",
 };
 
 /// A destination's address on one network, written by `Display`.
@@ -106,13 +106,11 @@ impl fmt::Display for Address<'_> {
             Destination::ScriptHash(hash) => (self.prefixes.script_hash, hash),
             Destination::Witness { version, program } => {
                 // Checked by the classifier: version 0..=16, 2 to 40 bytes.
-                let version = Fe32::try_from(version).map_err(|_| fmt::Error)?;
-                return bech32::segwit::encode_lower_to_fmt_unchecked(
-                    f,
-                    self.prefixes.hrp,
-                    version,
-                    program,
-                );
+                let mut text = [0u8; super::segwit::MAX_LEN];
+                let len = super::segwit::encode(self.prefixes.hrp, version, program, &mut text)
+                    .ok_or(fmt::Error)?;
+                let text = text.get(..len).ok_or(fmt::Error)?;
+                return f.write_str(std::str::from_utf8(text).map_err(|_| fmt::Error)?);
             }
         };
         let mut payload = [0u8; 21];
