@@ -13,4 +13,5 @@ pub mod metrics;
 pub mod net;
 pub mod output;
 pub mod p2p;
+pub mod prefetch;
 pub mod probe;

@@ -181,16 +181,8 @@ impl MappedReader {
     /// hardware prefetcher does not follow: each record header was a miss
     /// to memory (90% of `parse_pcap_frame`'s samples on one load).
     fn prefetch_record(&self, at: usize) {
-        #[cfg(target_arch = "x86_64")]
-        if let Some(next) = self.map.bytes().get(at..at.saturating_add(128)) {
-            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-            let line = next.as_ptr().cast::<i8>();
-            // SAFETY: a prefetch never faults; both addresses are inside
-            // `next` (128 bytes).
-            unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(line);
-                _mm_prefetch::<_MM_HINT_T0>(line.add(64));
-            }
+        if let Some(next) = self.map.bytes().get(at..) {
+            crate::prefetch::lines(next.as_ptr(), next.len().min(128));
         }
     }
 }

@@ -53,7 +53,6 @@ fn take_output(sink: &mut dyn Sink, buf: &SharedBuf, spare: Vec<u8>) -> Vec<u8> 
 /// Asks the CPU for what the next operation reads: its stream data in the
 /// capture file, last touched by the reading thread on another core.
 fn prefetch(op: &super::Op, source: Option<&crate::capture::MappedFile>) {
-    #[cfg(target_arch = "x86_64")]
     if let (
         OpKind::Data {
             start,
@@ -65,11 +64,7 @@ fn prefetch(op: &super::Op, source: Option<&crate::capture::MappedFile>) {
     ) = (&op.kind, source)
         && let Some(bytes) = source.bytes().get(*start..*end)
     {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        for line in bytes.chunks(64).take(4) {
-            // SAFETY: a prefetch never faults; the address is in `bytes`.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr().cast::<i8>()) };
-        }
+        crate::prefetch::lines(bytes.as_ptr(), bytes.len().min(256));
     }
 }
 
@@ -77,20 +72,6 @@ fn prefetch(op: &super::Op, source: Option<&crate::capture::MappedFile>) {
 /// on another core, each a cache miss the hardware prefetcher did not
 /// hide: the load of an operation was 30% of this loop on inv traffic).
 const OPS_AHEAD: usize = 4;
-
-/// Asks the CPU for an operation's two cache lines.
-fn prefetch_op(op: *const super::Op) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let line = op.cast::<i8>();
-        // SAFETY: a prefetch never faults, whatever the address.
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(line);
-            _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(64));
-        }
-    }
-}
 
 pub fn run(
     config: AnalyzerConfig,
@@ -128,7 +109,8 @@ pub fn run(
                 prefetch(next, source.as_deref());
             }
             if i + OPS_AHEAD < count {
-                prefetch_op(first_op.wrapping_add(i + OPS_AHEAD));
+                let ahead = first_op.wrapping_add(i + OPS_AHEAD);
+                crate::prefetch::lines(ahead, std::mem::size_of::<super::Op>());
             }
             let op_index = i as u32;
             if let Some(t) = handler.tally.as_mut() {
