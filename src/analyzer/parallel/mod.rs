@@ -28,6 +28,7 @@ mod affinity;
 mod budget;
 mod front;
 mod merge;
+mod ops;
 mod tally;
 mod worker;
 
@@ -39,12 +40,12 @@ use crate::analyzer::Stats;
 pub use crate::analyzer::stats::WorkerLoad;
 use crate::analyzer::stats::{CaptureCounters, FlowStats};
 use crate::capture::{Packet, Timestamp};
-use crate::flow::{Direction, EndReason, FlowInfo, FlowTable};
+use crate::flow::FlowTable;
 use crate::p2p::v2::KeyLog;
 use front::{Front, Route};
+use ops::{Counts, EndFacts, Ident, Op, OpKind};
 use std::cell::RefCell;
 use std::io::{self, Write};
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -100,140 +101,6 @@ impl Write for SharedBuf {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
-}
-
-/// One call of the flow table to its handler, for a worker.
-struct Op {
-    /// The flow's slot in its worker.
-    slot: u32,
-    /// The analyzer's capture time when the call was made.
-    now: Timestamp,
-    /// The flow's packets and payload bytes so far (client to server,
-    /// server to client), which flow records show.
-    counts: Counts,
-    kind: OpKind,
-}
-
-/// Packets and payload bytes per direction, as [`FlowInfo`] has them.
-#[derive(Clone, Copy, Default)]
-struct Counts {
-    packets: [u64; 2],
-    bytes: [u64; 2],
-}
-
-impl Counts {
-    fn of(info: &FlowInfo) -> Counts {
-        Counts {
-            packets: [info.to_server.packets, info.to_client.packets],
-            bytes: [info.to_server.payload_bytes, info.to_client.payload_bytes],
-        }
-    }
-}
-
-/// What a worker keeps of a flow's [`FlowInfo`]: what does not change.
-/// The counts come with each operation; reassembly statistics and the last
-/// packet's time are the table's own (the analyzer does not read them).
-struct Ident {
-    id: u64,
-    client: SocketAddr,
-    server: SocketAddr,
-    syn_seen: bool,
-    first_ts: Timestamp,
-}
-
-impl Ident {
-    fn of(info: &FlowInfo) -> Ident {
-        Ident {
-            id: info.id,
-            client: info.client,
-            server: info.server,
-            syn_seen: info.syn_seen,
-            first_ts: info.first_ts,
-        }
-    }
-
-    /// The flow's info as the analyzer sees it, with `counts`.
-    fn info(&self, counts: Counts) -> FlowInfo {
-        let [p0, p1] = counts.packets;
-        let [b0, b1] = counts.bytes;
-        let dir = |packets, payload_bytes| crate::flow::DirStats {
-            packets,
-            payload_bytes,
-            ..Default::default()
-        };
-        FlowInfo {
-            id: self.id,
-            client: self.client,
-            server: self.server,
-            syn_seen: self.syn_seen,
-            first_ts: self.first_ts,
-            last_ts: self.first_ts,
-            to_server: dir(p0, b0),
-            to_client: dir(p1, b1),
-            handshake: Default::default(),
-        }
-    }
-}
-
-/// What a flow's end record needs of the table's [`FlowInfo`] beyond the
-/// counts (the peer record's duration, TCP handshake, retransmissions).
-struct EndFacts {
-    last_ts: Timestamp,
-    handshake: crate::flow::TcpHandshake,
-    retransmitted_bytes: [u64; 2],
-}
-
-impl EndFacts {
-    fn of(info: &FlowInfo) -> EndFacts {
-        EndFacts {
-            last_ts: info.last_ts,
-            handshake: info.handshake,
-            retransmitted_bytes: [
-                info.to_server.reassembly.retransmitted_bytes,
-                info.to_client.reassembly.retransmitted_bytes,
-            ],
-        }
-    }
-
-    /// `info` (made by [`Ident::info`]) as the table had it at the end
-    /// (or at a snapshot).
-    fn apply(&self, info: &mut FlowInfo) {
-        info.last_ts = self.last_ts;
-        info.handshake = self.handshake;
-        let [c2s, s2c] = self.retransmitted_bytes;
-        info.to_server.reassembly.retransmitted_bytes = c2s;
-        info.to_client.reassembly.retransmitted_bytes = s2c;
-    }
-}
-
-enum OpKind {
-    New(Box<Ident>),
-    /// Stream bytes, at `start..end` of the batch's data, or of its
-    /// source when `shared`.
-    Data {
-        dir: Direction,
-        ts: Timestamp,
-        start: usize,
-        end: usize,
-        shared: bool,
-    },
-    Gap {
-        dir: Direction,
-        ts: Timestamp,
-        offset: u64,
-        bytes: u64,
-    },
-    End(EndReason, Box<EndFacts>),
-    /// The flow's record as it stands (live, on SIGUSR1).
-    Snapshot(Box<EndFacts>),
-    /// A note from the source (live capture's drop notices).
-    Note {
-        ts: Timestamp,
-        source: &'static str,
-        text: Box<str>,
-    },
-    /// Bytes a growing key log appended (to every worker).
-    KeyLog(Arc<[u8]>),
 }
 
 /// A worker's operations of one round.
