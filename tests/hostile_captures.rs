@@ -9,7 +9,6 @@ mod support;
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use support::{Conn, DATA, Flags, PcapStream, REGTEST, frame, segment, version_payload};
 
 /// Peak RSS of reading a tiny capture: the binary's fixed cost (code, the
@@ -64,24 +63,14 @@ fn read(file: &Path, args: &[&str]) -> Run {
 
 fn read_with(file: &Path, args: &[&str], threads: &str) -> Run {
     let rss_file = file.with_extension("rss");
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(&rss_file)
-        .arg(env!("CARGO_BIN_EXE_btcsniff"))
+    let out = support::run::bin_under_time(&rss_file)
         .arg("read")
         .arg(file)
         .args(["--format", "json", "--threads", threads])
         .args(args)
         .output()
         .expect("run btcsniff under /usr/bin/time");
-    let rss = std::fs::read_to_string(&rss_file).expect("read /usr/bin/time output");
-    let rss_kb = rss
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no RSS in {rss:?}"));
+    let rss_kb = support::run::peak_rss_kb(&rss_file);
     eprintln!(
         "{} --threads {threads}: peak RSS {rss_kb} KiB",
         file.display()

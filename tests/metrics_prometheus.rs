@@ -6,9 +6,9 @@
 //! `prometheus`, node, jq and bcoin; without them it says SKIPPED loudly
 //! (and fails under CI=true, where it must run).
 
-#[path = "support/live.rs"]
-mod live;
 mod support;
+
+use support::live;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

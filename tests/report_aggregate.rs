@@ -13,7 +13,6 @@ use btcsniff::output::report::aggregate::MAX_LANES;
 use btcsniff::output::report::buckets::MAX_BUCKETS;
 use btcsniff::output::report::lanes::MAX_MARKS_PER_LANE;
 use btcsniff::output::report::{Aggregator, html};
-use std::path::Path;
 use support::{Conn, Pcap, REGTEST, frame, version_payload};
 
 /// The report of a pcap file's bytes, through the analyzer as `report`
@@ -182,14 +181,7 @@ fn flows_beyond_the_lane_cap_are_counted_not_drawn() {
 /// marks, a page of bounded size.
 #[test]
 fn gencap_inv_workload() {
-    let gencap = Path::new(env!("CARGO_BIN_EXE_btcsniff"))
-        .parent()
-        .unwrap()
-        .join("examples/gencap");
-    assert!(
-        gencap.is_file(),
-        "build the examples first (cargo build --release --examples)"
-    );
+    let gencap = support::live::example("gencap");
     let dir = support::scratch_dir("report-gencap");
     let out = dir.join("inv.pcap");
     let mut cmd = std::process::Command::new(&gencap);

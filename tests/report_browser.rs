@@ -7,9 +7,9 @@
 
 #[path = "support/cdp.rs"]
 mod cdp;
-#[path = "support/live.rs"]
-mod live;
 mod support;
+
+use support::live;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

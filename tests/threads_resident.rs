@@ -12,14 +12,7 @@ use std::process::Command;
 use std::time::Duration;
 
 fn gencap(dir: &Path, megabytes: u32) -> PathBuf {
-    let gencap = Path::new(env!("CARGO_BIN_EXE_btcsniff"))
-        .parent()
-        .unwrap()
-        .join("examples/gencap");
-    assert!(
-        gencap.is_file(),
-        "build the examples first (cargo build --release --examples)"
-    );
+    let gencap = support::live::example("gencap");
     let out = dir.join(format!("blocks-{megabytes}.pcap"));
     let mut cmd = Command::new(&gencap);
     cmd.args(["--workload", "blocks", "--megabytes"])
@@ -35,22 +28,13 @@ fn gencap(dir: &Path, megabytes: u32) -> PathBuf {
 /// JSON alike map the file; JSON makes the workers the slower side).
 fn peak_rss_kb(file: &Path) -> u64 {
     let rss_file = file.with_extension("rss");
-    let mut cmd = Command::new("/usr/bin/time");
-    cmd.arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(&rss_file)
-        .arg(env!("CARGO_BIN_EXE_btcsniff"))
-        .arg("read")
+    let mut cmd = support::run::bin_under_time(&rss_file);
+    cmd.arg("read")
         .arg(file)
         .args(["--format", "json", "--threads", "2", "--command", "inv"]);
     let done = support::run_bounded(cmd, Duration::from_secs(300));
     assert!(done.status.success(), "{}", done.stderr);
-    let rss = std::fs::read_to_string(&rss_file).expect("read /usr/bin/time output");
-    rss.lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no RSS in {rss:?}"))
+    support::run::peak_rss_kb(&rss_file)
 }
 
 #[test]

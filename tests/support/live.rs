@@ -13,13 +13,20 @@ pub fn can_use_namespaces() -> bool {
         .is_ok_and(|s| s.success())
 }
 
-/// An example program, built beside the binary under test.
+/// An example program, built beside the binary under test (`cargo test`
+/// builds the examples).
 pub fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_btcsniff"))
+    let path = Path::new(env!("CARGO_BIN_EXE_btcsniff"))
         .parent()
         .expect("target directory")
         .join("examples")
-        .join(name)
+        .join(name);
+    assert!(
+        path.is_file(),
+        "{} is not built (cargo build --release --examples)",
+        path.display()
+    );
+    path
 }
 
 /// Says loudly that a test is skipped for want of `msg`'s tools; under

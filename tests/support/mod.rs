@@ -9,6 +9,8 @@
 // shares this module too).
 #[cfg(test)]
 pub mod core_capture;
+#[cfg(test)]
+pub mod live;
 pub mod packets;
 #[cfg(test)]
 pub mod run;

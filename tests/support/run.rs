@@ -33,6 +33,27 @@ pub fn read(args: &[&dyn AsRef<OsStr>]) -> Output {
         .expect("run btcsniff")
 }
 
+/// The btcsniff binary under GNU time, which writes its peak resident set
+/// size (KiB) to `rss_file` (read it with [`peak_rss_kb`]).
+pub fn bin_under_time(rss_file: &Path) -> Command {
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(rss_file)
+        .arg(env!("CARGO_BIN_EXE_btcsniff"));
+    cmd
+}
+
+/// The peak RSS in KiB that [`bin_under_time`] wrote.
+pub fn peak_rss_kb(rss_file: &Path) -> u64 {
+    let rss = fs::read_to_string(rss_file).expect("read /usr/bin/time output");
+    rss.lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no RSS in {rss:?}"))
+}
+
 /// An empty directory of this test process for `name`.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("btcsniff-test-{}-{name}", std::process::id()));
