@@ -38,9 +38,7 @@ thread_local! {
 }
 
 fn bcoin_installed() -> bool {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".cache/bcoin/node_modules/bcoin/package.json")
-        .exists()
+    support::bcoin_missing().is_none()
 }
 
 fn run_live_with(name: &str, connections: usize, server: &str) -> Option<PathBuf> {

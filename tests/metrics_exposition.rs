@@ -11,7 +11,7 @@ use btcsniff::metrics::{Metrics, MetricsSink};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
-use support::{Conn, Pcap, REGTEST, frame, scratch_dir, version_payload};
+use support::{Conn, Pcap, REGTEST, frame, scratch_dir};
 
 mod support;
 
@@ -172,14 +172,7 @@ fn pings_and_features() -> std::path::PathBuf {
     let mut pcap = Pcap::new();
     let mut conn = Conn::new("10.0.0.1:50000", "10.0.0.2:18444");
     conn.handshake(&mut pcap);
-    conn.c2s(
-        &mut pcap,
-        &frame(REGTEST, "version", &version_payload(b"/c/")),
-    );
-    conn.s2c(
-        &mut pcap,
-        &frame(REGTEST, "version", &version_payload(b"/s/")),
-    );
+    conn.versions(&mut pcap, b"/c/", b"/s/");
     conn.c2s(&mut pcap, &frame(REGTEST, "wtxidrelay", &[]));
     conn.c2s(&mut pcap, &frame(REGTEST, "verack", &[]));
     conn.s2c(&mut pcap, &frame(REGTEST, "verack", &[]));

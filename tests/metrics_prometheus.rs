@@ -11,34 +11,20 @@ mod support;
 use support::live;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// The script bounds each step; this is the last resort.
 const RUN_BOUND: Duration = Duration::from_secs(300);
 
-fn missing_prerequisite(repo: &Path) -> Option<String> {
+fn missing_prerequisite() -> Option<String> {
     if !live::can_use_namespaces() {
         return Some("cannot make a network namespace (needs root and unshare)".into());
     }
-    for tool in ["ip", "node", "jq", "prometheus"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            return Some(format!("`{tool}` not found (scripts/setup.sh installs it)"));
-        }
+    if let Some(tool) = live::first_missing_tool(&["ip", "node", "jq", "prometheus"]) {
+        return Some(format!("`{tool}` not found (scripts/setup.sh installs it)"));
     }
-    let bcoin = repo.join(".cache/bcoin/node_modules/bcoin/package.json");
-    if !bcoin.exists() {
-        return Some(format!(
-            "bcoin not installed ({} missing: run scripts/bcoin/install.sh)",
-            bcoin.display()
-        ));
-    }
-    None
+    live::bcoin_missing()
 }
 
 /// With worker threads (each worker's sink counts, the merge publishes
@@ -60,7 +46,7 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn scrape_beside_three_nodes(name: &str, live_args: &str) {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if let Some(reason) = missing_prerequisite(repo) {
+    if let Some(reason) = missing_prerequisite() {
         live::skip(&format!("SKIPPED metrics_prometheus: {reason}"));
         return;
     }

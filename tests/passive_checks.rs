@@ -16,7 +16,7 @@ use bitcoin::{
     TxMerkleNode, TxOut, Txid, Witness,
 };
 use serde_json::Value;
-use support::{Conn, Pcap, REGTEST, frame, scratch_dir, version_payload};
+use support::{Conn, Pcap, REGTEST, frame, scratch_dir};
 
 fn tx(prev: u8, witness: Option<Vec<u8>>, outputs: Vec<TxOut>) -> Transaction {
     Transaction {
@@ -97,14 +97,7 @@ fn run(name: &str, exchange: &[(bool, Vec<u8>)]) -> Vec<Value> {
     let mut pcap = Pcap::new();
     let mut conn = Conn::new("10.0.0.1:50000", "10.0.0.2:18444");
     conn.handshake(&mut pcap);
-    conn.c2s(
-        &mut pcap,
-        &frame(REGTEST, "version", &version_payload(b"/client:1/")),
-    );
-    conn.s2c(
-        &mut pcap,
-        &frame(REGTEST, "version", &version_payload(b"/server:2/")),
-    );
+    conn.versions(&mut pcap, b"/client:1/", b"/server:2/");
     conn.c2s(&mut pcap, &frame(REGTEST, "verack", &[]));
     conn.s2c(&mut pcap, &frame(REGTEST, "verack", &[]));
     for (from_client, bytes) in exchange {

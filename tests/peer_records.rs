@@ -4,7 +4,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{Conn, Pcap, REGTEST, frame, scratch_dir, version_payload};
+use support::{Conn, Pcap, REGTEST, frame, scratch_dir};
 
 fn btcsniff(args: &[&str]) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_btcsniff"))
@@ -31,14 +31,7 @@ fn capture() -> std::path::PathBuf {
         }
         frame(REGTEST, "inv", &p)
     };
-    conn.c2s(
-        &mut pcap,
-        &frame(REGTEST, "version", &version_payload(b"/client:1/")),
-    );
-    conn.s2c(
-        &mut pcap,
-        &frame(REGTEST, "version", &version_payload(b"/server:2/")),
-    );
+    conn.versions(&mut pcap, b"/client:1/", b"/server:2/");
     conn.c2s(&mut pcap, &frame(REGTEST, "wtxidrelay", &[]));
     conn.c2s(&mut pcap, &frame(REGTEST, "verack", &[]));
     conn.s2c(&mut pcap, &frame(REGTEST, "verack", &[]));

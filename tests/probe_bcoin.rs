@@ -6,14 +6,14 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use std::time::Duration;
 
 /// The script bounds each step; this is the last resort.
 const RUN_BOUND: Duration = Duration::from_secs(300);
 
-fn missing_prerequisite(repo: &Path) -> Option<String> {
+fn missing_prerequisite() -> Option<String> {
     let uid = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -24,30 +24,16 @@ fn missing_prerequisite(repo: &Path) -> Option<String> {
     if uid.as_deref() != Some("0") {
         return Some("not root (unshare --net needs it)".into());
     }
-    for tool in ["unshare", "ip", "node"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !found {
-            return Some(format!("`{tool}` not found"));
-        }
+    if let Some(tool) = support::live::first_missing_tool(&["unshare", "ip", "node"]) {
+        return Some(format!("`{tool}` not found"));
     }
-    let bcoin = repo.join(".cache/bcoin/node_modules/bcoin/package.json");
-    if !bcoin.exists() {
-        return Some(format!(
-            "bcoin not installed ({} missing: run scripts/bcoin/install.sh)",
-            bcoin.display()
-        ));
-    }
-    None
+    support::live::bcoin_missing()
 }
 
 #[test]
 fn probe_against_bcoin_regtest() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if let Some(reason) = missing_prerequisite(repo) {
+    if let Some(reason) = missing_prerequisite() {
         eprintln!("\n*** SKIPPED probe_against_bcoin_regtest: {reason} ***\n");
         return;
     }

@@ -13,6 +13,30 @@ pub fn can_use_namespaces() -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// The first of `tools` not found on the PATH.
+pub fn first_missing_tool<'a>(tools: &[&'a str]) -> Option<&'a str> {
+    tools.iter().copied().find(|tool| {
+        !std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// Why the tests with a real bcoin node cannot run, when it is not
+/// installed where scripts/bcoin/install.sh puts it.
+pub fn bcoin_missing() -> Option<String> {
+    let package =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/bcoin/node_modules/bcoin/package.json");
+    (!package.exists()).then(|| {
+        format!(
+            "bcoin not installed ({} missing: run scripts/bcoin/install.sh)",
+            package.display()
+        )
+    })
+}
+
 /// An example program, built beside the binary under test (`cargo test`
 /// builds the examples).
 pub fn example(name: &str) -> PathBuf {

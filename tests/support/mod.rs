@@ -231,6 +231,18 @@ impl Conn {
         ));
     }
 
+    /// Each side's regtest `version`, client first, with these user agents.
+    pub fn versions(&mut self, pcap: &mut impl Record, client_agent: &[u8], server_agent: &[u8]) {
+        self.c2s(
+            pcap,
+            &frame(REGTEST, "version", &version_payload(client_agent)),
+        );
+        self.s2c(
+            pcap,
+            &frame(REGTEST, "version", &version_payload(server_agent)),
+        );
+    }
+
     /// SYN and SYN-ACK only: the connection counts as opened (SYN seen).
     pub fn syn_and_synack(&mut self, pcap: &mut impl Record) {
         let syn = Flags {
