@@ -111,18 +111,8 @@ fn run(name: &str, exchange: &[(bool, Vec<u8>)]) -> Vec<Value> {
     let dir = scratch_dir(name);
     let path = dir.join("c.pcap");
     pcap.write(&path);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_btcsniff"))
-        .args(["read", "--format", "json"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    let path = path.to_str().expect("UTF-8 path");
+    support::run::run_ok(&["read", "--format", "json", path])
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()

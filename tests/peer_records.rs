@@ -7,16 +7,7 @@ use serde_json::Value;
 use support::{Conn, Pcap, REGTEST, frame, scratch_dir};
 
 fn btcsniff(args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_btcsniff"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    support::run::run_ok(args)
 }
 
 fn capture() -> std::path::PathBuf {

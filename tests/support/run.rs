@@ -24,6 +24,18 @@ pub fn run<S: AsRef<OsStr>>(args: &[S]) -> Output {
     bin().args(args).output().expect("run btcsniff")
 }
 
+/// Runs btcsniff with `args` to its end, which must be a success; its
+/// standard output.
+pub fn run_ok<S: AsRef<OsStr>>(args: &[S]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
 /// Runs `btcsniff read` with `args` (paths and flags mixed) to its end.
 pub fn read(args: &[&dyn AsRef<OsStr>]) -> Output {
     bin()
