@@ -50,6 +50,8 @@ pub struct Front {
     source: Option<SharedSource>,
     /// What of `source` rounds in flight still refer to.
     held: Held,
+    /// Output not yet written, and the rounds the merge has written.
+    budget: Arc<OutputBudget>,
 }
 
 /// Which bytes of the source the rounds not yet written refer to, so that
@@ -61,8 +63,6 @@ pub struct Front {
 struct Held {
     /// Rounds sent to the merge so far.
     sent: u64,
-    /// Counts the rounds the merge has written.
-    budget: Arc<OutputBudget>,
     /// Per round in flight that has shared ranges: its number, and the
     /// offset of its first range.
     rounds: VecDeque<(u64, usize)>,
@@ -80,9 +80,8 @@ impl Held {
     }
 
     /// From where the rounds not yet written need the source
-    /// (`usize::MAX`: nowhere).
-    fn needed_from(&mut self) -> usize {
-        let written = self.budget.written.load(Ordering::Relaxed);
+    /// (`usize::MAX`: nowhere), once the merge has written `written`.
+    fn needed_from(&mut self, written: u64) -> usize {
         while self.rounds.front().is_some_and(|&(n, _)| n < written) {
             self.rounds.pop_front();
         }
@@ -114,10 +113,8 @@ impl Front {
             to_merge,
             stopped: false,
             source: None,
-            held: Held {
-                budget,
-                ..Held::default()
-            },
+            held: Held::default(),
+            budget,
         }
     }
 
@@ -137,7 +134,8 @@ impl Front {
     /// packet).
     pub fn hold_source(&mut self) {
         if let Some(source) = &self.source {
-            source.hold_from(self.held.needed_from());
+            let written = self.budget.written.load(Ordering::Relaxed);
+            source.hold_from(self.held.needed_from(written));
         }
     }
 
@@ -206,7 +204,7 @@ impl Front {
             return;
         }
         let most = super::ROUNDS_IN_FLIGHT as u64;
-        self.held.budget.wait_for_room(self.held.sent, most);
+        self.budget.wait_for_room(self.held.sent, most);
         for ((batch, tx), spare) in self
             .batches
             .iter_mut()
@@ -319,27 +317,23 @@ impl FlowHandler<Route> for Front {
 #[cfg(test)]
 mod tests {
     use super::Held;
-    use std::sync::atomic::Ordering;
 
     #[test]
     fn the_oldest_round_in_flight_with_shared_ranges_bounds_the_hold() {
         let mut held = Held::default();
-        assert_eq!(held.needed_from(), usize::MAX, "nothing in flight");
+        assert_eq!(held.needed_from(0), usize::MAX, "nothing in flight");
         held.building = Some(1000);
-        assert_eq!(held.needed_from(), 1000, "the round being built");
+        assert_eq!(held.needed_from(0), 1000, "the round being built");
         held.sent(); // round 0, from 1000
         held.sent(); // round 1, no shared range
         held.building = Some(5000);
         held.sent(); // round 2, from 5000
-        assert_eq!(held.needed_from(), 1000);
-        held.budget.written.store(1, Ordering::Relaxed);
-        assert_eq!(held.needed_from(), 5000, "round 0 written");
-        held.budget.written.store(2, Ordering::Relaxed);
-        assert_eq!(held.needed_from(), 5000, "round 2 still in flight");
+        assert_eq!(held.needed_from(0), 1000);
+        assert_eq!(held.needed_from(1), 5000, "round 0 written");
+        assert_eq!(held.needed_from(2), 5000, "round 2 still in flight");
         held.building = Some(9000);
-        held.budget.written.store(3, Ordering::Relaxed);
-        assert_eq!(held.needed_from(), 9000, "only the round being built");
+        assert_eq!(held.needed_from(3), 9000, "only the round being built");
         held.building = None;
-        assert_eq!(held.needed_from(), usize::MAX);
+        assert_eq!(held.needed_from(3), usize::MAX);
     }
 }
