@@ -12,6 +12,7 @@
 
 mod board;
 mod record;
+mod ring;
 mod table;
 
 pub use board::{Board, Standing};

@@ -12,16 +12,16 @@
 //! were decoded in.
 
 use super::Kind;
+use super::ring::{Entry, Ring};
 use crate::capture::Timestamp;
 use crate::p2p::Hash256;
 use std::collections::HashMap;
-use std::collections::hash_map::Entry as Slot;
 use std::net::SocketAddr;
 
 /// The hasher of the indexes. Hashes in `inv` are whatever a peer chose
 /// (not necessarily hashes of anything), so the index hash is seeded per
 /// process, as the flow table's (src/flow/table.rs).
-type IndexHasher = foldhash::quality::RandomState;
+pub(super) type IndexHasher = foldhash::quality::RandomState;
 
 /// Recent txids and wtxids remembered (about 140 bytes each with the
 /// index: ~14 MB when full).
@@ -111,70 +111,6 @@ pub struct PeerTally {
     pub kinds: [KindTally; 2],
 }
 
-/// One hash: who announced it, and when relative to `base`.
-struct Entry<const K: usize> {
-    hash: Hash256,
-    /// Microseconds since the epoch of the first announcement decoded.
-    base: i64,
-    peers: [u16; K],
-    /// Per peer: microseconds after `base` (negative when announced
-    /// earlier but decoded later).
-    offsets: [i32; K],
-    len: u8,
-    /// Announcements by further peers once the slots were full: counted
-    /// here and in the table's `beyond_slots`, not tallied.
-    overflow: u32,
-}
-
-impl<const K: usize> Entry<K> {
-    fn new(hash: Hash256, peer: u16, micros: i64) -> Self {
-        let mut peers = [0; K];
-        peers[0] = peer;
-        Entry {
-            hash,
-            base: micros,
-            peers,
-            offsets: [0; K],
-            len: 1,
-            overflow: 0,
-        }
-    }
-
-    /// Notes `peer`'s announcement; false when it found no free slot.
-    fn announce(&mut self, peer: u16, micros: i64) -> bool {
-        let offset = micros
-            .saturating_sub(self.base)
-            .clamp(i32::MIN.into(), i32::MAX.into()) as i32;
-        let len = usize::from(self.len);
-        if let Some(i) = self.peers[..len].iter().position(|&p| p == peer) {
-            // Announced again (inv, then the tx itself): its first time.
-            self.offsets[i] = self.offsets[i].min(offset);
-            return true;
-        }
-        if len >= K {
-            self.overflow = self.overflow.saturating_add(1);
-            return false;
-        }
-        self.peers[len] = peer;
-        self.offsets[len] = offset;
-        self.len += 1;
-        true
-    }
-
-    /// (slot of the first announcement, earliest offset, latest offset).
-    fn first(&self) -> (usize, i32, i32) {
-        let offsets = &self.offsets[..usize::from(self.len)];
-        let mut first = 0;
-        for (i, &o) in offsets.iter().enumerate() {
-            if o < offsets[first] {
-                first = i;
-            }
-        }
-        let last = offsets.iter().copied().max().unwrap_or(0);
-        (first, offsets[first], last)
-    }
-}
-
 /// What the summary shows of a block hash still remembered.
 #[derive(Debug, Clone)]
 pub struct BlockSeen {
@@ -185,81 +121,6 @@ pub struct BlockSeen {
     pub peers: u64,
     /// Microseconds between the first and the last announcement.
     pub spread_micros: u64,
-}
-
-/// Recent hashes of one kind, evicted oldest first.
-struct Ring<const K: usize> {
-    index: HashMap<Hash256, u32, IndexHasher>,
-    entries: Vec<Entry<K>>,
-    capacity: usize,
-    /// Once full: the entry to evict next (the oldest).
-    oldest: usize,
-    seen: u64,
-    evicted: u64,
-}
-
-impl<const K: usize> Ring<K> {
-    fn new(capacity: usize) -> Self {
-        Ring {
-            index: HashMap::default(),
-            entries: Vec::new(),
-            capacity: capacity.max(1),
-            oldest: 0,
-            seen: 0,
-            evicted: 0,
-        }
-    }
-
-    /// Notes an announcement; returns false when its slots were full, and
-    /// hands an evicted entry to `gone`.
-    fn observe(
-        &mut self,
-        hash: Hash256,
-        peer: u16,
-        micros: i64,
-        gone: impl FnOnce(&Entry<K>),
-    ) -> bool {
-        let slot = match self.index.entry(hash) {
-            Slot::Occupied(i) => {
-                let i = *i.get() as usize;
-                debug_assert!(i < self.entries.len());
-                return match self.entries.get_mut(i) {
-                    Some(entry) => entry.announce(peer, micros),
-                    None => true,
-                };
-            }
-            Slot::Vacant(slot) => slot,
-        };
-        self.seen += 1;
-        let entry = Entry::new(hash, peer, micros);
-        if self.entries.len() < self.capacity {
-            if self.entries.len() == self.entries.capacity() {
-                // Grow as doubling would, but never past the capacity.
-                let len = self.entries.len();
-                self.entries
-                    .reserve_exact(len.max(16).min(self.capacity - len));
-            }
-            slot.insert(self.entries.len() as u32);
-            self.entries.push(entry);
-            return true;
-        }
-        let at = self.oldest;
-        slot.insert(at as u32);
-        self.oldest = (at + 1) % self.capacity;
-        self.evicted += 1;
-        if let Some(old) = self.entries.get_mut(at) {
-            gone(old);
-            self.index.remove(&old.hash);
-            *old = entry;
-        }
-        true
-    }
-
-    /// The entries, oldest first.
-    fn in_order(&self) -> impl Iterator<Item = &Entry<K>> {
-        let (newer, older) = self.entries.split_at(self.oldest.min(self.entries.len()));
-        older.iter().chain(newer)
-    }
 }
 
 /// The table. Fed observation by observation in the single-threaded
@@ -424,8 +285,7 @@ impl Table {
 
     /// Hashes remembered now (txs, blocks): never above the capacities.
     pub fn remembered(&self) -> (usize, usize) {
-        debug_assert_eq!(self.txs.index.len(), self.txs.entries.len());
-        (self.txs.entries.len(), self.blocks.entries.len())
+        (self.txs.len(), self.blocks.len())
     }
 
     /// Ends the table: every remembered entry counts for its peers, and
@@ -512,12 +372,4 @@ fn tally<const K: usize>(
             t.delay(u32::try_from(behind).unwrap_or(u32::MAX));
         }
     }
-}
-
-/// The README's memory figures: an entry's own size (its index adds a
-/// 32-byte key, a 4-byte slot and a control byte, at most 8/7 of them).
-#[test]
-fn entry_sizes_are_as_documented() {
-    assert_eq!(std::mem::size_of::<Entry<TX_PEER_SLOTS>>(), 96);
-    assert_eq!(std::mem::size_of::<Entry<BLOCK_PEER_SLOTS>>(), 432);
 }
