@@ -23,17 +23,10 @@
 # OUT_DIR receives every run's stdout/stderr and the pcap.
 set -euo pipefail
 
-btcsniff=${1:?usage: test-probe-bcoin.sh BTCSNIFF OUT_DIR}
-out=${2:?usage: test-probe-bcoin.sh BTCSNIFF OUT_DIR}
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-btcsniff="$(cd "$(dirname "$btcsniff")" && pwd)/$(basename "$btcsniff")"
-mkdir -p "$out"
-out="$(cd "$out" && pwd)"
-
-if [[ "$(ip -o link show | wc -l)" != 1 ]]; then
-    exec unshare --net -- bash "${BASH_SOURCE[0]}" "$btcsniff" "$out"
-fi
-ip link set lo up
+# shellcheck source=lib/netns-test.sh
+source "$here/lib/netns-test.sh"
+netns_test_start "test-probe-bcoin.sh BTCSNIFF OUT_DIR" "$@"
 
 P2P_PORT=18444
 # Below the ephemeral range (32768-60999): the node's listening port must
@@ -42,10 +35,6 @@ HTTP_PORT=28450
 API_KEY=btcsniff-probe-test
 # shellcheck source=bcoin/node.sh
 source "$here/bcoin/node.sh"
-
-failures=0
-ok() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 node_pid=""
 cleanup() { [[ -n "$node_pid" ]] && bcoin_stop "$node_pid"; }

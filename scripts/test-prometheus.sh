@@ -34,17 +34,10 @@
 # Each prints "ok: ..." or "FAIL: ..."; exit 1 on any FAIL.
 set -euo pipefail
 
-btcsniff=${1:?usage: test-prometheus.sh BTCSNIFF OUT_DIR}
-out=${2:?usage: test-prometheus.sh BTCSNIFF OUT_DIR}
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-btcsniff="$(cd "$(dirname "$btcsniff")" && pwd)/$(basename "$btcsniff")"
-mkdir -p "$out"
-out="$(cd "$out" && pwd)"
-
-if [[ "$(ip -o link show | wc -l)" != 1 ]]; then
-    exec unshare --net -- bash "${BASH_SOURCE[0]}" "$btcsniff" "$out"
-fi
-ip link set lo up
+# shellcheck source=lib/netns-test.sh
+source "$here/lib/netns-test.sh"
+netns_test_start "test-prometheus.sh BTCSNIFF OUT_DIR" "$@"
 
 METRICS_PORT=9464
 PROM_PORT=9090
@@ -54,10 +47,6 @@ C_P2P=18464 C_HTTP=18352
 API_KEY=btcsniff-prometheus-test
 # shellcheck source=bcoin/node.sh
 source "$here/bcoin/node.sh"
-
-failures=0
-ok() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 pids=()
 cleanup() {
