@@ -7,8 +7,11 @@
 #
 # DIR holds blocks.pcap and inv.pcap (target/release/examples/gencap
 # --workload blocks|inv --megabytes 256 --out DIR/X.pcap). Example, the
-# single-threaded path against an older build:
+# single-threaded path against a build from before --threads existed:
 #   bench/cpu-compare.sh old/btcsniff target/release/btcsniff /tmp/caps 9 -- --threads 1
+# The extra arguments go to AFTER only: a BEFORE build that has --threads
+# runs on every core unless wrapped (a script that execs it with
+# "$@" --threads 1), and its CPU time is then not comparable.
 set -euo pipefail
 A=$1; B=$2; DIR=$3; N=${4:-9}
 shift $(( $# >= 4 ? 4 : 3 ))
