@@ -27,8 +27,18 @@ def timed(cmd):
 
 
 def median_run(cmd, runs):
-    results = [timed(cmd) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+    return median_runs([cmd], runs)[0]
+
+
+def median_runs(cmds, runs):
+    """Runs every command `runs` times, taking turns (this machine's speed
+    drifts over minutes: commands compared with each other see the same
+    drift); per command, the median time and the peak RSS."""
+    results = [[] for _ in cmds]
+    for _ in range(runs):
+        for cmd, times in zip(cmds, results):
+            times.append(timed(cmd))
+    return [(statistics.median(r[0] for r in times), max(r[1] for r in times)) for times in results]
 
 
 def main():
@@ -57,9 +67,8 @@ def main():
         for label, extra in variants:
             fmt = label.split()[0]
             base = None
-            for threads in THREAD_COUNTS:
-                cmd = [BIN, "read", pcap, "--format", fmt, "--threads", str(threads)] + extra
-                secs, rss = median_run(cmd, args.runs)
+            cmds = [[BIN, "read", pcap, "--format", fmt, "--threads", str(t)] + extra for t in THREAD_COUNTS]
+            for threads, (secs, rss) in zip(THREAD_COUNTS, median_runs(cmds, args.runs)):
                 base = base or secs
                 rows.append({
                     "workload": workload, "format": label, "threads": threads,
