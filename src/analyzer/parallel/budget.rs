@@ -10,7 +10,7 @@
 //! the next round is always made, and the merge always gets on.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// Output bytes made but not written before workers wait: 8 MiB of JSON
 /// is the output of 2.7 MiB of inv traffic, and more than a full window
@@ -30,17 +30,26 @@ pub struct OutputBudget {
 }
 
 impl OutputBudget {
+    /// The bytes in flight, locked (a panicked holder left a count that
+    /// is still right: every update is one statement).
+    fn lock(&self) -> MutexGuard<'_, usize> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sleeps until the merge writes a round.
+    fn wait<'a>(&self, guard: MutexGuard<'a, usize>) -> MutexGuard<'a, usize> {
+        self.written_cv
+            .wait(guard)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Before a worker makes `round`: waits while it may not.
     pub fn wait_turn(&self, round: u64) {
-        let mut in_flight = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut in_flight = self.lock();
         while *in_flight > OUTPUT_IN_FLIGHT && round > self.written.load(Ordering::Acquire) {
-            in_flight = self
-                .written_cv
-                .wait(in_flight)
-                .unwrap_or_else(PoisonError::into_inner);
+            in_flight = self.wait(in_flight);
         }
     }
 
@@ -53,33 +62,21 @@ impl OutputBudget {
         if in_flight(&self.written) < most {
             return;
         }
-        let mut guard = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.lock();
         while in_flight(&self.written) > most / 2 {
-            guard = self
-                .written_cv
-                .wait(guard)
-                .unwrap_or_else(PoisonError::into_inner);
+            guard = self.wait(guard);
         }
     }
 
     /// A worker made `bytes` of output.
     pub fn made(&self, bytes: usize) {
-        let mut in_flight = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut in_flight = self.lock();
         *in_flight = in_flight.saturating_add(bytes);
     }
 
     /// The merge wrote a round of `bytes`.
     pub fn wrote(&self, bytes: usize) {
-        let mut in_flight = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut in_flight = self.lock();
         *in_flight = in_flight.saturating_sub(bytes);
         self.written.fetch_add(1, Ordering::Release);
         drop(in_flight);
@@ -88,10 +85,7 @@ impl OutputBudget {
 
     /// The merge stopped (the end, or an output error): nobody waits.
     pub fn close(&self) {
-        let in_flight = self
-            .in_flight
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let in_flight = self.lock();
         self.written.store(u64::MAX, Ordering::Release);
         drop(in_flight);
         self.written_cv.notify_all();
