@@ -4,11 +4,8 @@
 mod support;
 
 use serde_json::Value;
+use support::run::run_ok as btcsniff;
 use support::{Conn, Pcap, REGTEST, frame, scratch_dir};
-
-fn btcsniff(args: &[&str]) -> String {
-    support::run::run_ok(args)
-}
 
 fn capture() -> std::path::PathBuf {
     let mut pcap = Pcap::new();
